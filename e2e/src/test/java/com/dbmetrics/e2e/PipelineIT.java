@@ -1,0 +1,250 @@
+package com.dbmetrics.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.dbmetrics.api.ApiConfig;
+import com.dbmetrics.api.QueryApi;
+import com.dbmetrics.poller.Poller;
+import com.dbmetrics.poller.PollerConfig;
+import com.dbmetrics.poller.catalogue.EngineCatalogue;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.streams.StreamsApp;
+import com.dbmetrics.streams.StreamsAppConfig;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The walking skeleton end to end: real exporters → real Prometheus → poller → real Kafka → streams-app → real Redis →
+ * query API. Poller, streams-app and query-api run in this JVM, each built by the same start method as its main.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class PipelineIT {
+
+    private static final Duration INTERVAL = Duration.ofSeconds(5);
+    private static final Duration INGESTION_DELAY = Duration.ofSeconds(1);
+    private static final Duration L1_TTL = Duration.ofSeconds(2);
+    private static final String SECRET = "e2e-secret-" + UUID.randomUUID() + "-padding-to-48";
+
+    private final ObjectMapper mapper = Json.newMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Poller poller;
+    private StreamsApp streams;
+    private QueryApi api;
+    private Path stateDir;
+
+    @BeforeAll
+    void startPipeline() throws Exception {
+        stateDir = Files.createTempDirectory("dbm-e2e-state");
+        Map<String, String> env = new HashMap<>();
+        env.put("PROMETHEUS_URL", TestStack.prometheusUrl());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", TestStack.kafka());
+        env.put("METRICS_POLL_INTERVAL", INTERVAL.toSeconds() + "s");
+        env.put("POLLER_INGESTION_DELAY", INGESTION_DELAY.toMillis() + "ms");
+        env.put("POLLER_ID", "e2e-poller");
+        poller = Poller.start(PollerConfig.fromEnv(env), Clock.systemUTC());
+
+        int iqPort = freePort();
+        env.put("REDIS_URL", TestStack.redisUrl());
+        env.put("STREAMS_APPLICATION_ID", "dbm-e2e-" + UUID.randomUUID());
+        env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        env.put("STREAMS_STATE_DIR", stateDir.toString());
+        streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), MetricsTopology.TopicNames.DEFAULT);
+
+        env.put("API_PORT", "0");
+        env.put("API_MANAGEMENT_PORT", "0");
+        env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
+        env.put("AUTH_JWT_SECRET", SECRET);
+        env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
+        api = QueryApi.start(ApiConfig.fromEnv(env), Clock.systemUTC(), Ticker.systemTicker());
+    }
+
+    @AfterAll
+    void stopPipeline() {
+        if (api != null) {
+            api.close();
+        }
+        if (streams != null) {
+            streams.close();
+        }
+        if (poller != null) {
+            poller.close();
+        }
+    }
+
+    @Test
+    void shouldServeOpenedConnectionsWithinTwoIntervalsPlusCacheTtl() throws Exception {
+        String pg = TestStack.postgresDatabaseId();
+        JsonNode before = awaitMetrics(pg, Duration.ofSeconds(90));
+        double baseline = before.path("metrics").path("connections").asDouble();
+        int extra = 5;
+        List<Connection> connections = new ArrayList<>();
+        try {
+            for (int i = 0; i < extra; i++) {
+                connections.add(DriverManager.getConnection(TestStack.postgresJdbcUrl()));
+            }
+            // Prometheus sees the change at its next scrape (one scrape interval, here 5 s), then the poller's next
+            // aligned tick (T + ingestion delay), then at most one L1 TTL: 2 × interval + delay + L1 TTL, plus 1 s
+            // for Kafka → streams-app → Redis.
+            Duration bound = INTERVAL.multipliedBy(2).plus(INGESTION_DELAY).plus(L1_TTL).plusSeconds(1);
+            await().atMost(bound).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                    assertThat(get(pg, token("acme/shop")).body().path("metrics").path("connections").asDouble())
+                            .isGreaterThanOrEqualTo(baseline + extra));
+        } finally {
+            for (Connection c : connections) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldServeWhatPrometheusAnswersForTheSameEvaluationTime() throws Exception {
+        EngineCatalogue catalogue = EngineCatalogue.builtIn(mapper);
+        for (String id : List.of(TestStack.postgresDatabaseId(), TestStack.redisDatabaseId())) {
+            JsonNode served = awaitMetrics(id, Duration.ofSeconds(90));
+            Instant t = Instant.parse(served.path("timestamp").asText());
+            Map<Metric, String> queries = catalogue.queries(served.path("engine").asText()).orElseThrow();
+            for (Metric metric : Metric.values()) {
+                JsonNode value = served.path("metrics").path(metric.wireName());
+                Double direct = queryPrometheus(queries.get(metric), t, id);
+                if (direct == null) {
+                    assertThat(value.isNull()).as("%s %s absent in Prometheus", id, metric).isTrue();
+                    assertThat(served.path("missing").toString()).contains(metric.wireName());
+                } else {
+                    assertThat(value.asDouble()).as("%s %s at %s", id, metric, t)
+                            .isCloseTo(direct, org.assertj.core.data.Offset.offset(Math.abs(direct) * 1e-9 + 1e-9));
+                }
+            }
+        }
+        JsonNode redis = awaitMetrics(TestStack.redisDatabaseId(), Duration.ofSeconds(30));
+        assertThat(redis.path("missing")).as("the demo Redis exporter answers all five metrics").isEmpty();
+        JsonNode pg = awaitMetrics(TestStack.postgresDatabaseId(), Duration.ofSeconds(30));
+        for (String m : List.of("connections", "operations_per_sec", "storage_size")) {
+            assertThat(pg.path("metrics").path(m).isNumber()).as("postgresql %s", m).isTrue();
+        }
+    }
+
+    @Test
+    void shouldAnswerOtherTenantExactlyAsUnknownDatabase() throws Exception {
+        String pg = TestStack.postgresDatabaseId();
+        awaitMetrics(pg, Duration.ofSeconds(90));
+
+        Response foreign = get(pg, token("other/shop", "acme/blog"));
+        Response unknown = get("no-such-db", token("acme/shop"));
+
+        assertThat(foreign.status()).isEqualTo(404);
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(foreign.raw()).isEqualTo(unknown.raw());
+    }
+
+    @Test
+    void shouldRefuseMissingOrForgedTokenWithChallenge() throws Exception {
+        String path = metricsPath(TestStack.postgresDatabaseId());
+        HttpResponse<String> none = http.send(HttpRequest.newBuilder(apiUri(path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        String forged = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims("acme/shop"))
+                .serialize(); // unsigned: not even a signature
+        HttpResponse<String> bad = http.send(HttpRequest.newBuilder(apiUri(path))
+                .header("Authorization", "Bearer " + forged + "x").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+        assertThat(bad.statusCode()).isEqualTo(401);
+        assertThat(mapper.readTree(bad.body()).path("status").asInt()).isEqualTo(401);
+        assertThat(bad.body()).doesNotContain("Exception").doesNotContain("nimbus");
+    }
+
+    private JsonNode awaitMetrics(String databaseId, Duration atMost) {
+        JsonNode[] body = new JsonNode[1];
+        await().atMost(atMost).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            Response r = get(databaseId, token("acme/shop"));
+            assertThat(r.status()).as("GET %s: %s", databaseId, r.raw()).isEqualTo(200);
+            body[0] = r.body();
+        });
+        return body[0];
+    }
+
+    private Double queryPrometheus(String promql, Instant t, String databaseId) throws IOException, InterruptedException {
+        long ms = t.toEpochMilli();
+        String url = TestStack.prometheusUrl() + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
+                + "&time=" + (ms / 1000) + "." + String.format("%03d", ms % 1000);
+        JsonNode answer = mapper.readTree(http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(answer.path("status").asText()).isEqualTo("success");
+        for (JsonNode sample : answer.path("data").path("result")) {
+            if (databaseId.equals(sample.path("metric").path("database_id").asText())) {
+                return Double.parseDouble(sample.path("value").get(1).asText());
+            }
+        }
+        return null;
+    }
+
+    record Response(int status, String raw, JsonNode body) {}
+
+    private Response get(String databaseId, String token) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(apiUri(metricsPath(databaseId)))
+                .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body(), mapper.readTree(r.body()));
+    }
+
+    private static String metricsPath(String databaseId) {
+        return "/api/v1/domain/acme/project/shop/databases/" + databaseId + "/metrics";
+    }
+
+    private URI apiUri(String path) {
+        return URI.create("http://127.0.0.1:" + api.port() + path);
+    }
+
+    private static JWTClaimsSet claims(String... tenants) {
+        return new JWTClaimsSet.Builder().subject("e2e-user").claim("tenants", List.of(tenants))
+                .expirationTime(Date.from(Instant.now().plusSeconds(600))).build();
+    }
+
+    private static String token(String... tenants) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims(tenants));
+        jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

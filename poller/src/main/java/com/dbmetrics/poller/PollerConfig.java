@@ -1,0 +1,113 @@
+package com.dbmetrics.poller;
+
+import com.dbmetrics.schemas.config.ConfigException;
+import com.dbmetrics.schemas.config.Env;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/** Everything the poller is configured with; {@link #fromEnv} reads it and the constructor refuses bad values. */
+public record PollerConfig(
+        URI prometheusUrl,
+        String kafkaBootstrapServers,
+        Duration pollInterval,
+        Duration ingestionDelay,
+        Duration discoveryInterval,
+        Duration queryTimeout,
+        int breakerThreshold,
+        Duration breakerTimeout,
+        String pollerId,
+        Optional<String> queriesFile,
+        int managementPort) {
+
+    /** Base URL of Prometheus' HTTP API. */
+    public static final String PROMETHEUS_URL = "PROMETHEUS_URL";
+    /** Kafka bootstrap servers. */
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
+    /** Base tick: every database is polled once per interval (default 15 s). */
+    public static final String METRICS_POLL_INTERVAL = "METRICS_POLL_INTERVAL";
+    /** How long after evaluation time T a query for T is sent, so later queries at T agree (default 2 s). */
+    public static final String POLLER_INGESTION_DELAY = "POLLER_INGESTION_DELAY";
+    /** How often the inventory is rediscovered from Prometheus target labels (default 30 s). */
+    public static final String POLLER_DISCOVERY_INTERVAL = "POLLER_DISCOVERY_INTERVAL";
+    /** Timeout of one Prometheus query; never more than the poll interval (default 30 s, capped). */
+    public static final String POLLER_QUERY_TIMEOUT = "POLLER_QUERY_TIMEOUT";
+    /** Consecutive failed queries that open the breaker (default 5). */
+    public static final String CIRCUIT_BREAKER_THRESHOLD = "CIRCUIT_BREAKER_THRESHOLD";
+    /** How long the breaker stays open before a trial query (default 60 s). */
+    public static final String CIRCUIT_BREAKER_TIMEOUT = "CIRCUIT_BREAKER_TIMEOUT";
+    /** Name of this poller instance in its status records (default: host name). */
+    public static final String POLLER_ID = "POLLER_ID";
+    /** Optional file overriding the built-in engine query catalogue. */
+    public static final String POLLER_QUERIES_FILE = "POLLER_QUERIES_FILE";
+    /** Port of /healthz and /metrics; 0 picks a free port (default 0). */
+    public static final String POLLER_MANAGEMENT_PORT = "POLLER_MANAGEMENT_PORT";
+
+    public PollerConfig {
+        if (prometheusUrl == null || prometheusUrl.getScheme() == null || prometheusUrl.getHost() == null) {
+            throw new ConfigException(PROMETHEUS_URL + " must be an http(s) URL but was " + prometheusUrl);
+        }
+        if (kafkaBootstrapServers == null || kafkaBootstrapServers.isBlank()) {
+            throw new ConfigException(KAFKA_BOOTSTRAP_SERVERS + " must be set");
+        }
+        Env.requirePositive(METRICS_POLL_INTERVAL, pollInterval);
+        if (pollInterval.toMillis() % 1000 != 0) {
+            throw new ConfigException(METRICS_POLL_INTERVAL + " must be whole seconds but was " + pollInterval);
+        }
+        if (ingestionDelay == null || ingestionDelay.isNegative() || ingestionDelay.compareTo(pollInterval) >= 0) {
+            throw new ConfigException(POLLER_INGESTION_DELAY + " must be >= 0 and < " + METRICS_POLL_INTERVAL
+                    + " but was " + ingestionDelay);
+        }
+        Env.requirePositive(POLLER_DISCOVERY_INTERVAL, discoveryInterval);
+        Env.requirePositive(POLLER_QUERY_TIMEOUT, queryTimeout);
+        Env.requireAtLeast(CIRCUIT_BREAKER_THRESHOLD, breakerThreshold, 1);
+        Env.requirePositive(CIRCUIT_BREAKER_TIMEOUT, breakerTimeout);
+        if (pollerId == null || pollerId.isBlank()) {
+            throw new ConfigException(POLLER_ID + " must not be blank");
+        }
+        if (managementPort < 0 || managementPort > 65535) {
+            throw new ConfigException(POLLER_MANAGEMENT_PORT + " must be 0-65535 but was " + managementPort);
+        }
+    }
+
+    public static PollerConfig fromEnv(Map<String, String> variables) {
+        Env env = new Env(variables);
+        Duration interval = env.duration(METRICS_POLL_INTERVAL, Duration.ofSeconds(15));
+        return new PollerConfig(
+                parseUrl(env.required(PROMETHEUS_URL)),
+                env.required(KAFKA_BOOTSTRAP_SERVERS),
+                interval,
+                env.duration(POLLER_INGESTION_DELAY, Duration.ofSeconds(2)),
+                env.duration(POLLER_DISCOVERY_INTERVAL, Duration.ofSeconds(30)),
+                env.duration(POLLER_QUERY_TIMEOUT, Duration.ofSeconds(30)),
+                env.integer(CIRCUIT_BREAKER_THRESHOLD, 5),
+                env.duration(CIRCUIT_BREAKER_TIMEOUT, Duration.ofSeconds(60)),
+                env.string(POLLER_ID, defaultPollerId(variables)),
+                Optional.ofNullable(env.string(POLLER_QUERIES_FILE, null)),
+                env.integer(POLLER_MANAGEMENT_PORT, 0));
+    }
+
+    /** A query never runs past its interval: the effective timeout is the smaller of the two. */
+    public Duration effectiveQueryTimeout() {
+        Duration budget = pollInterval.minus(ingestionDelay);
+        return queryTimeout.compareTo(budget) < 0 ? queryTimeout : budget;
+    }
+
+    private static URI parseUrl(String value) {
+        try {
+            URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+                throw new ConfigException(PROMETHEUS_URL + " must be an http(s) URL but was " + value);
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(PROMETHEUS_URL + " must be an http(s) URL but was " + value);
+        }
+    }
+
+    private static String defaultPollerId(Map<String, String> variables) {
+        String host = variables.getOrDefault("HOSTNAME", "");
+        return host.isBlank() ? "poller-" + ProcessHandle.current().pid() : host;
+    }
+}

@@ -1,0 +1,114 @@
+package com.dbmetrics.api;
+
+import com.dbmetrics.schemas.config.ConfigException;
+import com.dbmetrics.schemas.config.Env;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Everything the query API is configured with; {@link #fromEnv} reads it and the constructor refuses bad values. */
+public record ApiConfig(
+        int port,
+        int managementPort,
+        URI redisUrl,
+        List<URI> streamsIqUrls,
+        Optional<String> jwtSecret,
+        Optional<String> jwksFile,
+        Optional<String> jwtIssuer,
+        Optional<String> jwtAudience,
+        Duration memoryTtl,
+        int memoryMaxEntries,
+        Duration staleGrace) {
+
+    /** Port of the public API (default 8080). */
+    public static final String API_PORT = "API_PORT";
+    /** Port of /metrics (Prometheus text format), kept off the public port (default 8081). */
+    public static final String API_MANAGEMENT_PORT = "API_MANAGEMENT_PORT";
+    /** Redis holding the snapshots the streams-app mirrors. */
+    public static final String REDIS_URL = "REDIS_URL";
+    /** Comma-separated base URLs of streams-app instances; any will do, the next is tried on failure. */
+    public static final String STREAMS_IQ_URLS = "STREAMS_IQ_URLS";
+    /** HS256 secret, at least 32 bytes. Exactly one of this and AUTH_JWKS_FILE. */
+    public static final String AUTH_JWT_SECRET = "AUTH_JWT_SECRET";
+    /** JWKS file with RS256/ES256 public keys. Exactly one of this and AUTH_JWT_SECRET. */
+    public static final String AUTH_JWKS_FILE = "AUTH_JWKS_FILE";
+    /** Required {@code iss} when set. */
+    public static final String AUTH_JWT_ISSUER = "AUTH_JWT_ISSUER";
+    /** Required {@code aud} when set. */
+    public static final String AUTH_JWT_AUDIENCE = "AUTH_JWT_AUDIENCE";
+    /** How long a snapshot stays in the in-memory L1 cache (default 5 s). */
+    public static final String METRICS_CACHE_MEMORY_TTL = "METRICS_CACHE_MEMORY_TTL";
+    /** Most snapshots the L1 cache holds (default 100000). */
+    public static final String METRICS_CACHE_MEMORY_MAX_ENTRIES = "METRICS_CACHE_MEMORY_MAX_ENTRIES";
+    /** Grace added to 2 × interval before a snapshot counts as stale (default 5 s). */
+    public static final String METRICS_STALE_GRACE = "METRICS_STALE_GRACE";
+
+    public static final int MIN_SECRET_BYTES = 32;
+
+    public ApiConfig {
+        requirePort(API_PORT, port);
+        requirePort(API_MANAGEMENT_PORT, managementPort);
+        if (redisUrl == null || !"redis".equals(redisUrl.getScheme()) || redisUrl.getHost() == null) {
+            throw new ConfigException(REDIS_URL + " must be a redis://host:port URL but was " + redisUrl);
+        }
+        if (streamsIqUrls.isEmpty()) {
+            throw new ConfigException(STREAMS_IQ_URLS + " must list at least one http://host:port URL");
+        }
+        if (jwtSecret.isPresent() == jwksFile.isPresent()) {
+            throw new ConfigException("exactly one of " + AUTH_JWT_SECRET + " and " + AUTH_JWKS_FILE + " must be set");
+        }
+        jwtSecret.ifPresent(s -> {
+            int bytes = s.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes < MIN_SECRET_BYTES) {
+                throw new ConfigException(AUTH_JWT_SECRET + " must be at least " + MIN_SECRET_BYTES
+                        + " bytes but was " + bytes);
+            }
+        });
+        Env.requirePositive(METRICS_CACHE_MEMORY_TTL, memoryTtl);
+        Env.requireAtLeast(METRICS_CACHE_MEMORY_MAX_ENTRIES, memoryMaxEntries, 1);
+        if (staleGrace == null || staleGrace.isNegative()) {
+            throw new ConfigException(METRICS_STALE_GRACE + " must be >= 0 but was " + staleGrace);
+        }
+    }
+
+    public static ApiConfig fromEnv(Map<String, String> variables) {
+        Env env = new Env(variables);
+        return new ApiConfig(
+                env.integer(API_PORT, 8080),
+                env.integer(API_MANAGEMENT_PORT, 8081),
+                uri(REDIS_URL, env.required(REDIS_URL)),
+                Arrays.stream(env.required(STREAMS_IQ_URLS).split(","))
+                        .map(String::trim).filter(s -> !s.isEmpty())
+                        .map(s -> uri(STREAMS_IQ_URLS, s.endsWith("/") ? s.substring(0, s.length() - 1) : s))
+                        .toList(),
+                Optional.ofNullable(env.string(AUTH_JWT_SECRET, null)),
+                Optional.ofNullable(env.string(AUTH_JWKS_FILE, null)),
+                Optional.ofNullable(env.string(AUTH_JWT_ISSUER, null)),
+                Optional.ofNullable(env.string(AUTH_JWT_AUDIENCE, null)),
+                env.duration(METRICS_CACHE_MEMORY_TTL, Duration.ofSeconds(5)),
+                env.integer(METRICS_CACHE_MEMORY_MAX_ENTRIES, 100_000),
+                env.duration(METRICS_STALE_GRACE, Duration.ofSeconds(5)));
+    }
+
+    private static URI uri(String name, String value) {
+        try {
+            URI uri = URI.create(value);
+            if (uri.getScheme() == null || uri.getHost() == null) {
+                throw new IllegalArgumentException();
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(name + " must hold URLs like scheme://host:port but was \"" + value + "\"");
+        }
+    }
+
+    private static void requirePort(String name, int port) {
+        if (port < 0 || port > 65535) {
+            throw new ConfigException(name + " must be 0-65535 but was " + port);
+        }
+    }
+}

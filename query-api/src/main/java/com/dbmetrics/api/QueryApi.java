@@ -1,0 +1,86 @@
+package com.dbmetrics.api;
+
+import com.dbmetrics.api.auth.JwtAuthenticator;
+import com.dbmetrics.api.cache.SnapshotLookup;
+import com.dbmetrics.api.http.ApiServer;
+import com.dbmetrics.api.source.IqClient;
+import com.dbmetrics.api.source.RedisSnapshots;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.JsonSerde;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/** A running query API: clients, caches, service and HTTP servers, and how to stop them. */
+public final class QueryApi implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(QueryApi.class);
+
+    private final ApiServer server;
+    private final JedisPooled redis;
+
+    private QueryApi(ApiServer server, JedisPooled redis) {
+        this.server = server;
+        this.redis = redis;
+    }
+
+    public static QueryApi start(ApiConfig config, Clock clock, Ticker ticker) throws Exception {
+        ObjectMapper mapper = Json.newMapper();
+        JedisPooled redis = new JedisPooled(new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort()),
+                DefaultJedisClientConfig.builder().connectionTimeoutMillis(500).socketTimeoutMillis(1000).build());
+        RedisSnapshots redisSnapshots = new RedisSnapshots(redis, JsonSerde.snapshots(mapper),
+                JsonSerde.pollerStatus(mapper));
+        IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
+                config.streamsIqUrls(), JsonSerde.snapshots(mapper), Duration.ofSeconds(3));
+        SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
+                ticker);
+        JwtAuthenticator authenticator = config.jwtSecret().isPresent()
+                ? JwtAuthenticator.hmac(config.jwtSecret().get(), config.jwtIssuer().orElse(null),
+                        config.jwtAudience().orElse(null), clock, ticker)
+                : JwtAuthenticator.jwks(Path.of(config.jwksFile().get()), config.jwtIssuer().orElse(null),
+                        config.jwtAudience().orElse(null), clock, ticker);
+        MetricsService service = new MetricsService(lookup, redisSnapshots, mapper, clock, config.staleGrace());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        FunctionCounter.builder("dbm_api_l1_hits", lookup.l1Hits, a -> a.sum()).register(registry);
+        FunctionCounter.builder("dbm_api_l2_hits", lookup.l2Hits, a -> a.sum()).register(registry);
+        FunctionCounter.builder("dbm_api_source_hits", lookup.sourceHits, a -> a.sum()).register(registry);
+        FunctionCounter.builder("dbm_api_stale_hits", lookup.staleHits, a -> a.sum()).register(registry);
+        FunctionCounter.builder("dbm_api_redis_errors", lookup.redisErrors, a -> a.sum()).register(registry);
+        Gauge.builder("dbm_api_memory_cache_size", lookup, SnapshotLookup::size).register(registry);
+        ApiServer server = new ApiServer(config.port(), config.managementPort(), authenticator, service,
+                () -> pingQuietly(redisSnapshots) || iq.reachable(), registry);
+        log.info("Query API listening on port {} (management {}), Redis {}, streams-app {}", server.port(),
+                server.managementPort(), config.redisUrl(), config.streamsIqUrls());
+        return new QueryApi(server, redis);
+    }
+
+    private static boolean pingQuietly(RedisSnapshots redis) {
+        try {
+            return redis.ping();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        redis.close();
+    }
+}

@@ -1,0 +1,9 @@
+package com.dbmetrics.api.auth;
+
+/** The outcome of checking a bearer token: a principal, or why it was refused (safe to show the client). */
+public sealed interface AuthResult {
+
+    record Authenticated(Principal principal) implements AuthResult {}
+
+    record Rejected(String reason) implements AuthResult {}
+}

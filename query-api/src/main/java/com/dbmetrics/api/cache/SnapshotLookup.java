@@ -1,0 +1,114 @@
+package com.dbmetrics.api.cache;
+
+import com.dbmetrics.api.source.IqClient;
+import com.dbmetrics.api.source.Layer;
+import com.dbmetrics.api.source.Lookup;
+import com.dbmetrics.api.source.RedisSnapshots;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The read path's layers: Caffeine L1 → Redis fresh key → interactive query → Redis stale copy. Concurrent misses for
+ * one database coalesce into a single lookup (Caffeine computes each key once); only found snapshots stay in L1.
+ */
+public final class SnapshotLookup {
+
+    private static final Logger log = LoggerFactory.getLogger(SnapshotLookup.class);
+
+    private final Cache<String, Lookup> l1;
+    private final RedisSnapshots redis;
+    private final IqClient iq;
+
+    public final LongAdder l1Hits = new LongAdder();
+    public final LongAdder l2Hits = new LongAdder();
+    public final LongAdder sourceHits = new LongAdder();
+    public final LongAdder staleHits = new LongAdder();
+    public final LongAdder redisErrors = new LongAdder();
+
+    public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker) {
+        this.redis = redis;
+        this.iq = iq;
+        long ttlNanos = ttl.toNanos();
+        this.l1 = Caffeine.newBuilder()
+                .maximumSize(maxEntries)
+                .ticker(ticker)
+                .expireAfter(new Expiry<String, Lookup>() {
+                    @Override
+                    public long expireAfterCreate(String key, Lookup value, long currentTime) {
+                        return value instanceof Lookup.Found ? ttlNanos : 0;
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(String key, Lookup value, long currentTime, long currentDuration) {
+                        return expireAfterCreate(key, value, currentTime);
+                    }
+
+                    @Override
+                    public long expireAfterRead(String key, Lookup value, long currentTime, long currentDuration) {
+                        return currentDuration;
+                    }
+                })
+                .build();
+    }
+
+    public Lookup get(String databaseId) {
+        boolean[] loadedNow = {false};
+        Lookup result = l1.get(databaseId, id -> {
+            loadedNow[0] = true;
+            return load(id);
+        });
+        if (result instanceof Lookup.Found found && !loadedNow[0]) {
+            l1Hits.increment();
+            return new Lookup.Found(found.snapshot(), Layer.L1);
+        }
+        return result;
+    }
+
+    public long size() {
+        return l1.estimatedSize();
+    }
+
+    private Lookup load(String id) {
+        boolean redisUp = true;
+        try {
+            Optional<MetricsSnapshot> fresh = redis.fresh(id);
+            if (fresh.isPresent()) {
+                l2Hits.increment();
+                return new Lookup.Found(fresh.get(), Layer.L2);
+            }
+        } catch (RuntimeException e) {
+            redisUp = false;
+            redisErrors.increment();
+            log.warn("Redis read failed for database_id={}: {}", id, e.toString());
+        }
+        Lookup fromIq = iq.snapshot(id);
+        if (fromIq instanceof Lookup.Found) {
+            sourceHits.increment();
+            return fromIq;
+        }
+        if (redisUp) {
+            try {
+                Optional<MetricsSnapshot> stale = redis.stale(id);
+                if (stale.isPresent()) {
+                    staleHits.increment();
+                    return new Lookup.Found(stale.get(), Layer.STALE);
+                }
+            } catch (RuntimeException e) {
+                redisUp = false;
+                redisErrors.increment();
+            }
+        }
+        if (fromIq instanceof Lookup.NotFound) {
+            return fromIq;
+        }
+        return new Lookup.Unavailable(redisUp ? "streams-app unavailable" : "Redis and streams-app unavailable");
+    }
+}

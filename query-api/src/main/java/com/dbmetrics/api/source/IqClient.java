@@ -1,0 +1,85 @@
+package com.dbmetrics.api.source;
+
+import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks the streams-app's interactive-query API (any instance routes to the owner). Tries the configured instances in
+ * turn, starting from the last one that answered, until one gives a definite answer.
+ */
+public final class IqClient {
+
+    private static final Logger log = LoggerFactory.getLogger(IqClient.class);
+
+    private final HttpClient http;
+    private final List<URI> instances;
+    private final JsonSerde<MetricsSnapshot> snapshots;
+    private final Duration timeout;
+    private final AtomicInteger preferred = new AtomicInteger();
+
+    public IqClient(HttpClient http, List<URI> instances, JsonSerde<MetricsSnapshot> snapshots, Duration timeout) {
+        this.http = http;
+        this.instances = List.copyOf(instances);
+        this.snapshots = snapshots;
+        this.timeout = timeout;
+    }
+
+    public Lookup snapshot(String databaseId) {
+        int start = preferred.get();
+        String lastProblem = "no streams-app instance configured";
+        for (int i = 0; i < instances.size(); i++) {
+            int index = (start + i) % instances.size();
+            URI base = instances.get(index);
+            try {
+                HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(
+                                URI.create(base + "/internal/v1/snapshots/" + databaseId))
+                        .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (response.statusCode() == 200) {
+                    preferred.set(index);
+                    return new Lookup.Found(snapshots.parse(response.body()), Layer.IQ);
+                }
+                if (response.statusCode() == 404) {
+                    preferred.set(index);
+                    return new Lookup.NotFound();
+                }
+                lastProblem = "HTTP " + response.statusCode() + " from " + base;
+            } catch (IOException e) {
+                lastProblem = e.getClass().getSimpleName() + " from " + base;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Lookup.Unavailable("interrupted");
+            }
+        }
+        log.debug("No streams-app instance answered for database_id={}: {}", databaseId, lastProblem);
+        return new Lookup.Unavailable(lastProblem);
+    }
+
+    /** Whether some instance answers its health check. */
+    public boolean reachable() {
+        for (URI base : instances) {
+            try {
+                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(base + "/healthz"))
+                        .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // try the next instance
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+}

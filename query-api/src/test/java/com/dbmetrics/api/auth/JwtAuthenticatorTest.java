@@ -1,0 +1,106 @@
+package com.dbmetrics.api.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.PlainHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class JwtAuthenticatorTest {
+
+    private static final String SECRET = "0123456789abcdef0123456789abcdef-test";
+    private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+
+    private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    private final JwtAuthenticator auth = JwtAuthenticator.hmac(SECRET, "dbmetrics", null, clock, Ticker.systemTicker());
+
+    private static JWTClaimsSet.Builder claims() {
+        return new JWTClaimsSet.Builder().subject("alice").issuer("dbmetrics")
+                .claim("tenants", List.of("acme/shop", "beta/*")).claim("roles", List.of("admin"))
+                .expirationTime(Date.from(NOW.plusSeconds(300)));
+    }
+
+    private static String sign(JWTClaimsSet claims, JWSAlgorithm alg, String secret) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(alg), claims);
+        jwt.sign(new MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
+    }
+
+    @Test
+    void shouldAcceptValidTokenAndReadClaims() throws Exception {
+        AuthResult result = auth.authenticate("Bearer " + sign(claims().build(), JWSAlgorithm.HS256, SECRET));
+
+        assertThat(result).isInstanceOfSatisfying(AuthResult.Authenticated.class, ok -> {
+            Principal p = ok.principal();
+            assertThat(p.userId()).isEqualTo("alice");
+            assertThat(p.canRead("acme", "shop")).isTrue();
+            assertThat(p.canRead("acme", "blog")).isFalse();
+            assertThat(p.canRead("beta", "anything")).isTrue();
+            assertThat(p.isAdmin()).isTrue();
+        });
+    }
+
+    @Test
+    void shouldRejectEveryBadToken() throws Exception {
+        List<String> bad = List.of(
+                "",
+                "Basic abc",
+                "Bearer not.a.jwt",
+                "Bearer " + sign(claims().build(), JWSAlgorithm.HS256, SECRET + "-other"),
+                "Bearer " + sign(claims().build(), JWSAlgorithm.HS512, SECRET + SECRET),
+                "Bearer " + new PlainJWT(new PlainHeader(), claims().build()).serialize(),
+                "Bearer " + sign(claims().expirationTime(Date.from(NOW.minusSeconds(120))).build(), JWSAlgorithm.HS256, SECRET),
+                "Bearer " + sign(claims().expirationTime(null).build(), JWSAlgorithm.HS256, SECRET),
+                "Bearer " + sign(claims().notBeforeTime(Date.from(NOW.plusSeconds(600))).build(), JWSAlgorithm.HS256, SECRET),
+                "Bearer " + sign(claims().issuer("someone-else").build(), JWSAlgorithm.HS256, SECRET),
+                "Bearer " + sign(claims().subject(null).build(), JWSAlgorithm.HS256, SECRET),
+                "Bearer " + sign(claims().claim("tenants", "acme/shop").build(), JWSAlgorithm.HS256, SECRET));
+
+        for (String header : bad) {
+            assertThat(auth.authenticate(header)).as(header).isInstanceOf(AuthResult.Rejected.class);
+        }
+        assertThat(auth.authenticate(null)).isInstanceOf(AuthResult.Rejected.class);
+    }
+
+    @Test
+    void shouldCacheVerifiedTokensButNeverPastExpiry() throws Exception {
+        String token = sign(claims().expirationTime(Date.from(NOW.plusSeconds(60))).build(), JWSAlgorithm.HS256, SECRET);
+        auth.authenticate("Bearer " + token);
+        auth.authenticate("Bearer " + token);
+        assertThat(auth.cachedTokens()).isEqualTo(1);
+
+        Instant[] now = {NOW};
+        Clock moving = new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+        };
+        JwtAuthenticator cached = JwtAuthenticator.hmac(SECRET, "dbmetrics", null, moving, Ticker.systemTicker());
+        assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Authenticated.class);
+        now[0] = NOW.plusSeconds(3600); // the cached verification must not outlive exp
+        assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Rejected.class);
+    }
+}

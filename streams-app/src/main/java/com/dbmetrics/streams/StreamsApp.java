@@ -1,0 +1,102 @@
+package com.dbmetrics.streams;
+
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.streams.query.IqServer;
+import com.dbmetrics.streams.query.SnapshotQueries;
+import com.dbmetrics.streams.redis.RedisMirror;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import com.dbmetrics.streams.topology.TopologyCounters;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/** A running streams-app instance: topology, KafkaStreams, Redis mirror and the interactive-query server. */
+public final class StreamsApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamsApp.class);
+
+    private final KafkaStreams streams;
+    private final RedisMirror mirror;
+    private final JedisPooled redis;
+    private final IqServer iq;
+
+    private StreamsApp(KafkaStreams streams, RedisMirror mirror, JedisPooled redis, IqServer iq) {
+        this.streams = streams;
+        this.mirror = mirror;
+        this.redis = redis;
+        this.iq = iq;
+    }
+
+    public static StreamsApp start(StreamsAppConfig config, MetricsTopology.TopicNames topics) {
+        ObjectMapper mapper = Json.newMapper();
+        JedisPooled redis = new JedisPooled(new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort()),
+                DefaultJedisClientConfig.builder().connectionTimeoutMillis(1000).socketTimeoutMillis(2000).build());
+        RedisMirror mirror = new RedisMirror(redis, mapper, config.redisTtl(), config.mirrorFlushInterval(),
+                config.mirrorMaxBacklog());
+        TopologyCounters counters = new TopologyCounters();
+        Topology topology = MetricsTopology.build(topics, mapper, mirror, counters);
+        KafkaStreams streams = new KafkaStreams(topology, properties(config));
+        streams.setUncaughtExceptionHandler(e -> {
+            // A bug or a broken invariant in one thread: replace the thread rather than stop serving.
+            log.error("Stream thread failed; replacing it", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((next, previous) -> log.info("Kafka Streams state {} -> {}", previous, next));
+        streams.start();
+        IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), mapper, "0.0.0.0",
+                config.applicationServer().port());
+        log.info("Streams-app {} started; interactive queries on {}:{}", config.applicationId(),
+                config.applicationServer().host(), iq.port());
+        return new StreamsApp(streams, mirror, redis, iq);
+    }
+
+    static Properties properties(StreamsAppConfig config) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
+        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG,
+                config.applicationServer().host() + ":" + config.applicationServer().port());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        return p;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public RedisMirror mirror() {
+        return mirror;
+    }
+
+    public int iqPort() {
+        return iq.port();
+    }
+
+    @Override
+    public void close() {
+        iq.close();
+        streams.close(Duration.ofSeconds(30));
+        mirror.close();
+        redis.close();
+    }
+}

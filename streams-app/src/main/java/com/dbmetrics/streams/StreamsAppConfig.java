@@ -1,0 +1,112 @@
+package com.dbmetrics.streams;
+
+import com.dbmetrics.schemas.config.ConfigException;
+import com.dbmetrics.schemas.config.Env;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
+
+/** Everything the streams-app is configured with; {@link #fromEnv} reads it and the constructor refuses bad values. */
+public record StreamsAppConfig(
+        String kafkaBootstrapServers,
+        URI redisUrl,
+        String applicationId,
+        HostInfo applicationServer,
+        Path stateDir,
+        String processingGuarantee,
+        Duration commitInterval,
+        int standbyReplicas,
+        int streamThreads,
+        Duration redisTtl,
+        Duration mirrorFlushInterval,
+        int mirrorMaxBacklog) {
+
+    /** Kafka bootstrap servers. */
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
+    /** Redis the mirror writes to, e.g. {@code redis://127.0.0.1:6379}. */
+    public static final String REDIS_URL = "REDIS_URL";
+    /** Kafka Streams application id (default {@code dbmetrics-streams}). */
+    public static final String STREAMS_APPLICATION_ID = "STREAMS_APPLICATION_ID";
+    /** host:port of this instance's interactive-query server, as other instances reach it. */
+    public static final String STREAMS_APPLICATION_SERVER = "STREAMS_APPLICATION_SERVER";
+    /** Folder of the RocksDB state stores. */
+    public static final String STREAMS_STATE_DIR = "STREAMS_STATE_DIR";
+    /** {@code exactly_once_v2} (default) or {@code at_least_once}. */
+    public static final String STREAMS_PROCESSING_GUARANTEE = "STREAMS_PROCESSING_GUARANTEE";
+    /** Commit interval (default 100 ms). */
+    public static final String STREAMS_COMMIT_INTERVAL = "STREAMS_COMMIT_INTERVAL";
+    /** Standby replicas of each store (default 0; set 1 when more than one instance runs). */
+    public static final String STREAMS_NUM_STANDBY_REPLICAS = "STREAMS_NUM_STANDBY_REPLICAS";
+    /** Stream threads (default 1). */
+    public static final String STREAMS_NUM_THREADS = "STREAMS_NUM_THREADS";
+    /** TTL of the fresh Redis key; never less than interval + 5 s (default 15 s). */
+    public static final String METRICS_CACHE_REDIS_TTL = "METRICS_CACHE_REDIS_TTL";
+    /** How often the Redis mirror flushes its pipeline (default 10 ms). */
+    public static final String REDIS_MIRROR_FLUSH_INTERVAL = "REDIS_MIRROR_FLUSH_INTERVAL";
+    /** Databases whose updates may wait for Redis before the mirror falls back to a resync (default 200000). */
+    public static final String REDIS_MIRROR_MAX_BACKLOG = "REDIS_MIRROR_MAX_BACKLOG";
+
+    public StreamsAppConfig {
+        if (kafkaBootstrapServers == null || kafkaBootstrapServers.isBlank()) {
+            throw new ConfigException(KAFKA_BOOTSTRAP_SERVERS + " must be set");
+        }
+        if (redisUrl == null || !"redis".equals(redisUrl.getScheme()) || redisUrl.getHost() == null) {
+            throw new ConfigException(REDIS_URL + " must be a redis://host:port URL but was " + redisUrl);
+        }
+        if (applicationId == null || !applicationId.matches("[A-Za-z0-9._-]+")) {
+            throw new ConfigException(STREAMS_APPLICATION_ID + " must match [A-Za-z0-9._-]+ but was " + applicationId);
+        }
+        if (!StreamsConfig.EXACTLY_ONCE_V2.equals(processingGuarantee)
+                && !StreamsConfig.AT_LEAST_ONCE.equals(processingGuarantee)) {
+            throw new ConfigException(STREAMS_PROCESSING_GUARANTEE + " must be exactly_once_v2 or at_least_once but was "
+                    + processingGuarantee);
+        }
+        Env.requirePositive(STREAMS_COMMIT_INTERVAL, commitInterval);
+        Env.requireAtLeast(STREAMS_NUM_STANDBY_REPLICAS, standbyReplicas, 0);
+        Env.requireAtLeast(STREAMS_NUM_THREADS, streamThreads, 1);
+        Env.requirePositive(METRICS_CACHE_REDIS_TTL, redisTtl);
+        Env.requirePositive(REDIS_MIRROR_FLUSH_INTERVAL, mirrorFlushInterval);
+        Env.requireAtLeast(REDIS_MIRROR_MAX_BACKLOG, mirrorMaxBacklog, 1);
+    }
+
+    public static StreamsAppConfig fromEnv(Map<String, String> variables) {
+        Env env = new Env(variables);
+        return new StreamsAppConfig(
+                env.required(KAFKA_BOOTSTRAP_SERVERS),
+                parseRedisUrl(env.required(REDIS_URL)),
+                env.string(STREAMS_APPLICATION_ID, "dbmetrics-streams"),
+                parseHost(env.string(STREAMS_APPLICATION_SERVER, "127.0.0.1:7070")),
+                Path.of(env.string(STREAMS_STATE_DIR, "/tmp/dbmetrics-streams")),
+                env.string(STREAMS_PROCESSING_GUARANTEE, StreamsConfig.EXACTLY_ONCE_V2),
+                env.duration(STREAMS_COMMIT_INTERVAL, Duration.ofMillis(100)),
+                env.integer(STREAMS_NUM_STANDBY_REPLICAS, 0),
+                env.integer(STREAMS_NUM_THREADS, 1),
+                env.duration(METRICS_CACHE_REDIS_TTL, Duration.ofSeconds(15)),
+                env.duration(REDIS_MIRROR_FLUSH_INTERVAL, Duration.ofMillis(10)),
+                env.integer(REDIS_MIRROR_MAX_BACKLOG, 200_000));
+    }
+
+    static URI parseRedisUrl(String value) {
+        try {
+            return URI.create(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(REDIS_URL + " must be a redis://host:port URL but was " + value);
+        }
+    }
+
+    static HostInfo parseHost(String value) {
+        int colon = value.lastIndexOf(':');
+        try {
+            int port = Integer.parseInt(value.substring(colon + 1));
+            if (colon <= 0 || port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return new HostInfo(value.substring(0, colon), port);
+        } catch (RuntimeException e) {
+            throw new ConfigException(STREAMS_APPLICATION_SERVER + " must be host:port but was " + value);
+        }
+    }
+}

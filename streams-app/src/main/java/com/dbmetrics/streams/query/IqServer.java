@@ -1,0 +1,218 @@
+package com.dbmetrics.streams.query;
+
+import com.dbmetrics.schemas.Identifiers;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.PollerStatus;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The internal interactive-query HTTP API on this instance's {@code application.server}. Any instance answers any key:
+ * it forwards to the owner, and when the owner cannot answer it serves a standby copy with {@code Dbm-Store-Lag}, or a
+ * typed 503 with {@code Retry-After}. Error bodies are {@code {"error","status"}} and never carry exception text.
+ */
+public final class IqServer implements AutoCloseable {
+
+    /** Header of answers served from a standby or restoring store: its lag in offsets. */
+    public static final String STORE_LAG_HEADER = "Dbm-Store-Lag";
+    static final String LOCAL_PARAM = "local";
+    static final int DEFAULT_PAGE = 100;
+    static final int MAX_PAGE = 1000;
+
+    private static final Logger log = LoggerFactory.getLogger(IqServer.class);
+
+    private final SnapshotQueries queries;
+    private final ObjectMapper mapper;
+    private final HttpClient http;
+    private final Javalin app;
+
+    public IqServer(SnapshotQueries queries, ObjectMapper mapper, String bindHost, int port) {
+        this.queries = queries;
+        this.mapper = mapper;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        this.app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.routes.get("/internal/v1/snapshots/{id}", this::snapshot);
+            cfg.routes.get("/internal/v1/projects/{domain}/{project}/snapshots", this::project);
+            cfg.routes.get("/internal/v1/poller-status", this::pollerStatus);
+            cfg.routes.get("/healthz", ctx -> ctx.contentType("text/plain").result("ok\n"));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                log.error("Interactive query {} failed", ctx.path(), e);
+                error(ctx, 500, "Internal error");
+            });
+            cfg.routes.error(404, "*", ctx -> {
+                if (ctx.result() == null) {
+                    error(ctx, 404, "Not found");
+                }
+            });
+        }).start(bindHost, port);
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    private void snapshot(Context ctx) throws IOException {
+        String id = ctx.pathParam("id");
+        if (!Identifiers.isValid(id)) {
+            error(ctx, 400, "Invalid database id");
+            return;
+        }
+        boolean local = ctx.queryParam(LOCAL_PARAM) != null;
+        StoreResult<MetricsSnapshot> result = queries.snapshot(id, local);
+        if (result instanceof StoreResult.OnOtherHost<MetricsSnapshot> other) {
+            if (forward(ctx, other.host(), "/internal/v1/snapshots/" + id + "?" + LOCAL_PARAM + "=true")) {
+                return;
+            }
+            result = queries.snapshot(id, true); // owner unreachable: a standby copy, if we have one, with its lag
+        }
+        respond(ctx, result, mapper::writeValueAsBytes);
+    }
+
+    private void pollerStatus(Context ctx) throws IOException {
+        boolean local = ctx.queryParam(LOCAL_PARAM) != null;
+        StoreResult<List<PollerStatus>> result = queries.pollerStatuses("prometheus", local);
+        if (result instanceof StoreResult.OnOtherHost<List<PollerStatus>> other) {
+            if (forward(ctx, other.host(), "/internal/v1/poller-status?" + LOCAL_PARAM + "=true")) {
+                return;
+            }
+            result = queries.pollerStatuses("prometheus", true);
+        }
+        respond(ctx, result, statuses -> {
+            ObjectNode body = mapper.createObjectNode();
+            body.set("statuses", mapper.valueToTree(statuses));
+            return mapper.writeValueAsBytes(body);
+        });
+    }
+
+    /** A project's snapshots, sorted by database id, gathered from every instance (see README: project listing). */
+    private void project(Context ctx) throws IOException {
+        String domain = ctx.pathParam("domain");
+        String project = ctx.pathParam("project");
+        String cursor = ctx.queryParam("cursor");
+        if (!Identifiers.isValid(domain) || !Identifiers.isValid(project)
+                || (cursor != null && !Identifiers.isValid(cursor))) {
+            error(ctx, 400, "Invalid domain, project or cursor");
+            return;
+        }
+        int limit;
+        try {
+            limit = ctx.queryParam("limit") == null ? DEFAULT_PAGE : Integer.parseInt(ctx.queryParam("limit"));
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > MAX_PAGE) {
+            error(ctx, 400, "limit must be 1-" + MAX_PAGE);
+            return;
+        }
+        StoreResult<List<MetricsSnapshot>> mine = queries.localProjectPage(domain, project, cursor, limit);
+        if (!(mine instanceof StoreResult.Found<List<MetricsSnapshot>> found)) {
+            respond(ctx, mine, v -> new byte[0]);
+            return;
+        }
+        List<MetricsSnapshot> all = new ArrayList<>(found.value());
+        long lag = found.lagOffsets();
+        if (ctx.queryParam(LOCAL_PARAM) == null) {
+            String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?" + LOCAL_PARAM
+                    + "=true&limit=" + limit + (cursor == null ? "" : "&cursor=" + enc(cursor));
+            for (HostInfo host : queries.otherHosts()) {
+                HttpResponse<byte[]> response = get(host, path);
+                if (response == null || response.statusCode() != 200) {
+                    error(ctx, 503, "A streams-app instance cannot answer now");
+                    ctx.header("Retry-After", "1");
+                    return;
+                }
+                for (var item : mapper.readTree(response.body()).path("items")) {
+                    all.add(mapper.treeToValue(item, MetricsSnapshot.class));
+                }
+            }
+        }
+        all.sort(Comparator.comparing(MetricsSnapshot::databaseId));
+        List<MetricsSnapshot> page = all.subList(0, Math.min(limit, all.size()));
+        ObjectNode body = mapper.createObjectNode();
+        ArrayNode items = body.putArray("items");
+        page.forEach(s -> items.add(mapper.valueToTree(s)));
+        body.put("next_cursor", all.size() > limit ? page.get(page.size() - 1).databaseId() : null);
+        if (lag > 0) {
+            ctx.header(STORE_LAG_HEADER, Long.toString(lag));
+        }
+        ctx.contentType("application/json").result(mapper.writeValueAsBytes(body));
+    }
+
+    @FunctionalInterface
+    private interface Writer<T> {
+        byte[] write(T value) throws IOException;
+    }
+
+    private <T> void respond(Context ctx, StoreResult<T> result, Writer<T> writer) throws IOException {
+        if (result instanceof StoreResult.Found<T> found) {
+            if (found.lagOffsets() > 0) {
+                ctx.header(STORE_LAG_HEADER, Long.toString(found.lagOffsets()));
+            }
+            ctx.contentType("application/json").result(writer.write(found.value()));
+        } else if (result instanceof StoreResult.NotFound<T>) {
+            error(ctx, 404, "Not found");
+        } else {
+            ctx.header("Retry-After", "1");
+            error(ctx, 503, "Streams state is not available now (rebalancing or restoring)");
+        }
+    }
+
+    /** Proxies the owner's answer; false when the owner could not be reached. */
+    private boolean forward(Context ctx, HostInfo host, String path) {
+        HttpResponse<byte[]> response = get(host, path);
+        if (response == null || response.statusCode() >= 500) {
+            return false;
+        }
+        ctx.status(response.statusCode());
+        response.headers().firstValue(STORE_LAG_HEADER).ifPresent(v -> ctx.header(STORE_LAG_HEADER, v));
+        response.headers().firstValue("Retry-After").ifPresent(v -> ctx.header("Retry-After", v));
+        ctx.contentType("application/json").result(response.body());
+        return true;
+    }
+
+    private HttpResponse<byte[]> get(HostInfo host, String path) {
+        try {
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + path))
+                    .timeout(Duration.ofSeconds(2)).GET().build();
+            return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            log.warn("Streams-app instance {}:{} unreachable: {}", host.host(), host.port(), e.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private void error(Context ctx, int status, String message) {
+        ObjectNode body = mapper.createObjectNode().put("error", message).put("status", status);
+        ctx.status(status).contentType("application/json").result(body.toString());
+    }
+
+    private static String enc(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}
