@@ -1,0 +1,203 @@
+package com.dbmetrics.api.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.dbmetrics.api.ApiConfig;
+import com.dbmetrics.api.QueryApi;
+import com.dbmetrics.schemas.DatabaseRef;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.PollerStatus;
+import com.dbmetrics.schemas.RedisKeys;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/**
+ * The query API against the real Redis of {@code ./dbm test}; the streams-app is absent (its URL points at a closed
+ * port), so every answer comes from Redis or is an honest 503.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class QueryApiIT {
+
+    private static final String SECRET = "query-api-it-secret-0123456789abcdef";
+
+    private final ObjectMapper mapper = Json.newMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private QueryApi api;
+    private JedisPooled redis;
+
+    @BeforeAll
+    void start() throws Exception {
+        String redisUrl = System.getenv("DBM_IT_REDIS_URL");
+        if (redisUrl == null) {
+            throw new IllegalStateException("DBM_IT_REDIS_URL is not set: run the integration tests through ./dbm test");
+        }
+        api = QueryApi.start(ApiConfig.fromEnv(Map.of("REDIS_URL", redisUrl, "STREAMS_IQ_URLS", "http://127.0.0.1:1",
+                "AUTH_JWT_SECRET", SECRET, "API_PORT", "0", "API_MANAGEMENT_PORT", "0",
+                "METRICS_CACHE_MEMORY_TTL", "5s")), Clock.systemUTC(), Ticker.systemTicker());
+        URI uri = URI.create(redisUrl);
+        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
+    }
+
+    @AfterAll
+    void stop() {
+        api.close();
+        redis.close();
+    }
+
+    private String put(String id, String project, Instant t, int interval, boolean freshToo) throws Exception {
+        MetricsSnapshot s = MetricsSnapshot.of(new DatabaseRef(id, "name-" + id, "postgresql", "acme", project), t,
+                interval, Map.of(Metric.CONNECTIONS, 42d, Metric.STORAGE_SIZE, 1_073_741_824d));
+        String json = mapper.writeValueAsString(s);
+        redis.setex(RedisKeys.stale(id), 300, json);
+        if (freshToo) {
+            redis.setex(RedisKeys.fresh(id), 60, json);
+        }
+        return id;
+    }
+
+    private HttpResponse<String> get(String project, String id, String query, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+                + "/api/v1/domain/acme/project/" + project + "/databases/" + id + "/metrics" + query))
+                .header("Authorization", "Bearer " + token("acme/" + project));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String token(String tenant) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("u1")
+                .claim("tenants", List.of(tenant)).expirationTime(Date.from(Instant.now().plusSeconds(300))).build());
+        jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
+    }
+
+    @Test
+    void shouldServeFromRedisThenFromMemoryWithFreshnessHeaders() throws Exception {
+        String id = put("fresh-" + run, "shop", Instant.now().truncatedTo(ChronoUnit.SECONDS), 15, true);
+
+        HttpResponse<String> first = get("shop", id, "");
+        HttpResponse<String> second = get("shop", id, "");
+
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("X-Cache")).hasValue("L2");
+        assertThat(second.headers().firstValue("X-Cache")).hasValue("L1");
+        JsonNode body = mapper.readTree(first.body());
+        assertThat(body.path("metrics").path("storage_size").asText()).isEqualTo("1073741824");
+        assertThat(body.path("missing")).hasSize(3);
+        assertThat(body.has("stale")).isFalse();
+        assertThat(body.path("age_seconds").asLong()).isBetween(0L, 5L);
+        assertThat(first.headers().firstValue("Age")).isPresent();
+        assertThat(first.headers().firstValue("Cache-Control").orElseThrow()).startsWith("private, max-age=");
+        String etag = first.headers().firstValue("ETag").orElseThrow();
+        assertThat(etag).startsWith("W/\"");
+
+        HttpResponse<String> notModified = get("shop", id, "", "If-None-Match", etag);
+        assertThat(notModified.statusCode()).isEqualTo(304);
+        assertThat(notModified.body()).isEmpty();
+    }
+
+    @Test
+    void shouldSelectFields() throws Exception {
+        String id = put("fields-" + run, "shop", Instant.now().truncatedTo(ChronoUnit.SECONDS), 15, true);
+
+        JsonNode body = mapper.readTree(get("shop", id, "?fields=connections,cpu_usage").body());
+
+        assertThat(body.path("metrics").size()).isEqualTo(2);
+        assertThat(body.path("metrics").path("connections").asInt()).isEqualTo(42);
+        assertThat(get("shop", id, "?fields=qps").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void shouldMarkOldSnapshotStaleWithReasonAndCircuitBreakerWhenOpen() throws Exception {
+        String id = put("old-" + run, "shop", Instant.now().minusSeconds(120).truncatedTo(ChronoUnit.SECONDS), 15, true);
+        redis.del(RedisKeys.pollerStatus("prometheus"));
+
+        JsonNode silent = mapper.readTree(get("shop", id, "").body());
+        assertThat(silent.path("stale").asBoolean()).isTrue();
+        assertThat(silent.path("reason").asText()).isEqualTo("Poller not reporting");
+
+        PollerStatus open = new PollerStatus("prometheus", PollerStatus.State.OPEN, Instant.now(), null,
+                "Prometheus unreachable", Instant.now(), "p1");
+        redis.set(RedisKeys.pollerStatus("prometheus"), mapper.writeValueAsString(open));
+        // the poller status is re-read at most once a second
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(
+                mapper.readTree(get("shop", id, "").body()).path("reason").asText()).isEqualTo("Circuit breaker open"));
+        redis.del(RedisKeys.pollerStatus("prometheus"));
+    }
+
+    @Test
+    void shouldFallBackToStaleCopyWhenFreshKeyAndStreamsAppAreGone() throws Exception {
+        String id = put("stale-" + run, "shop", Instant.now().minusSeconds(100).truncatedTo(ChronoUnit.SECONDS), 15,
+                false);
+
+        HttpResponse<String> r = get("shop", id, "");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Cache")).hasValue("STALE");
+        assertThat(mapper.readTree(r.body()).path("reason").asText()).isEqualTo("Source unavailable");
+    }
+
+    @Test
+    void shouldAnswer503WithRetryAfterWhenNoSourceCanAnswer() throws Exception {
+        HttpResponse<String> r = get("shop", "unknown-" + run, "");
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(mapper.readTree(r.body()).path("status").asInt()).isEqualTo(503);
+    }
+
+    @Test
+    void shouldAnswer404WhenSnapshotBelongsToAnotherProject() throws Exception {
+        String id = put("elsewhere-" + run, "blog", Instant.now().truncatedTo(ChronoUnit.SECONDS), 15, true);
+
+        HttpResponse<String> r = get("shop", id, "");
+
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.body()).isEqualTo("{\"error\":\"Database not found\",\"status\":404}");
+    }
+
+    @Test
+    void shouldRejectMalformedPathsWithoutLeakingInternals() throws Exception {
+        HttpResponse<String> bad = get("shop", ".dotfirst", "");
+        HttpResponse<String> nowhere = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+                + "/api/v1/nothing")).header("Authorization", "Bearer " + token("acme/shop")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(nowhere.statusCode()).isEqualTo(404);
+        assertThat(mapper.readTree(nowhere.body()).path("status").asInt()).isEqualTo(404);
+    }
+}

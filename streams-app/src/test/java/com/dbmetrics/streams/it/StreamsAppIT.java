@@ -1,0 +1,182 @@
+package com.dbmetrics.streams.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.dbmetrics.schemas.DatabaseRef;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.streams.StreamsApp;
+import com.dbmetrics.streams.StreamsAppConfig;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/** The streams-app against the real Kafka broker and Redis of {@code ./dbm test}, on topics of its own. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class StreamsAppIT {
+
+    private static final Instant T0 = Instant.parse("2026-11-25T10:30:00Z");
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final MetricsTopology.TopicNames topics = new MetricsTopology.TopicNames("it-snapshots-" + run,
+            "it-latest-" + run, "it-status-" + run);
+    private final ObjectMapper mapper = Json.newMapper();
+    private final JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(mapper);
+    private final HttpClient http = HttpClient.newHttpClient();
+    private KafkaProducer<String, byte[]> producer;
+    private StreamsApp app;
+    private JedisPooled redis;
+    private int iqPort;
+
+    static String env(String name) {
+        String value = System.getenv(name);
+        if (value == null) {
+            throw new IllegalStateException(name + " is not set: run the integration tests through ./dbm test");
+        }
+        return value;
+    }
+
+    @BeforeAll
+    void start() throws Exception {
+        String bootstrap = env("DBM_IT_KAFKA_BOOTSTRAP");
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
+                    new NewTopic(topics.latest(), 3, (short) 1).configs(Map.of("cleanup.policy", "compact")),
+                    new NewTopic(topics.pollerStatus(), 1, (short) 1))).all().get();
+        }
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+        try (ServerSocket s = new ServerSocket(0)) {
+            iqPort = s.getLocalPort();
+        }
+        Map<String, String> config = new HashMap<>();
+        config.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        config.put("REDIS_URL", env("DBM_IT_REDIS_URL"));
+        config.put("STREAMS_APPLICATION_ID", "it-streams-" + run);
+        config.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        config.put("STREAMS_STATE_DIR", Files.createTempDirectory("it-streams").toString());
+        app = StreamsApp.start(StreamsAppConfig.fromEnv(config), topics);
+        URI redisUri = URI.create(env("DBM_IT_REDIS_URL"));
+        redis = new JedisPooled(new HostAndPort(redisUri.getHost(), redisUri.getPort()));
+    }
+
+    @AfterAll
+    void stop() {
+        if (app != null) {
+            app.close();
+        }
+        if (producer != null) {
+            producer.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    private MetricsSnapshot snapshot(String id, String project, Instant t, double connections) {
+        return MetricsSnapshot.of(new DatabaseRef(id, id, "postgresql", "acme", project), t, 5,
+                Map.of(Metric.CONNECTIONS, connections));
+    }
+
+    private void produce(String key, byte[] value, Instant t) throws Exception {
+        producer.send(new ProducerRecord<>(topics.snapshots(), null, t.toEpochMilli(), key, value)).get();
+    }
+
+    private void produce(MetricsSnapshot s) throws Exception {
+        produce(s.databaseId(), serde.serialize(topics.snapshots(), s), s.timestamp());
+    }
+
+    private HttpResponse<String> iq(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + iqPort + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldServeLatestByEventTimeThroughIqAndRedisAndIgnorePoison() throws Exception {
+        String id = "db-" + run;
+        produce(snapshot(id, "shop", T0.plusSeconds(10), 10));
+        produce(id, "garbage{".getBytes(StandardCharsets.UTF_8), T0.plusSeconds(11));
+        produce(snapshot(id, "shop", T0, 1)); // replayed older snapshot
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            HttpResponse<String> r = iq("/internal/v1/snapshots/" + id);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(serde.parse(r.body().getBytes(StandardCharsets.UTF_8)).value(Metric.CONNECTIONS)).isEqualTo(10.0);
+        });
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            byte[] fresh = redis.get(RedisKeys.fresh(id).getBytes(StandardCharsets.UTF_8));
+            assertThat(fresh).isNotNull();
+            assertThat(serde.parse(fresh).timestamp()).isEqualTo(T0.plusSeconds(10));
+        });
+        produce(snapshot(id, "shop", T0.plusSeconds(15), 15));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(serde.parse(redis.get(
+                RedisKeys.fresh(id).getBytes(StandardCharsets.UTF_8))).value(Metric.CONNECTIONS)).isEqualTo(15.0));
+    }
+
+    @Test
+    void shouldListProjectSortedAndPaged() throws Exception {
+        String project = "proj-" + run;
+        for (int i = 0; i < 5; i++) {
+            produce(snapshot("p" + i + "-" + run, project, T0, i));
+        }
+        produce(snapshot("other-" + run, project + "x", T0, 1));
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode page1 = mapper.readTree(iq("/internal/v1/projects/acme/" + project + "/snapshots?limit=3").body());
+            assertThat(page1.path("items")).hasSize(3);
+            assertThat(page1.path("next_cursor").asText()).isEqualTo("p2-" + run);
+            JsonNode page2 = mapper.readTree(iq("/internal/v1/projects/acme/" + project
+                    + "/snapshots?limit=3&cursor=" + page1.path("next_cursor").asText()).body());
+            assertThat(page2.path("items")).hasSize(2);
+            assertThat(page2.path("next_cursor").isNull()).isTrue();
+        });
+    }
+
+    @Test
+    void shouldAnswerErrorsAsJsonWithoutInternals() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).until(() -> iq("/internal/v1/snapshots/nobody-" + run).statusCode() == 404);
+        HttpResponse<String> missing = iq("/internal/v1/snapshots/nobody-" + run);
+        HttpResponse<String> invalid = iq("/internal/v1/snapshots/.bad");
+        HttpResponse<String> badLimit = iq("/internal/v1/projects/acme/shop/snapshots?limit=0");
+
+        assertThat(mapper.readTree(missing.body()).path("status").asInt()).isEqualTo(404);
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(badLimit.statusCode()).isEqualTo(400);
+        assertThat(missing.body() + invalid.body() + badLimit.body()).doesNotContain("Exception").doesNotContain("at ");
+    }
+}

@@ -1,0 +1,110 @@
+package com.dbmetrics.streams.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.dbmetrics.schemas.DatabaseRef;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.RedisKeys;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/** The Redis mirror against the real Redis that {@code ./dbm test} starts. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RedisMirrorIT {
+
+    private static final Instant T0 = Instant.parse("2026-11-25T10:30:00Z");
+
+    private JedisPooled redis;
+    private RedisMirror mirror;
+    private final JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(Json.newMapper());
+    private final String id = "mirror-it-" + UUID.randomUUID();
+
+    static String redisUrl() {
+        String url = System.getenv("DBM_IT_REDIS_URL");
+        if (url == null) {
+            throw new IllegalStateException("DBM_IT_REDIS_URL is not set: run the integration tests through ./dbm test");
+        }
+        return url;
+    }
+
+    @BeforeEach
+    void setUp() {
+        URI uri = URI.create(redisUrl());
+        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
+        mirror = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15), Duration.ofMillis(10), 1000);
+    }
+
+    @AfterEach
+    void tearDown() {
+        mirror.close();
+        redis.close();
+    }
+
+    private MetricsSnapshot snapshot(Instant t, double connections, int interval) {
+        return MetricsSnapshot.of(new DatabaseRef(id, "db", "redis", "acme", "shop"), t, interval,
+                Map.of(Metric.CONNECTIONS, connections));
+    }
+
+    private MetricsSnapshot read(String key) throws Exception {
+        byte[] bytes = redis.get(key.getBytes(StandardCharsets.UTF_8));
+        return bytes == null ? null : serde.parse(bytes);
+    }
+
+    @Test
+    void shouldWriteFreshAndStaleKeysWithTheirTtls() {
+        mirror.snapshot(snapshot(T0, 1, 30));
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(read(RedisKeys.fresh(id))).isEqualTo(snapshot(T0, 1, 30));
+            assertThat(read(RedisKeys.stale(id))).isEqualTo(snapshot(T0, 1, 30));
+        });
+        // fresh TTL = max(15 s, interval 30 s + 5 s) = 35 s; stale 300 s
+        assertThat(redis.pttl(RedisKeys.fresh(id))).isBetween(30_000L, 35_000L);
+        assertThat(redis.pttl(RedisKeys.stale(id))).isBetween(295_000L, 300_000L);
+    }
+
+    @Test
+    void shouldNeverReplaceNewerWithOlderEvenAcrossWriters() throws Exception {
+        mirror.snapshot(snapshot(T0.plusSeconds(10), 5, 5));
+        await().atMost(Duration.ofSeconds(5)).until(() -> read(RedisKeys.fresh(id)) != null);
+
+        // a second writer (another instance, or a replay) with an older snapshot
+        try (RedisMirror replay = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15),
+                Duration.ofMillis(10), 1000)) {
+            replay.snapshot(snapshot(T0, 1, 5));
+            await().atMost(Duration.ofSeconds(5)).until(() -> replay.skippedOlder.sum() == 1);
+        }
+
+        assertThat(read(RedisKeys.fresh(id)).value(Metric.CONNECTIONS)).isEqualTo(5.0);
+        assertThat(read(RedisKeys.stale(id)).value(Metric.CONNECTIONS)).isEqualTo(5.0);
+    }
+
+    @Test
+    void shouldDeleteBothKeysOnTombstoneAndNotResurrectOnReplay() throws Exception {
+        mirror.snapshot(snapshot(T0, 1, 5));
+        await().atMost(Duration.ofSeconds(5)).until(() -> read(RedisKeys.fresh(id)) != null);
+
+        mirror.tombstone(id, T0.plusSeconds(5).toEpochMilli());
+        await().atMost(Duration.ofSeconds(5)).until(() -> !redis.exists(RedisKeys.fresh(id)));
+        assertThat(redis.exists(RedisKeys.stale(id))).isFalse();
+
+        mirror.snapshot(snapshot(T0, 1, 5)); // replayed, older than the tombstone
+        await().atMost(Duration.ofSeconds(5)).until(() -> mirror.skippedOlder.sum() == 1);
+        assertThat(redis.exists(RedisKeys.fresh(id))).isFalse();
+    }
+}
