@@ -178,10 +178,11 @@ class PipelineIT {
         String path = metricsPath(TestStack.postgresDatabaseId());
         HttpResponse<String> none = http.send(HttpRequest.newBuilder(apiUri(path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
-        String forged = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims("acme/shop"))
-                .serialize(); // unsigned: not even a signature
+        SignedJWT forged = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims("acme/shop"));
+        forged.sign(new MACSigner(("not-the-" + SECRET).getBytes(StandardCharsets.UTF_8)));
         HttpResponse<String> bad = http.send(HttpRequest.newBuilder(apiUri(path))
-                .header("Authorization", "Bearer " + forged + "x").GET().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", "Bearer " + forged.serialize()).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
 
         assertThat(none.statusCode()).isEqualTo(401);
         assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));

@@ -86,7 +86,7 @@ public final class MetricsService {
         if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
             return new ReadResult.Ok(new byte[0], found.layer().name(), ageSeconds, etag, maxAge, true);
         }
-        String reason = stale ? staleReason(found.layer()) : null;
+        String reason = stale ? staleReason(found.origin()) : null;
         return new ReadResult.Ok(render(snapshot, fields, ageSeconds, reason), found.layer().name(), ageSeconds, etag,
                 maxAge, false);
     }
@@ -132,12 +132,12 @@ public final class MetricsService {
         }
     }
 
-    private String staleReason(Layer layer) {
+    private String staleReason(Layer origin) {
         Optional<PollerStatus> status = breakerStatus();
         if (status.isPresent() && status.get().state() == PollerStatus.State.OPEN) {
             return REASON_BREAKER_OPEN;
         }
-        return layer == Layer.STALE ? REASON_SOURCE_UNAVAILABLE : REASON_POLLER_SILENT;
+        return origin == Layer.STALE ? REASON_SOURCE_UNAVAILABLE : REASON_POLLER_SILENT;
     }
 
     private Optional<PollerStatus> breakerStatus() {

@@ -67,7 +67,7 @@ public final class SnapshotLookup {
         });
         if (result instanceof Lookup.Found found && !loadedNow[0]) {
             l1Hits.increment();
-            return new Lookup.Found(found.snapshot(), Layer.L1);
+            return new Lookup.Found(found.snapshot(), Layer.L1, found.origin());
         }
         return result;
     }

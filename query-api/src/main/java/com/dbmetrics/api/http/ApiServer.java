@@ -37,7 +37,7 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.exception(ApiError.class, ErrorMapper::apiError);
             cfg.routes.exception(Exception.class, ErrorMapper::unexpected);
             cfg.routes.error(404, "*", ctx -> {
-                if (ctx.result() == null) {
+                if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
                     ErrorMapper.write(ctx, 404, "Not found");
                 }
             });

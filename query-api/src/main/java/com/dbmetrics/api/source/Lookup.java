@@ -5,7 +5,12 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 /** The outcome of looking a database up through the layers: expected outcomes are values, not exceptions. */
 public sealed interface Lookup {
 
-    record Found(MetricsSnapshot snapshot, Layer layer) implements Lookup {}
+    /** {@code layer} answered this request; {@code origin} is where the snapshot was first read from. */
+    record Found(MetricsSnapshot snapshot, Layer layer, Layer origin) implements Lookup {
+        public Found(MetricsSnapshot snapshot, Layer layer) {
+            this(snapshot, layer, layer);
+        }
+    }
 
     /** Every source answered and none knows the database. */
     record NotFound() implements Lookup {}

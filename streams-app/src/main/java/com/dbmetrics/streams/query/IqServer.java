@@ -58,7 +58,7 @@ public final class IqServer implements AutoCloseable {
                 error(ctx, 500, "Internal error");
             });
             cfg.routes.error(404, "*", ctx -> {
-                if (ctx.result() == null) {
+                if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
                     error(ctx, 404, "Not found");
                 }
             });
@@ -118,20 +118,23 @@ public final class IqServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             limit = -1;
         }
-        if (limit < 1 || limit > MAX_PAGE) {
+        boolean local = ctx.queryParam(LOCAL_PARAM) != null;
+        // A gathering instance asks every instance for one more than the page, to know whether a next page exists.
+        if (limit < 1 || limit > MAX_PAGE + (local ? 1 : 0)) {
             error(ctx, 400, "limit must be 1-" + MAX_PAGE);
             return;
         }
-        StoreResult<List<MetricsSnapshot>> mine = queries.localProjectPage(domain, project, cursor, limit);
+        int fetch = local ? limit : limit + 1;
+        StoreResult<List<MetricsSnapshot>> mine = queries.localProjectPage(domain, project, cursor, fetch);
         if (!(mine instanceof StoreResult.Found<List<MetricsSnapshot>> found)) {
             respond(ctx, mine, v -> new byte[0]);
             return;
         }
         List<MetricsSnapshot> all = new ArrayList<>(found.value());
         long lag = found.lagOffsets();
-        if (ctx.queryParam(LOCAL_PARAM) == null) {
+        if (!local) {
             String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?" + LOCAL_PARAM
-                    + "=true&limit=" + limit + (cursor == null ? "" : "&cursor=" + enc(cursor));
+                    + "=true&limit=" + fetch + (cursor == null ? "" : "&cursor=" + enc(cursor));
             for (HostInfo host : queries.otherHosts()) {
                 HttpResponse<byte[]> response = get(host, path);
                 if (response == null || response.statusCode() != 200) {
@@ -149,7 +152,7 @@ public final class IqServer implements AutoCloseable {
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         page.forEach(s -> items.add(mapper.valueToTree(s)));
-        body.put("next_cursor", all.size() > limit ? page.get(page.size() - 1).databaseId() : null);
+        body.put("next_cursor", !local && all.size() > limit ? page.get(page.size() - 1).databaseId() : null);
         if (lag > 0) {
             ctx.header(STORE_LAG_HEADER, Long.toString(lag));
         }
