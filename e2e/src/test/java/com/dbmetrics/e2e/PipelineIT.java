@@ -134,10 +134,23 @@ class PipelineIT {
     }
 
     @Test
-    void shouldServeWhatPrometheusAnswersForTheSameEvaluationTime() throws Exception {
+    void shouldServeAllFiveMetricsOfThreeRealEnginesAsPrometheusAnswersThemForTheSameTime() throws Exception {
         EngineCatalogue catalogue = EngineCatalogue.builtIn(mapper);
-        for (String id : List.of(TestStack.postgresDatabaseId(), TestStack.redisDatabaseId())) {
+        List<String> ids = List.of(TestStack.postgresDatabaseId(), TestStack.redisDatabaseId(),
+                TestStack.mysqlDatabaseId());
+        // rate(...[1m]) needs two scrapes of a process-exporter counter: wait until every engine answers all five.
+        for (String id : ids) {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                Response r = get(id, token("acme/shop"));
+                assertThat(r.status()).as("GET %s: %s", id, r.raw()).isEqualTo(200);
+                assertThat(r.body().path("missing").isArray()).as("missing of %s: %s", id, r.raw()).isTrue();
+                assertThat(r.body().path("missing")).as("missing of %s", id).isEmpty();
+            });
+        }
+        for (String id : ids) {
             JsonNode served = awaitMetrics(id, Duration.ofSeconds(90));
+            assertThat(served.path("missing").isArray() && served.path("missing").isEmpty())
+                    .as("%s answers all five metrics: %s", id, served).isTrue();
             Instant t = Instant.parse(served.path("timestamp").asText());
             Map<Metric, String> queries = catalogue.queries(served.path("engine").asText()).orElseThrow();
             for (Metric metric : Metric.values()) {
@@ -151,12 +164,6 @@ class PipelineIT {
                             .isCloseTo(direct, org.assertj.core.data.Offset.offset(Math.abs(direct) * 1e-9 + 1e-9));
                 }
             }
-        }
-        JsonNode redis = awaitMetrics(TestStack.redisDatabaseId(), Duration.ofSeconds(30));
-        assertThat(redis.path("missing")).as("the demo Redis exporter answers all five metrics").isEmpty();
-        JsonNode pg = awaitMetrics(TestStack.postgresDatabaseId(), Duration.ofSeconds(30));
-        for (String m : List.of("connections", "operations_per_sec", "storage_size")) {
-            assertThat(pg.path("metrics").path(m).isNumber()).as("postgresql %s", m).isTrue();
         }
     }
 

@@ -40,4 +40,8 @@ final class TestStack {
     static String redisDatabaseId() {
         return require("DBM_IT_REDIS_DATABASE_ID");
     }
+
+    static String mysqlDatabaseId() {
+        return require("DBM_IT_MYSQL_DATABASE_ID");
+    }
 }

@@ -1,14 +1,21 @@
 package com.dbmetrics.poller;
 
+import com.dbmetrics.poller.catalogue.Discovery;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
+import com.dbmetrics.poller.catalogue.InventoryFile;
+import com.dbmetrics.poller.catalogue.InventorySource;
 import com.dbmetrics.poller.prometheus.GuardedPrometheus;
 import com.dbmetrics.poller.prometheus.PrometheusClient;
 import com.dbmetrics.poller.publish.KafkaSnapshotSink;
 import com.dbmetrics.poller.schedule.PollCycle;
+import com.dbmetrics.poller.schedule.PollerMetrics;
 import com.dbmetrics.poller.schedule.TickScheduler;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.PollerStatus;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -16,6 +23,10 @@ import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,9 +39,11 @@ public final class Poller implements AutoCloseable {
     private final TickScheduler scheduler;
     private final ManagementServer management;
     private final GuardedPrometheus prometheus;
+    private final ExecutorService queries;
 
     private Poller(KafkaSnapshotSink sink, TickScheduler scheduler, ManagementServer management,
-            GuardedPrometheus prometheus) {
+            GuardedPrometheus prometheus, ExecutorService queries) {
+        this.queries = queries;
         this.sink = sink;
         this.scheduler = scheduler;
         this.management = management;
@@ -41,31 +54,51 @@ public final class Poller implements AutoCloseable {
         ObjectMapper mapper = Json.newMapper();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         EngineCatalogue catalogue = config.queriesFile()
-                .map(file -> EngineCatalogue.fromFile(mapper, Path.of(file)))
-                .orElseGet(() -> EngineCatalogue.builtIn(mapper));
+                .map(file -> EngineCatalogue.fromFile(mapper, Path.of(file), config.resourceMetrics()))
+                .orElseGet(() -> EngineCatalogue.builtIn(mapper, config.resourceMetrics()));
         HttpClient http = HttpClient.newBuilder()
                 .connectTimeout(config.effectiveQueryTimeout())
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
         PrometheusClient client = new PrometheusClient(http, config.prometheusUrl(), mapper,
-                config.effectiveQueryTimeout());
+                config.effectiveQueryTimeout(), config.maxResponseBytes());
         KafkaSnapshotSink sink = new KafkaSnapshotSink(
                 KafkaSnapshotSink.newProducer(config.kafkaBootstrapServers(), "dbmetrics-poller-" + config.pollerId()),
                 JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), clock, registry);
         GuardedPrometheus prometheus = new GuardedPrometheus(client,
                 GuardedPrometheus.newBreaker(config.breakerThreshold(), config.breakerTimeout(), clock), clock,
-                config.pollerId(), sink::publish);
+                config.pollerId(), sink::publish, config.maxInFlight(), config.effectiveQueryTimeout());
         registry.gauge("dbm_poller_breaker_open", prometheus,
-                p -> p.status().state() == com.dbmetrics.schemas.PollerStatus.State.OPEN ? 1 : 0);
-        PollCycle cycle = new PollCycle(prometheus, catalogue, sink, config.pollInterval(),
-                config.discoveryInterval(), registry);
+                p -> p.status().state() == PollerStatus.State.OPEN ? 1 : 0);
+        for (PollerStatus.State state : PollerStatus.State.values()) {
+            Gauge.builder("dbm_poller_breaker_state", prometheus, p -> p.status().state() == state ? 1 : 0)
+                    .description("1 for the breaker's current state").tag("state", state.name())
+                    .register(registry);
+        }
+        InventorySource source = config.inventoryFile()
+                .<InventorySource>map(file -> new InventoryFile(mapper, Path.of(file), config.pollInterval()))
+                .orElseGet(() -> new Discovery(prometheus, config.pollInterval()));
+        ExecutorService queries = Executors.newFixedThreadPool(config.maxInFlight(), daemon("poller-query"));
+        PollCycle cycle = new PollCycle(prometheus, source, catalogue, sink, config.pollInterval(),
+                config.discoveryInterval(), config.tombstoneAfter(), queries, new PollerMetrics(registry));
+        Timer cycles = Timer.builder("dbm_poller_cycle_duration").description("Duration of one tick, publish included")
+                .publishPercentileHistogram().register(registry);
         TickScheduler scheduler = new TickScheduler(clock, config.pollInterval(), config.ingestionDelay(),
-                t -> runTick(cycle, prometheus, sink, t, clock), registry);
+                t -> cycles.record(() -> runTick(cycle, prometheus, sink, t, clock)), registry);
         ManagementServer management = new ManagementServer(config.managementPort(), registry, () -> true);
         scheduler.start();
         log.info("Poller {} started: Prometheus {}, interval {}, engines {}, management port {}", config.pollerId(),
                 config.prometheusUrl(), config.pollInterval(), catalogue.engines(), management.port());
-        return new Poller(sink, scheduler, management, prometheus);
+        return new Poller(sink, scheduler, management, prometheus, queries);
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     private static void runTick(PollCycle cycle, GuardedPrometheus prometheus, KafkaSnapshotSink sink, Instant t,
@@ -74,9 +107,9 @@ public final class Poller implements AutoCloseable {
         PollCycle.Outcome outcome = cycle.run(t);
         sink.publish(prometheus.status());
         sink.flush();
-        log.info("Tick T={} databases={} queries={} failed={} snapshots={} took {} ms", t,
-                cycle.inventory().databases().size(), outcome.queries(), outcome.failedQueries(), outcome.snapshots(),
-                clock.millis() - started);
+        log.info("Tick T={} databases={} due={} queries={} failed={} snapshots={} tombstones={} took {} ms", t,
+                cycle.inventory().databases().size(), outcome.due(), outcome.queries(), outcome.failedQueries(),
+                outcome.snapshots(), outcome.tombstones(), clock.millis() - started);
     }
 
     public int managementPort() {
@@ -90,6 +123,7 @@ public final class Poller implements AutoCloseable {
     @Override
     public void close() {
         scheduler.close();
+        queries.shutdownNow();
         sink.close();
         management.close();
     }

@@ -1,5 +1,6 @@
 package com.dbmetrics.poller;
 
+import com.dbmetrics.poller.catalogue.ResourceMode;
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
 import java.net.URI;
@@ -19,7 +20,12 @@ public record PollerConfig(
         Duration breakerTimeout,
         String pollerId,
         Optional<String> queriesFile,
-        int managementPort) {
+        int managementPort,
+        ResourceMode resourceMetrics,
+        int maxInFlight,
+        int maxResponseBytes,
+        int tombstoneAfter,
+        Optional<String> inventoryFile) {
 
     /** Base URL of Prometheus' HTTP API. */
     public static final String PROMETHEUS_URL = "PROMETHEUS_URL";
@@ -43,6 +49,20 @@ public record PollerConfig(
     public static final String POLLER_QUERIES_FILE = "POLLER_QUERIES_FILE";
     /** Port of /healthz and /metrics; 0 picks a free port (default 0). */
     public static final String POLLER_MANAGEMENT_PORT = "POLLER_MANAGEMENT_PORT";
+
+    /** Where CPU and memory come from when an exporter has none: {@code process} (default) or {@code container}. */
+    public static final String POLLER_RESOURCE_METRICS = "POLLER_RESOURCE_METRICS";
+    /** Queries allowed in flight toward Prometheus at once; the queries of a tick run in parallel up to it (4). */
+    public static final String POLLER_MAX_IN_FLIGHT = "POLLER_MAX_IN_FLIGHT";
+    /** Largest Prometheus answer read, in bytes; a larger one is refused as oversized (32 MiB). */
+    public static final String POLLER_MAX_RESPONSE_BYTES = "POLLER_MAX_RESPONSE_BYTES";
+    /** Consecutive non-empty discoveries a database must be absent from before its tombstone is published (3). */
+    public static final String POLLER_TOMBSTONE_AFTER = "POLLER_TOMBSTONE_AFTER";
+    /** Optional static inventory file (JSON) used instead of discovery from Prometheus target labels. */
+    public static final String POLLER_INVENTORY_FILE = "POLLER_INVENTORY_FILE";
+
+    /** Prometheus' own default of concurrent queries is 20: the poller never takes more than this many of them. */
+    static final int MAX_IN_FLIGHT_LIMIT = 20;
 
     public PollerConfig {
         if (prometheusUrl == null || prometheusUrl.getScheme() == null || prometheusUrl.getHost() == null) {
@@ -69,6 +89,15 @@ public record PollerConfig(
         if (managementPort < 0 || managementPort > 65535) {
             throw new ConfigException(POLLER_MANAGEMENT_PORT + " must be 0-65535 but was " + managementPort);
         }
+        if (resourceMetrics == null) {
+            throw new ConfigException(POLLER_RESOURCE_METRICS + " must be process or container");
+        }
+        if (maxInFlight < 1 || maxInFlight > MAX_IN_FLIGHT_LIMIT) {
+            throw new ConfigException(POLLER_MAX_IN_FLIGHT + " must be 1-" + MAX_IN_FLIGHT_LIMIT + " but was "
+                    + maxInFlight);
+        }
+        Env.requireAtLeast(POLLER_MAX_RESPONSE_BYTES, maxResponseBytes, 1024);
+        Env.requireAtLeast(POLLER_TOMBSTONE_AFTER, tombstoneAfter, 1);
     }
 
     public static PollerConfig fromEnv(Map<String, String> variables) {
@@ -85,7 +114,17 @@ public record PollerConfig(
                 env.duration(CIRCUIT_BREAKER_TIMEOUT, Duration.ofSeconds(60)),
                 env.string(POLLER_ID, defaultPollerId(variables)),
                 Optional.ofNullable(env.string(POLLER_QUERIES_FILE, null)),
-                env.integer(POLLER_MANAGEMENT_PORT, 0));
+                env.integer(POLLER_MANAGEMENT_PORT, 0),
+                resourceMode(env.string(POLLER_RESOURCE_METRICS, ResourceMode.PROCESS.configName())),
+                env.integer(POLLER_MAX_IN_FLIGHT, 4),
+                env.integer(POLLER_MAX_RESPONSE_BYTES, 32 * 1024 * 1024),
+                env.integer(POLLER_TOMBSTONE_AFTER, 3),
+                Optional.ofNullable(env.string(POLLER_INVENTORY_FILE, null)));
+    }
+
+    private static ResourceMode resourceMode(String value) {
+        return ResourceMode.fromConfigName(value).orElseThrow(() -> new ConfigException(POLLER_RESOURCE_METRICS
+                + " must be process or container but was \"" + value + "\""));
     }
 
     /** A query never runs past its interval: the effective timeout is the smaller of the two. */

@@ -9,13 +9,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Prometheus client behind a resilience4j circuit breaker. Only outages (unreachable, timeout, 5xx) count toward
- * opening it; a bad query is that query's problem. Its state is reported truthfully as a {@link PollerStatus}.
+ * The Prometheus client behind a resilience4j circuit breaker and a bound on queries in flight. Only outages
+ * (unreachable, timeout, 5xx, unparsable bodies) count toward opening it; a bad query is that query's problem. While it
+ * is open no call reaches Prometheus. Its state is reported truthfully as a {@link PollerStatus}.
  */
 public final class GuardedPrometheus implements Discovery.Querier {
 
@@ -28,12 +31,31 @@ public final class GuardedPrometheus implements Discovery.Querier {
     private final CircuitBreaker breaker;
     private final Clock clock;
     private final String pollerId;
+    private final Semaphore inFlight;
+    private final Duration slotTimeout;
     private volatile Instant stateSince;
     private volatile Instant lastSuccess;
     private volatile String lastError;
 
+    /** Default number of queries allowed in flight toward Prometheus at once (Prometheus' own limit is 20). */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 4;
+
     public GuardedPrometheus(PrometheusClient client, CircuitBreaker breaker, Clock clock, String pollerId,
             Consumer<PollerStatus> onTransition) {
+        this(client, breaker, clock, pollerId, onTransition, DEFAULT_MAX_IN_FLIGHT, Duration.ofSeconds(30));
+    }
+
+    /**
+     * @param maxInFlight queries allowed toward Prometheus at once; further callers wait for a slot
+     * @param slotTimeout how long a caller waits for a slot before giving up ({@code OVERLOADED}, not an outage)
+     */
+    public GuardedPrometheus(PrometheusClient client, CircuitBreaker breaker, Clock clock, String pollerId,
+            Consumer<PollerStatus> onTransition, int maxInFlight, Duration slotTimeout) {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("maxInFlight must be >= 1 but was " + maxInFlight);
+        }
+        this.inFlight = new Semaphore(maxInFlight, true);
+        this.slotTimeout = slotTimeout;
         this.client = client;
         this.breaker = breaker;
         this.clock = clock;
@@ -60,6 +82,10 @@ public final class GuardedPrometheus implements Discovery.Querier {
                 .waitDurationInOpenState(openFor)
                 .permittedNumberOfCallsInHalfOpenState(1)
                 .recordException(e -> e instanceof PrometheusException p && p.kind().isOutage())
+                // A query that never left the poller says nothing about Prometheus. Every other answer, even a
+                // refused query, proves Prometheus alive and counts as a success.
+                .ignoreException(e -> e instanceof PrometheusException p
+                        && p.kind() == PrometheusException.Kind.OVERLOADED)
                 .clock(clock)
                 .build();
         return CircuitBreaker.of(BREAKER_NAME, config);
@@ -68,7 +94,7 @@ public final class GuardedPrometheus implements Discovery.Querier {
     @Override
     public List<Sample> query(String promql, Instant time) throws PrometheusException {
         try {
-            List<Sample> samples = breaker.executeCheckedSupplier(() -> client.query(promql, time));
+            List<Sample> samples = breaker.executeCheckedSupplier(() -> bounded(promql, time));
             lastSuccess = clock.instant();
             return samples;
         } catch (CallNotPermittedException e) {
@@ -80,6 +106,30 @@ public final class GuardedPrometheus implements Discovery.Querier {
         } catch (Throwable e) {
             throw new IllegalStateException("unexpected failure querying Prometheus", e);
         }
+    }
+
+    private List<Sample> bounded(String promql, Instant time) throws PrometheusException {
+        boolean acquired;
+        try {
+            acquired = inFlight.tryAcquire(slotTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PrometheusException(PrometheusException.Kind.OVERLOADED, "interrupted waiting for a query slot", e);
+        }
+        if (!acquired) {
+            throw new PrometheusException(PrometheusException.Kind.OVERLOADED, "no query slot free within "
+                    + slotTimeout.toMillis() + " ms", null);
+        }
+        try {
+            return client.query(promql, time);
+        } finally {
+            inFlight.release();
+        }
+    }
+
+    /** Queries allowed in flight that are free now. */
+    public int freeSlots() {
+        return inFlight.availablePermits();
     }
 
     public CircuitBreaker.State state() {

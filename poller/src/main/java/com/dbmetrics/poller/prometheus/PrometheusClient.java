@@ -3,6 +3,7 @@ package com.dbmetrics.poller.prometheus;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -29,12 +30,24 @@ public final class PrometheusClient {
     private final URI baseUrl;
     private final ObjectMapper mapper;
     private final Duration timeout;
+    private final int maxBodyBytes;
+
+    /** Default cap on an answer's body: far above what engines × databases produce (about 200 bytes a series). */
+    public static final int DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
     public PrometheusClient(HttpClient http, URI baseUrl, ObjectMapper mapper, Duration timeout) {
+        this(http, baseUrl, mapper, timeout, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    public PrometheusClient(HttpClient http, URI baseUrl, ObjectMapper mapper, Duration timeout, int maxBodyBytes) {
+        if (maxBodyBytes <= 0) {
+            throw new IllegalArgumentException("maxBodyBytes must be > 0 but was " + maxBodyBytes);
+        }
         this.http = http;
         this.baseUrl = baseUrl;
         this.mapper = mapper;
         this.timeout = timeout;
+        this.maxBodyBytes = maxBodyBytes;
     }
 
     /** The instant vector of {@code promql} evaluated at {@code time}. */
@@ -46,9 +59,14 @@ public final class PrometheusClient {
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form))
                 .build();
-        HttpResponse<byte[]> response;
+        int status;
+        byte[] body;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            status = response.statusCode();
+            try (InputStream in = response.body()) {
+                body = in.readNBytes(maxBodyBytes + 1);
+            }
         } catch (HttpTimeoutException e) {
             throw new PrometheusException(PrometheusException.Kind.TIMEOUT, "Prometheus query timed out after "
                     + timeout.toMillis() + " ms", e);
@@ -58,7 +76,11 @@ public final class PrometheusClient {
             Thread.currentThread().interrupt();
             throw new PrometheusException(PrometheusException.Kind.UNREACHABLE, "interrupted", e);
         }
-        return parse(response.statusCode(), response.body());
+        if (body.length > maxBodyBytes) {
+            throw new PrometheusException(PrometheusException.Kind.OVERSIZED, "Prometheus answer (HTTP " + status
+                    + ") exceeds the cap of " + maxBodyBytes + " bytes", null);
+        }
+        return parse(status, body);
     }
 
     /** Parses an answer of {@code /api/v1/query}; package-private so the parser is tested on real and broken bodies. */
@@ -82,7 +104,7 @@ public final class PrometheusClient {
         }
         JsonNode data = root.path("data");
         if (!"vector".equals(data.path("resultType").asText()) || !data.path("result").isArray()) {
-            throw new PrometheusException(PrometheusException.Kind.MALFORMED,
+            throw new PrometheusException(PrometheusException.Kind.WRONG_TYPE,
                     "Prometheus answer is not an instant vector: resultType=" + data.path("resultType").asText(), null);
         }
         List<Sample> samples = new ArrayList<>(data.path("result").size());
@@ -104,13 +126,25 @@ public final class PrometheusClient {
             Map.Entry<String, JsonNode> label = it.next();
             labels.put(label.getKey(), label.getValue().asText());
         }
-        double number;
-        try {
-            number = Double.parseDouble(value.get(1).asText());
-        } catch (NumberFormatException e) {
-            throw new PrometheusException(PrometheusException.Kind.MALFORMED, "malformed sample value " + value, e);
+        return new Sample(labels, parseValue(value.get(1).asText(), value));
+    }
+
+    /** Prometheus writes special values as {@code NaN}, {@code +Inf}, {@code -Inf}; they parse, and the cycle refuses them. */
+    private static double parseValue(String text, JsonNode value) throws PrometheusException {
+        switch (text) {
+            case "+Inf":
+            case "Inf":
+                return Double.POSITIVE_INFINITY;
+            case "-Inf":
+                return Double.NEGATIVE_INFINITY;
+            default:
+                try {
+                    return Double.parseDouble(text);
+                } catch (NumberFormatException e) {
+                    throw new PrometheusException(PrometheusException.Kind.MALFORMED, "malformed sample value " + value,
+                            e);
+                }
         }
-        return new Sample(labels, number);
     }
 
     static String formatTime(Instant time) {

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -44,16 +46,23 @@ public final class KafkaSnapshotSink implements SnapshotSink, AutoCloseable {
 
     /** Producer settings: idempotent, acks=all, small linger so one tick's snapshots travel in few batches. */
     public static Producer<String, byte[]> newProducer(String bootstrapServers, String clientId) {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, clientId,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.ByteArraySerializer.class));
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // Broker unavailable: a send blocks at most 5 s for metadata or buffer space, a record is given up
+        // after 20 s, and the 32 MiB buffer bounds what waits; failures are counted, the scheduler goes on.
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 32L * 1024 * 1024);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class);
+        return new KafkaProducer<>(config);
     }
 
     @Override
@@ -71,17 +80,28 @@ public final class KafkaSnapshotSink implements SnapshotSink, AutoCloseable {
         send(record, "breaker=" + status.breaker());
     }
 
+    @Override
+    public void publishTombstone(String databaseId, Instant time) {
+        send(new ProducerRecord<String, byte[]>(Topics.SNAPSHOTS, null, time.toEpochMilli(), databaseId, (byte[]) null),
+                "tombstone database_id=" + databaseId);
+    }
+
     private void send(ProducerRecord<String, byte[]> record, String what) {
         record.headers().add(Topics.HEADER_PRODUCED_AT,
                 Long.toString(clock.millis()).getBytes(StandardCharsets.UTF_8));
-        producer.send(record, (metadata, error) -> {
-            if (error == null) {
-                produced.increment();
-            } else {
-                failed.increment();
-                log.error("Failed to produce {} to topic {}: {}", what, record.topic(), error.toString());
-            }
-        });
+        try {
+            producer.send(record, (metadata, error) -> {
+                if (error == null) {
+                    produced.increment();
+                } else {
+                    failed.increment();
+                    log.error("Failed to produce {} to topic {}: {}", what, record.topic(), error.toString());
+                }
+            });
+        } catch (RuntimeException e) {
+            failed.increment();
+            log.error("Could not hand {} to the producer for topic {}: {}", what, record.topic(), e.toString());
+        }
     }
 
     /** Waits until everything sent so far is acknowledged (or failed). */

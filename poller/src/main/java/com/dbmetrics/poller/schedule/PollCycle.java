@@ -1,8 +1,10 @@
 package com.dbmetrics.poller.schedule;
 
 import com.dbmetrics.poller.catalogue.Discovery;
+import com.dbmetrics.poller.catalogue.DiscoveryException;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.poller.catalogue.Inventory;
+import com.dbmetrics.poller.catalogue.InventorySource;
 import com.dbmetrics.poller.prometheus.PrometheusException;
 import com.dbmetrics.poller.prometheus.Sample;
 import com.dbmetrics.poller.publish.SnapshotSink;
@@ -12,109 +14,204 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One tick of the poller at evaluation time T: rediscover when due, then one query per engine × metric for every
- * database of that engine at once, fanned out into one snapshot per database. Prometheus load per tick is therefore
- * discovery + engines × metrics, whatever the number of databases or readers.
+ * One tick of the poller at evaluation time T: rediscover when due, then, for the databases whose interval is due at T,
+ * one query per engine × metric for every such database of that engine at once, fanned out into one snapshot per
+ * database. The queries of a tick run in parallel on {@code executor} (the client bounds how many are in flight).
+ * Interval groups due at the same T share these queries: the evaluation time is the same, so the answer is too.
+ * Prometheus load per tick is therefore discovery (when due) + engines due × metrics, whatever the number of databases
+ * or readers.
  */
 public final class PollCycle {
 
     private static final Logger log = LoggerFactory.getLogger(PollCycle.class);
 
     private final Discovery.Querier querier;
-    private final Discovery discovery;
+    private final InventorySource source;
     private final EngineCatalogue catalogue;
     private final SnapshotSink sink;
     private final Duration interval;
     private final Duration discoveryInterval;
-    private final MeterRegistry registry;
+    private final Executor executor;
+    private final PollerMetrics metrics;
+    private final InventoryTracker tracker;
 
-    private Inventory inventory = Inventory.EMPTY;
     private Instant lastDiscovery = Instant.MIN;
 
     /** What one tick did, for logs and tests. */
-    public record Outcome(int queries, int snapshots, int failedQueries) {}
+    public record Outcome(int queries, int snapshots, int failedQueries, int due, int tombstones) {
+        public Outcome(int queries, int snapshots, int failedQueries) {
+            this(queries, snapshots, failedQueries, 0, 0);
+        }
+    }
 
-    public PollCycle(Discovery.Querier querier, EngineCatalogue catalogue, SnapshotSink sink, Duration interval,
-            Duration discoveryInterval, MeterRegistry registry) {
+    public PollCycle(Discovery.Querier querier, InventorySource source, EngineCatalogue catalogue, SnapshotSink sink,
+            Duration interval, Duration discoveryInterval, int tombstoneAfter, Executor executor,
+            PollerMetrics metrics) {
         this.querier = querier;
-        this.discovery = new Discovery(querier);
+        this.source = source;
         this.catalogue = catalogue;
         this.sink = sink;
         this.interval = interval;
         this.discoveryInterval = discoveryInterval;
-        this.registry = registry;
+        this.executor = executor;
+        this.metrics = metrics;
+        this.tracker = new InventoryTracker(tombstoneAfter);
+    }
+
+    /** Discovery from target labels, tombstones after 3 absences, queries run on the calling thread. */
+    public PollCycle(Discovery.Querier querier, EngineCatalogue catalogue, SnapshotSink sink, Duration interval,
+            Duration discoveryInterval, MeterRegistry registry) {
+        this(querier, new Discovery(querier, interval), catalogue, sink, interval, discoveryInterval, 3, Runnable::run,
+                new PollerMetrics(registry));
     }
 
     public Inventory inventory() {
-        return inventory;
+        return tracker.current();
     }
 
     /** Runs the tick for evaluation time {@code t}. Never throws for Prometheus failures: they are counted. */
     public Outcome run(Instant t) {
         int queries = 0;
         int failed = 0;
-        if (!t.isBefore(lastDiscovery.plus(discoveryInterval)) || inventory.databases().isEmpty()) {
-            queries++;
+        int tombstones = 0;
+        if (!t.isBefore(lastDiscovery.plus(discoveryInterval)) || inventory().databases().isEmpty()) {
+            queries += source.queriesPrometheus() ? 1 : 0;
+            long started = System.nanoTime();
             try {
-                Discovery.Result result = discovery.discover(t);
-                registry.counter("dbm_poller_discovery_rejected_total").increment(result.rejected().size());
+                Discovery.Result result = source.discover(t);
+                metrics.query("_inventory", "discovery", "ok", System.nanoTime() - started);
+                metrics.discoveryRejected(result.rejected().size(), result.refusedIntervals().size());
                 if (!result.inventory().databases().isEmpty()) {
-                    inventory = result.inventory();
+                    for (DatabaseRef gone : tracker.apply(result.inventory())) {
+                        sink.publishTombstone(gone.databaseId(), t);
+                        tombstones++;
+                        metrics.tombstone();
+                        log.info("database_id={} absent from consecutive discoveries: tombstone at {}",
+                                gone.databaseId(), t);
+                    }
                 } else {
-                    log.warn("Discovery at {} found no labelled database target; keeping the previous {} databases",
-                            t, inventory.databases().size());
+                    log.warn("Discovery at {} found no database; keeping the previous {} databases", t,
+                            inventory().databases().size());
                 }
                 lastDiscovery = t;
-            } catch (PrometheusException e) {
+            } catch (DiscoveryException e) {
                 failed++;
-                countFailure(e, "discovery");
+                metrics.query("_inventory", "discovery", e.kind(), System.nanoTime() - started);
                 log.warn("Discovery at {} failed ({}); keeping the previous inventory: {}", t, e.kind(), e.getMessage());
             }
         }
-        int snapshots = 0;
-        for (Map.Entry<String, List<DatabaseRef>> engine : inventory.byEngine().entrySet()) {
-            Map<Metric, String> queriesOfEngine = catalogue.queries(engine.getKey()).orElse(Map.of());
-            if (queriesOfEngine.isEmpty()) {
-                registry.counter("dbm_poller_unknown_engine_total", "engine", engine.getKey()).increment();
+        Inventory inventory = inventory();
+        metrics.databasesKnown(inventory.databases().size());
+        Map<String, List<DatabaseRef>> due = dueByEngine(inventory, t);
+        Map<String, Map<Metric, CompletableFuture<Answer>>> pending = new LinkedHashMap<>();
+        for (Map.Entry<String, List<DatabaseRef>> engine : due.entrySet()) {
+            Map<Metric, String> ofEngine = catalogue.queries(engine.getKey()).orElse(Map.of());
+            if (ofEngine.isEmpty()) {
+                metrics.unknownEngine(engine.getKey(), engine.getValue().size());
                 continue;
             }
+            Map<Metric, CompletableFuture<Answer>> futures = new EnumMap<>(Metric.class);
+            ofEngine.forEach((metric, promql) -> futures.put(metric,
+                    CompletableFuture.supplyAsync(() -> ask(engine.getKey(), metric, promql, t), executor)));
+            pending.put(engine.getKey(), futures);
+            queries += futures.size();
+        }
+        int snapshots = 0;
+        int dueCount = 0;
+        for (Map.Entry<String, Map<Metric, CompletableFuture<Answer>>> engine : pending.entrySet()) {
             Map<Metric, Map<String, Double>> answers = new EnumMap<>(Metric.class);
-            for (Map.Entry<Metric, String> query : queriesOfEngine.entrySet()) {
-                queries++;
-                try {
-                    answers.put(query.getKey(), byDatabase(querier.query(query.getValue(), t), engine.getKey(),
-                            query.getKey()));
-                } catch (PrometheusException e) {
+            for (Map.Entry<Metric, CompletableFuture<Answer>> f : engine.getValue().entrySet()) {
+                Answer answer = f.getValue().join();
+                if (answer.values() == null) {
                     failed++;
-                    countFailure(e, engine.getKey());
-                    log.warn("Query engine={} metric={} at {} failed ({}): {}", engine.getKey(),
-                            query.getKey().wireName(), t, e.kind(), e.getMessage());
+                } else {
+                    answers.put(f.getKey(), answer.values());
                 }
             }
-            if (answers.isEmpty()) {
-                // Prometheus answered nothing for this engine: publishing all-null snapshots would hide the last good
-                // values behind invented gaps, so nothing is published and the readers see the data age.
-                registry.counter("dbm_poller_engine_skipped_total", "engine", engine.getKey()).increment();
-                continue;
-            }
-            for (DatabaseRef database : engine.getValue()) {
-                Map<Metric, Double> values = new EnumMap<>(Metric.class);
-                answers.forEach((metric, byId) -> values.put(metric, byId.get(database.databaseId())));
-                sink.publish(MetricsSnapshot.of(database, t, (int) interval.toSeconds(), values));
-                snapshots++;
+            List<DatabaseRef> databases = due.get(engine.getKey());
+            dueCount += databases.size();
+            snapshots += fanOut(engine.getKey(), databases, answers, inventory, t);
+        }
+        metrics.snapshots(snapshots);
+        return new Outcome(queries, snapshots, failed, dueCount, tombstones);
+    }
+
+    private Map<String, List<DatabaseRef>> dueByEngine(Inventory inventory, Instant t) {
+        Map<String, List<DatabaseRef>> due = new LinkedHashMap<>();
+        for (DatabaseRef database : inventory.databases()) {
+            long every = inventory.intervalOf(database.databaseId(), interval).toMillis();
+            if (Math.floorMod(t.toEpochMilli(), every) == 0) {
+                due.computeIfAbsent(database.engine(), e -> new ArrayList<>()).add(database);
             }
         }
-        registry.counter("dbm_poller_queries_total").increment(queries);
-        registry.counter("dbm_poller_snapshots_total").increment(snapshots);
-        return new Outcome(queries, snapshots, failed);
+        return due;
+    }
+
+    /** Values by database id, or {@code null} values when the query failed. */
+    private record Answer(Map<String, Double> values) {}
+
+    private Answer ask(String engine, Metric metric, String promql, Instant t) {
+        long started = System.nanoTime();
+        try {
+            List<Sample> samples = querier.query(promql, t);
+            metrics.query(engine, metric.wireName(), "ok", System.nanoTime() - started);
+            return new Answer(byDatabase(samples, engine, metric));
+        } catch (PrometheusException e) {
+            metrics.query(engine, metric.wireName(), e.kind().tag(), System.nanoTime() - started);
+            if (e.kind() == PrometheusException.Kind.QUERY_ERROR) {
+                log.error("Prometheus refused the query of engine={} metric={}: fix the catalogue: {} ({})", engine,
+                        metric.wireName(), e.getMessage(), promql);
+            } else if (e.kind() != PrometheusException.Kind.BREAKER_OPEN) {
+                log.warn("Query engine={} metric={} at {} failed ({}): {}", engine, metric.wireName(), t, e.kind(),
+                        e.getMessage());
+            }
+            return new Answer(null);
+        } catch (RuntimeException e) {
+            metrics.query(engine, metric.wireName(), "bug", System.nanoTime() - started);
+            log.error("Query engine={} metric={} at {} failed unexpectedly", engine, metric.wireName(), t, e);
+            return new Answer(null);
+        }
+    }
+
+    private int fanOut(String engine, List<DatabaseRef> databases, Map<Metric, Map<String, Double>> answers,
+            Inventory inventory, Instant t) {
+        if (answers.isEmpty()) {
+            // Prometheus answered nothing for this engine: publishing all-null snapshots would hide the last good
+            // values behind invented gaps, so nothing is published and the readers see the data age.
+            metrics.engineSkipped(engine);
+            return 0;
+        }
+        int published = 0;
+        for (DatabaseRef database : databases) {
+            Map<Metric, Double> values = new EnumMap<>(Metric.class);
+            answers.forEach((metric, byId) -> {
+                Double v = byId.get(database.databaseId());
+                if (v != null) {
+                    values.put(metric, v);
+                }
+            });
+            if (values.isEmpty()) {
+                // No series at all for this database (exporter down, target gone): the last good snapshot ages.
+                metrics.noData(engine);
+                continue;
+            }
+            int seconds = (int) inventory.intervalOf(database.databaseId(), interval).toSeconds();
+            sink.publish(MetricsSnapshot.of(database, t, seconds, values));
+            published++;
+        }
+        return published;
     }
 
     private Map<String, Double> byDatabase(List<Sample> samples, String engine, Metric metric) {
@@ -123,19 +220,20 @@ public final class PollCycle {
             String id = sample.label("database_id");
             double value = sample.value();
             if (id == null) {
-                registry.counter("dbm_poller_unlabelled_samples_total", "engine", engine).increment();
-            } else if (Double.isNaN(value) || Double.isInfinite(value) || value < 0) {
-                // Not a number we can stand behind (e.g. a division by zero): reported missing, never 0.
-                registry.counter("dbm_poller_invalid_values_total", "engine", engine, "metric", metric.wireName())
-                        .increment();
-            } else {
-                values.put(id, value);
+                metrics.badAnswer("unlabelled_sample", engine, metric);
+            } else if (Double.isNaN(value)) {
+                metrics.badAnswer("nan", engine, metric);
+            } else if (Double.isInfinite(value)) {
+                metrics.badAnswer("inf", engine, metric);
+            } else if (value < 0) {
+                metrics.badAnswer("negative", engine, metric);
+            } else if (values.put(id, value) != null) {
+                // Two series for one database: the query does not aggregate by database_id. Refuse both.
+                metrics.badAnswer("duplicate_series", engine, metric);
+                values.put(id, Double.NaN);
             }
         }
+        values.values().removeIf(v -> v.isNaN());
         return values;
-    }
-
-    private void countFailure(PrometheusException e, String scope) {
-        registry.counter("dbm_poller_query_failures_total", "kind", e.kind().name(), "scope", scope).increment();
     }
 }

@@ -47,11 +47,32 @@ class PrometheusClientParseTest {
         assertKind(503, "{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"x\"}",
                 PrometheusException.Kind.HTTP_ERROR);
         assertKind(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}",
-                PrometheusException.Kind.MALFORMED);
+                PrometheusException.Kind.WRONG_TYPE);
         assertKind(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},"
                 + "\"value\":[1,2]}]}}", PrometheusException.Kind.MALFORMED);
         assertKind(200, "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},"
                 + "\"value\":[1,\"forty\"]}]}}", PrometheusException.Kind.MALFORMED);
+    }
+
+    @Test
+    void shouldParseSpecialValuesSoTheCycleCanRefuseThem() throws Exception {
+        List<Sample> samples = parse(200, """
+                {"status":"success","data":{"resultType":"vector","result":[
+                  {"metric":{"database_id":"a"},"value":[1,"NaN"]},
+                  {"metric":{"database_id":"b"},"value":[1,"+Inf"]},
+                  {"metric":{"database_id":"c"},"value":[1,"-Inf"]}]}}""");
+
+        assertThat(samples).extracting(Sample::value)
+                .containsExactly(Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY);
+    }
+
+    @Test
+    void shouldCountUnparsableBodiesButNotRefusedQueriesAsOutages() {
+        assertThat(PrometheusException.Kind.MALFORMED.isOutage()).isTrue();
+        assertThat(PrometheusException.Kind.HTTP_ERROR.isOutage()).isTrue();
+        assertThat(PrometheusException.Kind.QUERY_ERROR.isOutage()).isFalse();
+        assertThat(PrometheusException.Kind.WRONG_TYPE.isOutage()).isFalse();
+        assertThat(PrometheusException.Kind.OVERSIZED.isOutage()).isFalse();
     }
 
     @Test

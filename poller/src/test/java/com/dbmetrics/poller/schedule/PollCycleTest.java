@@ -27,6 +27,7 @@ class PollCycleTest {
 
     private final EngineCatalogue catalogue = EngineCatalogue.builtIn(Json.newMapper());
     private final List<MetricsSnapshot> published = new ArrayList<>();
+    private final List<String> tombstones = new ArrayList<>();
     private final List<String> queries = new ArrayList<>();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -38,6 +39,11 @@ class PollCycleTest {
 
         @Override
         public void publish(PollerStatus status) {}
+
+        @Override
+        public void publishTombstone(String databaseId, Instant time) {
+            tombstones.add(databaseId + "@" + time);
+        }
     };
 
     private static Sample target(String id, String engine) {
@@ -65,11 +71,14 @@ class PollCycleTest {
     @Test
     void shouldIssueOneQueryPerEngineAndMetricWhateverTheNumberOfDatabases() {
         List<Sample> targets = new ArrayList<>();
+        List<Sample> values = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
             targets.add(target("pg-" + i, "postgresql"));
             targets.add(target("rd-" + i, "redis"));
+            values.add(value("pg-" + i, i));
+            values.add(value("rd-" + i, i));
         }
-        PollCycle cycle = cycle(q -> q.equals(Discovery.QUERY) ? targets : List.of(value("pg-1", 3), value("rd-2", 4)));
+        PollCycle cycle = cycle(q -> q.equals(Discovery.QUERY) ? targets : values);
 
         PollCycle.Outcome outcome = cycle.run(T);
 
@@ -147,6 +156,118 @@ class PollCycleTest {
         cycle.run(T);
 
         assertThat(cycle.inventory().databases()).hasSize(1);
-        assertThat(registry.counter("dbm_poller_discovery_rejected_total").count()).isEqualTo(2);
+        assertThat(registry.counter("dbm_poller_discovery_rejected").count()).isEqualTo(2);
+    }
+
+    private static Sample target(String id, String engine, String interval) {
+        Map<String, String> labels = new HashMap<>(target(id, engine).labels());
+        labels.put("dbmetrics_interval", interval);
+        return new Sample(labels, 1);
+    }
+
+    @Test
+    void shouldTombstoneDatabaseOnlyAfterThreeConsecutiveNonEmptyDiscoveriesWithoutIt() {
+        List<List<Sample>> discoveries = new ArrayList<>(List.of(
+                List.of(target("pg-1", "postgresql"), target("pg-2", "postgresql")),
+                List.of(target("pg-1", "postgresql")),
+                List.of(), // empty (e.g. Prometheus just restarted): removes nothing, counts nothing
+                List.of(target("pg-1", "postgresql")),
+                List.of(target("pg-1", "postgresql"))));
+        PollCycle cycle = new PollCycle((q, t) -> {
+            if (q.equals(Discovery.QUERY)) {
+                if (discoveries.isEmpty()) {
+                    throw new PrometheusException(PrometheusException.Kind.UNREACHABLE, "down", null);
+                }
+                return discoveries.remove(0);
+            }
+            return List.of(value("pg-1", 1), value("pg-2", 2));
+        }, catalogue, sink, Duration.ofSeconds(5), Duration.ofSeconds(5), registry);
+
+        for (int i = 0; i < 4; i++) {
+            cycle.run(T.plusSeconds(5L * i));
+        }
+        assertThat(tombstones).isEmpty();
+        assertThat(cycle.inventory().databases()).extracting(d -> d.databaseId()).containsExactly("pg-1", "pg-2");
+
+        cycle.run(T.plusSeconds(20));
+        assertThat(tombstones).containsExactly("pg-2@" + T.plusSeconds(20));
+        assertThat(cycle.inventory().databases()).extracting(d -> d.databaseId()).containsExactly("pg-1");
+
+        cycle.run(T.plusSeconds(25)); // discovery fails: nothing changes
+        assertThat(tombstones).hasSize(1);
+        assertThat(registry.counter("dbm_poller_tombstones").count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldPollEachDatabaseOncePerItsOwnIntervalWithTheSameNumberOfQueries() {
+        Instant aligned = Instant.parse("2026-11-25T10:30:00Z"); // a multiple of 10 s
+        PollCycle cycle = new PollCycle((q, t) -> q.equals(Discovery.QUERY)
+                ? List.of(target("slow", "postgresql", "10s"), target("fast", "postgresql"))
+                : List.of(value("slow", 1), value("fast", 2)),
+                catalogue, sink, Duration.ofSeconds(5), Duration.ofMinutes(5), registry);
+
+        PollCycle.Outcome first = cycle.run(aligned);
+        PollCycle.Outcome second = cycle.run(aligned.plusSeconds(5));
+        PollCycle.Outcome third = cycle.run(aligned.plusSeconds(10));
+
+        assertThat(published).filteredOn(s -> s.databaseId().equals("slow"))
+                .extracting(MetricsSnapshot::timestamp).containsExactly(aligned, aligned.plusSeconds(10));
+        assertThat(published).filteredOn(s -> s.databaseId().equals("slow"))
+                .allSatisfy(s -> assertThat(s.intervalSeconds()).isEqualTo(10));
+        assertThat(published).filteredOn(s -> s.databaseId().equals("fast")).hasSize(3);
+        int perTick = Metric.values().length;
+        assertThat(first.queries()).isEqualTo(1 + perTick);
+        assertThat(second.queries()).isEqualTo(perTick);
+        assertThat(third.queries()).isEqualTo(perTick);
+    }
+
+    @Test
+    void shouldRefuseIntervalThatIsNotAMultipleOfTheTickAndPollAtTheBaseInterval() {
+        PollCycle cycle = cycle(q -> q.equals(Discovery.QUERY)
+                ? List.of(target("odd", "redis", "7s"), target("bad", "redis", "soon"))
+                : List.of(value("odd", 1), value("bad", 1)));
+
+        cycle.run(T);
+
+        assertThat(registry.counter("dbm_poller_interval_refused").count()).isEqualTo(2);
+        assertThat(published).extracting(MetricsSnapshot::intervalSeconds).containsOnly(5);
+        assertThat(published).hasSize(2);
+    }
+
+    @Test
+    void shouldNotPublishSnapshotForDatabaseWithoutAnySeries() {
+        PollCycle cycle = cycle(q -> q.equals(Discovery.QUERY)
+                ? List.of(target("pg-1", "postgresql"), target("pg-gone", "postgresql"))
+                : List.of(value("pg-1", 1)));
+
+        cycle.run(T);
+
+        assertThat(published).extracting(MetricsSnapshot::databaseId).containsExactly("pg-1");
+        assertThat(registry.counter("dbm_poller_no_data", "engine", "postgresql").count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRefuseTwoSeriesForOneDatabaseAndCountBadValuesByKind() {
+        PollCycle cycle = cycle(q -> {
+            if (q.equals(Discovery.QUERY)) {
+                return List.of(target("pg-1", "postgresql"));
+            }
+            if (q.contains("numbackends")) {
+                return List.of(value("pg-1", 3), value("pg-1", 4));
+            }
+            if (q.contains("pg_database_size_bytes")) {
+                return List.of(value("pg-1", Double.POSITIVE_INFINITY));
+            }
+            return List.of(value("pg-1", 1));
+        });
+
+        cycle.run(T);
+
+        MetricsSnapshot s = published.get(0);
+        assertThat(s.missing()).containsExactly("connections", "storage_size");
+        assertThat(registry.counter("dbm_poller_bad_values", "kind", "duplicate_series", "engine", "postgresql",
+                "metric", "connections").count()).isEqualTo(1);
+        assertThat(registry.counter("dbm_poller_bad_values", "kind", "inf", "engine", "postgresql",
+                "metric", "storage_size").count()).isEqualTo(1);
     }
 }

@@ -1,0 +1,62 @@
+package com.dbmetrics.poller.prometheus;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/** An in-process HTTP server standing in for Prometheus' query endpoint: answers what the test sets, counts calls. */
+final class FakePrometheus implements AutoCloseable {
+
+    record Answer(int status, String contentType, byte[] body) {
+        static Answer json(int status, String body) {
+            return new Answer(status, "application/json", body.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Answer html(int status, String body) {
+            return new Answer(status, "text/html", body.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    static final String EMPTY_VECTOR = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}";
+
+    private final HttpServer server;
+    final AtomicInteger requests = new AtomicInteger();
+    final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger maxInFlight = new AtomicInteger();
+    volatile Supplier<Answer> answer = () -> Answer.json(200, EMPTY_VECTOR);
+
+    FakePrometheus() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.createContext("/api/v1/query", exchange -> {
+            requests.incrementAndGet();
+            maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                exchange.getRequestBody().readAllBytes();
+                Answer a = answer.get();
+                exchange.getResponseHeaders().set("Content-Type", a.contentType());
+                exchange.sendResponseHeaders(a.status(), a.body().length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(a.body());
+                }
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        });
+        server.start();
+    }
+
+    URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
