@@ -22,7 +22,13 @@ public record ApiConfig(
         Optional<String> jwtAudience,
         Duration memoryTtl,
         int memoryMaxEntries,
-        Duration staleGrace) {
+        Duration staleGrace,
+        int rateLimitPerUser,
+        int rateLimitPerDatabase,
+        int rateLimitGlobal,
+        boolean rateLimitFailOpen,
+        Duration rateLimitWindow,
+        List<String> corsOrigins) {
 
     /** Port of the public API (default 8080). */
     public static final String API_PORT = "API_PORT";
@@ -46,6 +52,19 @@ public record ApiConfig(
     public static final String METRICS_CACHE_MEMORY_MAX_ENTRIES = "METRICS_CACHE_MEMORY_MAX_ENTRIES";
     /** Grace added to 2 × interval before a snapshot counts as stale (default 5 s). */
     public static final String METRICS_STALE_GRACE = "METRICS_STALE_GRACE";
+
+    /** Requests per window per user (default 100). */
+    public static final String METRICS_RATE_LIMIT_PER_USER = "METRICS_RATE_LIMIT_PER_USER";
+    /** Reads per window per database that reach the source, the streams-app (default 1000). */
+    public static final String METRICS_RATE_LIMIT_PER_DB = "METRICS_RATE_LIMIT_PER_DB";
+    /** Requests per window over all users; 0 or unset turns it off (default off). */
+    public static final String METRICS_RATE_LIMIT_GLOBAL = "METRICS_RATE_LIMIT_GLOBAL";
+    /** When Redis is unreachable: true admits through a per-instance limiter, false refuses (default true). */
+    public static final String METRICS_RATE_LIMIT_FAIL_OPEN = "METRICS_RATE_LIMIT_FAIL_OPEN";
+    /** Length of the sliding window the limits count over (default 1m: the limits are per minute). */
+    public static final String METRICS_RATE_LIMIT_WINDOW = "METRICS_RATE_LIMIT_WINDOW";
+    /** Comma-separated origins allowed by CORS, or * (default: none, CORS off). */
+    public static final String API_CORS_ORIGINS = "API_CORS_ORIGINS";
 
     public static final int MIN_SECRET_BYTES = 32;
 
@@ -73,6 +92,11 @@ public record ApiConfig(
         if (staleGrace == null || staleGrace.isNegative()) {
             throw new ConfigException(METRICS_STALE_GRACE + " must be >= 0 but was " + staleGrace);
         }
+        Env.requireAtLeast(METRICS_RATE_LIMIT_PER_USER, rateLimitPerUser, 1);
+        Env.requireAtLeast(METRICS_RATE_LIMIT_PER_DB, rateLimitPerDatabase, 1);
+        Env.requireAtLeast(METRICS_RATE_LIMIT_GLOBAL, rateLimitGlobal, 0);
+        Env.requirePositive(METRICS_RATE_LIMIT_WINDOW, rateLimitWindow);
+        corsOrigins = List.copyOf(corsOrigins);
     }
 
     public static ApiConfig fromEnv(Map<String, String> variables) {
@@ -91,7 +115,14 @@ public record ApiConfig(
                 Optional.ofNullable(env.string(AUTH_JWT_AUDIENCE, null)),
                 env.duration(METRICS_CACHE_MEMORY_TTL, Duration.ofSeconds(5)),
                 env.integer(METRICS_CACHE_MEMORY_MAX_ENTRIES, 100_000),
-                env.duration(METRICS_STALE_GRACE, Duration.ofSeconds(5)));
+                env.duration(METRICS_STALE_GRACE, Duration.ofSeconds(5)),
+                env.integer(METRICS_RATE_LIMIT_PER_USER, 100),
+                env.integer(METRICS_RATE_LIMIT_PER_DB, 1000),
+                env.integer(METRICS_RATE_LIMIT_GLOBAL, 0),
+                env.flag(METRICS_RATE_LIMIT_FAIL_OPEN, true),
+                env.duration(METRICS_RATE_LIMIT_WINDOW, Duration.ofMinutes(1)),
+                Arrays.stream(env.string(API_CORS_ORIGINS, "").split(","))
+                        .map(String::trim).filter(o -> !o.isEmpty()).toList());
     }
 
     private static URI uri(String name, String value) {

@@ -2,72 +2,69 @@ package com.dbmetrics.api;
 
 import com.dbmetrics.api.auth.Principal;
 import com.dbmetrics.api.cache.SnapshotLookup;
-import com.dbmetrics.api.source.Layer;
+import com.dbmetrics.api.ratelimit.Decision;
+import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.source.Lookup;
-import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.schemas.Identifiers;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.PollerStatus;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.EnumSet;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Answers one database's metrics for a caller: tenant check, lookup through the layers, the domain/project check, and
- * the freshness the answer really has (age, staleness and its reason are computed per request, never cached).
+ * Answers one database's metrics for a caller: path validation, rate limits, tenant check, lookup through the layers,
+ * the domain/project check of the snapshot found, and the rendering with its current freshness.
  */
 public final class MetricsService {
 
-    /** Staleness reasons shown to clients. */
-    public static final String REASON_BREAKER_OPEN = "Circuit breaker open";
-    public static final String REASON_SOURCE_UNAVAILABLE = "Source unavailable";
-    public static final String REASON_POLLER_SILENT = "Poller not reporting";
-    private static final Duration STATUS_CACHE = Duration.ofSeconds(1);
+    static final String INVALID_IDS = "domain, project and database id must be 1-128 characters of "
+            + "[A-Za-z0-9._-], not starting with '.'";
 
     private final SnapshotLookup lookup;
-    private final RedisSnapshots redis;
+    private final SnapshotRenderer renderer;
+    private final RateLimits limits;
     private final ObjectMapper mapper;
-    private final Clock clock;
-    private final Duration staleGrace;
-    private final AtomicReference<CachedStatus> breakerStatus = new AtomicReference<>();
+    public final LongAdder requests = new LongAdder();
 
-    private record CachedStatus(Optional<PollerStatus> status, long readAtMillis) {}
-
-    public MetricsService(SnapshotLookup lookup, RedisSnapshots redis, ObjectMapper mapper, Clock clock,
-            Duration staleGrace) {
+    public MetricsService(SnapshotLookup lookup, SnapshotRenderer renderer, RateLimits limits, ObjectMapper mapper) {
         this.lookup = lookup;
-        this.redis = redis;
+        this.renderer = renderer;
+        this.limits = limits;
         this.mapper = mapper;
-        this.clock = clock;
-        this.staleGrace = staleGrace;
     }
 
-    public ReadResult read(Principal caller, String domain, String project, String databaseId, String fieldsParam,
-            String ifNoneMatch) {
+    public ReadResult.Answer read(Principal caller, String domain, String project, String databaseId,
+            String fieldsParam, String ifNoneMatch) {
+        requests.increment();
         if (!Identifiers.isValid(domain) || !Identifiers.isValid(project) || !Identifiers.isValid(databaseId)) {
-            return new ReadResult.BadRequest("domain, project and database id must be 1-128 characters of "
-                    + "[A-Za-z0-9._-], not starting with '.'");
+            return new ReadResult.Answer(new ReadResult.BadRequest(INVALID_IDS), null);
         }
         Set<Metric> fields;
         try {
-            fields = parseFields(fieldsParam);
+            fields = SnapshotRenderer.parseFields(fieldsParam);
         } catch (IllegalArgumentException e) {
-            return new ReadResult.BadRequest(e.getMessage());
+            return new ReadResult.Answer(new ReadResult.BadRequest(e.getMessage()), null);
+        }
+        Decision rate = limits.admitRequest(caller.userId());
+        if (!rate.allowed()) {
+            return new ReadResult.Answer(new ReadResult.RateLimited(rate), rate);
         }
         if (!caller.canRead(domain, project)) {
-            return new ReadResult.NotFound();
+            return new ReadResult.Answer(new ReadResult.NotFound(), rate);
         }
-        Lookup result = lookup.get(databaseId);
+        return new ReadResult.Answer(find(domain, project, databaseId, fieldsParam, fields, ifNoneMatch), rate);
+    }
+
+    private ReadResult find(String domain, String project, String databaseId, String fieldsParam, Set<Metric> fields,
+            String ifNoneMatch) {
+        Lookup result = lookup.get(databaseId, limits::admitSourceRead);
         if (result instanceof Lookup.NotFound) {
             return new ReadResult.NotFound();
+        }
+        if (result instanceof Lookup.RateLimited limited) {
+            return new ReadResult.RateLimited(limited.decision());
         }
         if (!(result instanceof Lookup.Found found)) {
             return new ReadResult.Unavailable(1);
@@ -76,84 +73,19 @@ public final class MetricsService {
         if (!snapshot.belongsTo(domain, project)) {
             return new ReadResult.NotFound();
         }
-        long nowMillis = clock.millis();
-        long ageMillis = Math.max(0, nowMillis - snapshot.timestamp().toEpochMilli());
-        long boundMillis = 2L * snapshot.intervalSeconds() * 1000 + staleGrace.toMillis();
-        boolean stale = ageMillis > boundMillis;
-        long ageSeconds = ageMillis / 1000;
-        long maxAge = Math.max(0, (boundMillis - ageMillis) / 1000);
+        SnapshotRenderer.Freshness freshness = renderer.freshness(snapshot);
         String etag = etag(snapshot, fieldsParam == null ? null : fields);
         if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
-            return new ReadResult.Ok(new byte[0], found.layer().name(), ageSeconds, etag, maxAge, true);
-        }
-        String reason = stale ? staleReason(found.origin()) : null;
-        return new ReadResult.Ok(render(snapshot, fields, ageSeconds, reason), found.layer().name(), ageSeconds, etag,
-                maxAge, false);
-    }
-
-    static Set<Metric> parseFields(String fieldsParam) {
-        if (fieldsParam == null || fieldsParam.isBlank()) {
-            return EnumSet.allOf(Metric.class);
-        }
-        Set<Metric> fields = EnumSet.noneOf(Metric.class);
-        for (String name : fieldsParam.split(",")) {
-            String trimmed = name.trim();
-            fields.add(Metric.fromWireName(trimmed).orElseThrow(() -> new IllegalArgumentException(
-                    "Unknown field '" + (trimmed.length() > 40 ? trimmed.substring(0, 40) : trimmed)
-                            + "'; fields are cpu_usage, memory_usage, operations_per_sec, connections, storage_size")));
-        }
-        return fields;
-    }
-
-    private byte[] render(MetricsSnapshot snapshot, Set<Metric> fields, long ageSeconds, String staleReason) {
-        ObjectNode body = mapper.createObjectNode();
-        body.put("database_id", snapshot.databaseId());
-        body.put("database_name", snapshot.databaseName());
-        body.put("engine", snapshot.engine());
-        body.put("timestamp", snapshot.timestamp().toString());
-        ObjectNode metrics = body.putObject("metrics");
-        ArrayNode missing = body.putArray("missing");
-        for (Metric metric : fields) {
-            Double value = snapshot.value(metric);
-            metrics.set(metric.wireName(), mapper.valueToTree(value));
-            if (value == null) {
-                missing.add(metric.wireName());
-            }
-        }
-        body.put("age_seconds", ageSeconds);
-        if (staleReason != null) {
-            body.put("stale", true);
-            body.put("reason", staleReason);
+            return new ReadResult.Ok(new byte[0], found.layer().name(), freshness.ageSeconds(), etag,
+                    freshness.maxAgeSeconds(), true);
         }
         try {
-            return mapper.writeValueAsBytes(body);
+            byte[] body = mapper.writeValueAsBytes(renderer.render(snapshot, fields, found.origin()));
+            return new ReadResult.Ok(body, found.layer().name(), freshness.ageSeconds(), etag,
+                    freshness.maxAgeSeconds(), false);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot render snapshot of " + snapshot.databaseId(), e);
+            throw new IllegalStateException("cannot render snapshot of " + databaseId, e);
         }
-    }
-
-    private String staleReason(Layer origin) {
-        Optional<PollerStatus> status = breakerStatus();
-        if (status.isPresent() && status.get().state() == PollerStatus.State.OPEN) {
-            return REASON_BREAKER_OPEN;
-        }
-        return origin == Layer.STALE ? REASON_SOURCE_UNAVAILABLE : REASON_POLLER_SILENT;
-    }
-
-    private Optional<PollerStatus> breakerStatus() {
-        CachedStatus cached = breakerStatus.get();
-        long now = clock.millis();
-        if (cached != null && now - cached.readAtMillis() < STATUS_CACHE.toMillis()) {
-            return cached.status();
-        }
-        Optional<PollerStatus> status;
-        try {
-            status = redis.pollerStatus("prometheus");
-        } catch (RuntimeException e) {
-            status = Optional.empty();
-        }
-        breakerStatus.set(new CachedStatus(status, now));
-        return status;
     }
 
     static String etag(MetricsSnapshot snapshot, Set<Metric> fields) {

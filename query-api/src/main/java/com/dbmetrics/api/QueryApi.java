@@ -3,6 +3,9 @@ package com.dbmetrics.api;
 import com.dbmetrics.api.auth.JwtAuthenticator;
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.http.ApiServer;
+import com.dbmetrics.api.ratelimit.RateLimiter;
+import com.dbmetrics.api.ratelimit.RateLimits;
+import com.dbmetrics.api.ratelimit.Scope;
 import com.dbmetrics.api.source.IqClient;
 import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.schemas.Json;
@@ -43,7 +46,7 @@ public final class QueryApi implements AutoCloseable {
         RedisSnapshots redisSnapshots = new RedisSnapshots(redis, JsonSerde.snapshots(mapper),
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
-                config.streamsIqUrls(), JsonSerde.snapshots(mapper), Duration.ofSeconds(3));
+                config.streamsIqUrls(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
         SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
                 ticker);
         JwtAuthenticator authenticator = config.jwtSecret().isPresent()
@@ -51,7 +54,13 @@ public final class QueryApi implements AutoCloseable {
                         config.jwtAudience().orElse(null), clock, ticker)
                 : JwtAuthenticator.jwks(Path.of(config.jwksFile().get()), config.jwtIssuer().orElse(null),
                         config.jwtAudience().orElse(null), clock, ticker);
-        MetricsService service = new MetricsService(lookup, redisSnapshots, mapper, clock, config.staleGrace());
+        RateLimits limits = new RateLimits(new RateLimiter(redis, clock, config.rateLimitWindow(),
+                config.rateLimitFailOpen(), ticker), config.rateLimitPerUser(), config.rateLimitPerDatabase(),
+                config.rateLimitGlobal());
+        SnapshotRenderer renderer = new SnapshotRenderer(redisSnapshots, mapper, clock, config.staleGrace());
+        MetricsService service = new MetricsService(lookup, renderer, limits, mapper);
+        ProjectService projects = new ProjectService(iq, renderer, limits, mapper, config.memoryTtl(), ticker);
+        CacheStats stats = new CacheStats(lookup, service, limits, mapper);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FunctionCounter.builder("dbm_api_l1_hits", lookup.l1Hits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_l2_hits", lookup.l2Hits, a -> a.sum()).register(registry);
@@ -59,8 +68,17 @@ public final class QueryApi implements AutoCloseable {
         FunctionCounter.builder("dbm_api_stale_hits", lookup.staleHits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_redis_errors", lookup.redisErrors, a -> a.sum()).register(registry);
         Gauge.builder("dbm_api_memory_cache_size", lookup, SnapshotLookup::size).register(registry);
-        ApiServer server = new ApiServer(config.port(), config.managementPort(), authenticator, service,
-                () -> pingQuietly(redisSnapshots) || iq.reachable(), registry);
+        for (Scope scope : Scope.values()) {
+            FunctionCounter.builder("dbm_api_rate_limited", limits, l -> l.refused(scope))
+                    .tag("scope", scope.wireName()).register(registry);
+        }
+        FunctionCounter.builder("dbm_api_rate_limit_fail_open", limits.limiter().failOpenDecisions, a -> a.sum())
+                .register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_fail_closed", limits.limiter().failClosedDecisions, a -> a.sum())
+                .register(registry);
+        ApiServer server = new ApiServer(config.port(), config.managementPort(), new ApiServer.Services(authenticator,
+                service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable()), config.corsOrigins(),
+                registry);
         log.info("Query API listening on port {} (management {}), Redis {}, streams-app {}", server.port(),
                 server.managementPort(), config.redisUrl(), config.streamsIqUrls());
         return new QueryApi(server, redis);

@@ -1,9 +1,11 @@
 package com.dbmetrics.api;
 
-/** The outcome of a metrics read, for the HTTP layer to render. */
+import com.dbmetrics.api.ratelimit.Decision;
+
+/** The outcome of a read, for the HTTP layer to render. */
 public sealed interface ReadResult {
 
-    /** A snapshot to send (or a 304 when {@code notModified}); {@code maxAgeSeconds} is its remaining freshness. */
+    /** A body to send (or a 304 when {@code notModified}); {@code maxAgeSeconds} is its remaining freshness. */
     record Ok(byte[] body, String layer, long ageSeconds, String etag, long maxAgeSeconds, boolean notModified)
             implements ReadResult {}
 
@@ -13,4 +15,10 @@ public sealed interface ReadResult {
     record NotFound() implements ReadResult {}
 
     record Unavailable(int retryAfterSeconds) implements ReadResult {}
+
+    /** A limit refused the request; {@code decision.scope()} is null when the limiter itself could not decide. */
+    record RateLimited(Decision decision) implements ReadResult {}
+
+    /** What to answer and the caller's rate-limit standing, sent as {@code RateLimit-*} headers on every answer. */
+    record Answer(ReadResult result, Decision rate) {}
 }

@@ -11,6 +11,8 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Function;
+import com.dbmetrics.api.ratelimit.Decision;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,11 +61,15 @@ public final class SnapshotLookup {
                 .build();
     }
 
-    public Lookup get(String databaseId) {
+    /**
+     * Looks {@code databaseId} up; {@code sourceGate} decides whether a read may reach the streams-app (the
+     * per-database limit).
+     */
+    public Lookup get(String databaseId, Function<String, Decision> sourceGate) {
         boolean[] loadedNow = {false};
         Lookup result = l1.get(databaseId, id -> {
             loadedNow[0] = true;
-            return load(id);
+            return load(id, sourceGate);
         });
         if (result instanceof Lookup.Found found && !loadedNow[0]) {
             l1Hits.increment();
@@ -76,7 +82,7 @@ public final class SnapshotLookup {
         return l1.estimatedSize();
     }
 
-    private Lookup load(String id) {
+    private Lookup load(String id, Function<String, Decision> sourceGate) {
         boolean redisUp = true;
         try {
             Optional<MetricsSnapshot> fresh = redis.fresh(id);
@@ -88,6 +94,10 @@ public final class SnapshotLookup {
             redisUp = false;
             redisErrors.increment();
             log.warn("Redis read failed for database_id={}: {}", id, e.toString());
+        }
+        Decision gate = sourceGate.apply(id);
+        if (!gate.allowed()) {
+            return new Lookup.RateLimited(gate);
         }
         Lookup fromIq = iq.snapshot(id);
         if (fromIq instanceof Lookup.Found) {

@@ -1,34 +1,75 @@
 package com.dbmetrics.api.http;
 
+import com.dbmetrics.api.CacheStats;
 import com.dbmetrics.api.MetricsService;
+import com.dbmetrics.api.ProjectService;
 import com.dbmetrics.api.auth.JwtAuthenticator;
 import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * Builds and starts the two HTTP servers: the public API (every route listed here) and the management port with
+ * Builds and starts the two HTTP servers: the public API (every route is listed here) and the management port with
  * {@code /metrics}.
  */
 public final class ApiServer implements AutoCloseable {
 
     public static final String METRICS_PATH = "/api/v1/domain/{domain}/project/{project}/databases/{db_id}/metrics";
+    public static final String PROJECT_PATH = "/api/v1/domain/{domain}/project/{project}/databases";
+    public static final String CACHE_STATS_PATH = "/api/v1/metrics/cache-stats";
+    /** Request line plus headers; larger requests get 431 (or 414 for the URI) from Jetty. */
+    static final int MAX_REQUEST_HEADER_BYTES = 8 * 1024;
 
     private final Javalin api;
     private final Javalin management;
 
-    public ApiServer(int port, int managementPort, JwtAuthenticator authenticator, MetricsService metrics,
-            BooleanSupplier ready, PrometheusMeterRegistry registry) {
-        Authentication authentication = new Authentication(authenticator);
-        MetricsHandler metricsHandler = new MetricsHandler(metrics);
+    /** What the public server serves. */
+    public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
+            CacheStats stats, BooleanSupplier ready) {}
+
+    public ApiServer(int port, int managementPort, Services services, List<String> corsOrigins,
+            PrometheusMeterRegistry registry) {
+        Authentication authentication = new Authentication(services.authenticator());
+        MetricsHandler metricsHandler = new MetricsHandler(services.metrics());
+        ProjectHandler projectHandler = new ProjectHandler(services.projects());
+        CacheStatsHandler statsHandler = new CacheStatsHandler(services.stats());
         this.api = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.http.generateEtags = false;
+            cfg.http.compressionStrategy = CompressionStrategy.GZIP;
+            cfg.jetty.modifyHttpConfiguration(http -> {
+                http.setRequestHeaderSize(MAX_REQUEST_HEADER_BYTES);
+                http.setSendServerVersion(false);
+            });
+            if (!corsOrigins.isEmpty()) {
+                cfg.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
+                    if (corsOrigins.contains("*")) {
+                        rule.anyHost();
+                    } else {
+                        rule.allowHost(corsOrigins.get(0), corsOrigins.subList(1, corsOrigins.size())
+                                .toArray(String[]::new));
+                    }
+                    for (String h : List.of("ETag", "Age", "X-Cache", "Retry-After", "RateLimit-Limit",
+                            "RateLimit-Remaining", "RateLimit-Reset")) {
+                        rule.exposeHeader(h);
+                    }
+                }));
+            }
+            cfg.requestLogger.http((ctx, ms) -> record(registry, ctx, ms));
+            cfg.routes.before("/api/*", ctx -> ctx.header("Vary", "Authorization, Accept-Encoding, Origin"));
+            cfg.routes.before("/api/*", new RequestTargetCheck());
             cfg.routes.before("/api/*", authentication);
             cfg.routes.get(METRICS_PATH, metricsHandler);
+            cfg.routes.get(PROJECT_PATH, projectHandler);
+            cfg.routes.get(CACHE_STATS_PATH, statsHandler);
             cfg.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
             cfg.routes.get("/readyz", ctx -> {
-                if (ready.getAsBoolean()) {
+                if (services.ready().getAsBoolean()) {
                     ctx.contentType("application/json").result("{\"status\":\"ready\"}");
                 } else {
                     ErrorMapper.write(ctx, 503, "Not ready: neither Redis nor the streams-app can serve");
@@ -36,12 +77,13 @@ public final class ApiServer implements AutoCloseable {
             });
             cfg.routes.exception(ApiError.class, ErrorMapper::apiError);
             cfg.routes.exception(Exception.class, ErrorMapper::unexpected);
-            cfg.routes.error(404, "*", ctx -> {
-                if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
-                    ErrorMapper.write(ctx, 404, "Not found");
-                }
-            });
-            cfg.routes.error(405, "*", ctx -> ErrorMapper.write(ctx, 405, "Method not allowed"));
+            for (int status : new int[] {400, 404, 405, 413, 414, 431, 500}) {
+                cfg.routes.error(status, "*", ctx -> {
+                    if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
+                        ErrorMapper.write(ctx, status, ErrorMapper.reason(status));
+                    }
+                });
+            }
         }).start(port);
         this.management = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -49,6 +91,22 @@ public final class ApiServer implements AutoCloseable {
                     .result(registry.scrape()));
             cfg.routes.get("/healthz", ctx -> ctx.result("ok\n"));
         }).start(managementPort);
+    }
+
+    private static void record(PrometheusMeterRegistry registry, Context ctx, Float ms) {
+        String route;
+        try {
+            route = ctx.endpoint().path;
+        } catch (RuntimeException e) {
+            route = "unmatched"; // no route matched (404) or the request never reached routing
+        }
+        Timer.builder("dbm_api_requests")
+                .tag("route", route)
+                .tag("status", Integer.toString(ctx.statusCode()))
+                .publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofSeconds(5))
+                .register(registry)
+                .record(Duration.ofNanos((long) (ms * 1_000_000)));
     }
 
     public int port() {

@@ -28,6 +28,19 @@ final class ErrorMapper {
         write(ctx, 500, "Internal error");
     }
 
+    /** Client-safe text for a status Javalin or Jetty produced before any handler ran. */
+    static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad request";
+            case 404 -> "Not found";
+            case 405 -> "Method not allowed";
+            case 413 -> "Request too large";
+            case 414 -> "URI too long";
+            case 431 -> "Request headers too large";
+            default -> "Internal error";
+        };
+    }
+
     private static String escape(String s) {
         StringBuilder out = new StringBuilder(s.length());
         for (char c : s.toCharArray()) {

@@ -25,10 +25,13 @@ public final class IqClient {
     private final List<URI> instances;
     private final JsonSerde<MetricsSnapshot> snapshots;
     private final Duration timeout;
+    private final com.fasterxml.jackson.databind.ObjectMapper mapper;
     private final AtomicInteger preferred = new AtomicInteger();
 
-    public IqClient(HttpClient http, List<URI> instances, JsonSerde<MetricsSnapshot> snapshots, Duration timeout) {
+    public IqClient(HttpClient http, List<URI> instances, JsonSerde<MetricsSnapshot> snapshots,
+            com.fasterxml.jackson.databind.ObjectMapper mapper, Duration timeout) {
         this.http = http;
+        this.mapper = mapper;
         this.instances = List.copyOf(instances);
         this.snapshots = snapshots;
         this.timeout = timeout;
@@ -62,6 +65,38 @@ public final class IqClient {
         }
         log.debug("No streams-app instance answered for database_id={}: {}", databaseId, lastProblem);
         return new Lookup.Unavailable(lastProblem);
+    }
+
+    /** One page of a project's snapshots, as the streams-app gathers it from all its instances. */
+    public record Page(List<MetricsSnapshot> items, String nextCursor) {}
+
+    /** The page, or empty when no instance could answer. */
+    public java.util.Optional<Page> projectPage(String domain, String project, String cursor, int limit) {
+        String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?limit=" + limit
+                + (cursor == null ? "" : "&cursor=" + cursor);
+        for (int i = 0; i < instances.size(); i++) {
+            URI base = instances.get((preferred.get() + i) % instances.size());
+            try {
+                HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(base + path))
+                        .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (response.statusCode() != 200) {
+                    continue;
+                }
+                com.fasterxml.jackson.databind.JsonNode root = mapper.readTree(response.body());
+                List<MetricsSnapshot> items = new java.util.ArrayList<>();
+                for (com.fasterxml.jackson.databind.JsonNode item : root.path("items")) {
+                    items.add(snapshots.parse(mapper.writeValueAsBytes(item)));
+                }
+                String next = root.path("next_cursor").isTextual() ? root.path("next_cursor").asText() : null;
+                return java.util.Optional.of(new Page(items, next));
+            } catch (IOException e) {
+                log.debug("Project listing from {} failed: {}", base, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /** Whether some instance answers its health check. */

@@ -12,6 +12,9 @@ public sealed interface Lookup {
         }
     }
 
+    /** The read would have reached the source, and the database's source-read limit refused it. */
+    record RateLimited(com.dbmetrics.api.ratelimit.Decision decision) implements Lookup {}
+
     /** Every source answered and none knows the database. */
     record NotFound() implements Lookup {}
 

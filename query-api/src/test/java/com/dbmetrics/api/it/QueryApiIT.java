@@ -49,8 +49,6 @@ import redis.clients.jedis.JedisPooled;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class QueryApiIT {
 
-    private static final String SECRET = "query-api-it-secret-0123456789abcdef";
-
     private final ObjectMapper mapper = Json.newMapper();
     private final HttpClient http = HttpClient.newHttpClient();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
@@ -59,13 +57,8 @@ class QueryApiIT {
 
     @BeforeAll
     void start() throws Exception {
-        String redisUrl = System.getenv("DBM_IT_REDIS_URL");
-        if (redisUrl == null) {
-            throw new IllegalStateException("DBM_IT_REDIS_URL is not set: run the integration tests through ./dbm test");
-        }
-        api = QueryApi.start(ApiConfig.fromEnv(Map.of("REDIS_URL", redisUrl, "STREAMS_IQ_URLS", "http://127.0.0.1:1",
-                "AUTH_JWT_SECRET", SECRET, "API_PORT", "0", "API_MANAGEMENT_PORT", "0",
-                "METRICS_CACHE_MEMORY_TTL", "5s")), Clock.systemUTC(), Ticker.systemTicker());
+        String redisUrl = ApiFixture.redisUrl();
+        api = ApiFixture.start(redisUrl, Map.of());
         URI uri = URI.create(redisUrl);
         redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
     }
@@ -76,20 +69,14 @@ class QueryApiIT {
         redis.close();
     }
 
-    private String put(String id, String project, Instant t, int interval, boolean freshToo) throws Exception {
-        MetricsSnapshot s = MetricsSnapshot.of(new DatabaseRef(id, "name-" + id, "postgresql", "acme", project), t,
-                interval, Map.of(Metric.CONNECTIONS, 42d, Metric.STORAGE_SIZE, 1_073_741_824d));
-        String json = mapper.writeValueAsString(s);
-        redis.setex(RedisKeys.stale(id), 300, json);
-        if (freshToo) {
-            redis.setex(RedisKeys.fresh(id), 60, json);
-        }
+    private String put(String id, String project, Instant t, boolean freshToo) throws Exception {
+        ApiFixture.seed(redis, id, project, t, freshToo);
         return id;
     }
 
     private HttpResponse<String> get(String project, String id, String query, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
-                + "/api/v1/domain/acme/project/" + project + "/databases/" + id + "/metrics" + query))
+                + ApiFixture.metricsPath(project, id) + query))
                 .header("Authorization", "Bearer " + token("acme/" + project));
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
@@ -98,15 +85,12 @@ class QueryApiIT {
     }
 
     private static String token(String tenant) throws Exception {
-        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("u1")
-                .claim("tenants", List.of(tenant)).expirationTime(Date.from(Instant.now().plusSeconds(300))).build());
-        jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
-        return jwt.serialize();
+        return ApiFixture.token("u1", tenant);
     }
 
     @Test
     void shouldServeFromRedisThenFromMemoryWithFreshnessHeaders() throws Exception {
-        String id = put("fresh-" + run, "shop", Instant.now().truncatedTo(ChronoUnit.SECONDS), 15, true);
+        String id = put("fresh-" + run, "shop", Instant.now().truncatedTo(ChronoUnit.SECONDS), true);
 
         HttpResponse<String> first = get("shop", id, "");
         HttpResponse<String> second = get("shop", id, "");
@@ -131,7 +115,7 @@ class QueryApiIT {
 
     @Test
     void shouldSelectFields() throws Exception {
-        String id = put("fields-" + run, "shop", Instant.now().truncatedTo(ChronoUnit.SECONDS), 15, true);
+        String id = put("fields-" + run, "shop", Instant.now().truncatedTo(ChronoUnit.SECONDS), true);
 
         JsonNode body = mapper.readTree(get("shop", id, "?fields=connections,cpu_usage").body());
 
@@ -142,7 +126,7 @@ class QueryApiIT {
 
     @Test
     void shouldMarkOldSnapshotStaleWithReasonAndCircuitBreakerWhenOpen() throws Exception {
-        String id = put("old-" + run, "shop", Instant.now().minusSeconds(120).truncatedTo(ChronoUnit.SECONDS), 15, true);
+        String id = put("old-" + run, "shop", Instant.now().minusSeconds(120).truncatedTo(ChronoUnit.SECONDS), true);
         redis.del(RedisKeys.pollerStatus("prometheus"));
 
         JsonNode silent = mapper.readTree(get("shop", id, "").body());
@@ -160,7 +144,7 @@ class QueryApiIT {
 
     @Test
     void shouldFallBackToStaleCopyWhenFreshKeyAndStreamsAppAreGone() throws Exception {
-        String id = put("stale-" + run, "shop", Instant.now().minusSeconds(100).truncatedTo(ChronoUnit.SECONDS), 15,
+        String id = put("stale-" + run, "shop", Instant.now().minusSeconds(100).truncatedTo(ChronoUnit.SECONDS),
                 false);
         redis.del(RedisKeys.pollerStatus("prometheus"));
 
@@ -184,7 +168,7 @@ class QueryApiIT {
 
     @Test
     void shouldAnswer404WhenSnapshotBelongsToAnotherProject() throws Exception {
-        String id = put("elsewhere-" + run, "blog", Instant.now().truncatedTo(ChronoUnit.SECONDS), 15, true);
+        String id = put("elsewhere-" + run, "blog", Instant.now().truncatedTo(ChronoUnit.SECONDS), true);
 
         HttpResponse<String> r = get("shop", id, "");
 

@@ -1,0 +1,45 @@
+package com.dbmetrics.api;
+
+import com.dbmetrics.api.cache.SnapshotLookup;
+import com.dbmetrics.api.ratelimit.RateLimits;
+import com.dbmetrics.api.ratelimit.Scope;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** The counters of {@code /api/v1/metrics/cache-stats}, for this instance since it started. */
+public final class CacheStats {
+
+    private final SnapshotLookup lookup;
+    private final MetricsService metrics;
+    private final RateLimits limits;
+    private final ObjectMapper mapper;
+
+    public CacheStats(SnapshotLookup lookup, MetricsService metrics, RateLimits limits, ObjectMapper mapper) {
+        this.lookup = lookup;
+        this.metrics = metrics;
+        this.limits = limits;
+        this.mapper = mapper;
+    }
+
+    public String json() {
+        long l1 = lookup.l1Hits.sum();
+        long l2 = lookup.l2Hits.sum();
+        long source = lookup.sourceHits.sum() + lookup.staleHits.sum();
+        long total = metrics.requests.sum();
+        ObjectNode body = mapper.createObjectNode();
+        body.put("l1_hits", l1);
+        body.put("l2_hits", l2);
+        body.put("source_hits", source);
+        body.put("stale_hits", lookup.staleHits.sum());
+        body.put("rate_limited", limits.refusedTotal());
+        body.put("rate_limited_user", limits.refused(Scope.USER));
+        body.put("rate_limited_database", limits.refused(Scope.DATABASE));
+        body.put("rate_limited_global", limits.refused(Scope.GLOBAL));
+        body.put("rate_limit_fail_open", limits.limiter().failOpenDecisions.sum());
+        body.put("total_requests", total);
+        double served = l1 + l2 + source;
+        body.put("cache_hit_rate", served == 0 ? 0.0 : Math.round((l1 + l2) * 10000.0 / served) / 100.0);
+        body.put("memory_cache_size", lookup.size());
+        return body.toString();
+    }
+}

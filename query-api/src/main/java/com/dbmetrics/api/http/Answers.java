@@ -1,0 +1,63 @@
+package com.dbmetrics.api.http;
+
+import com.dbmetrics.api.ReadResult;
+import com.dbmetrics.api.ratelimit.Decision;
+import io.javalin.http.Context;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** Writes a service answer: the body or error, freshness headers, and the {@code RateLimit-*} headers. */
+final class Answers {
+
+    private Answers() {}
+
+    static void write(Context ctx, ReadResult.Answer answer) {
+        rateHeaders(ctx, answer.rate());
+        ReadResult result = answer.result();
+        if (result instanceof ReadResult.Ok ok) {
+            if (ok.etag() != null) {
+                ctx.header("ETag", ok.etag());
+                ctx.header("Age", Long.toString(ok.ageSeconds()));
+            }
+            ctx.header("X-Cache", ok.layer());
+            ctx.header("Cache-Control", "private, max-age=" + ok.maxAgeSeconds());
+            if (ok.notModified()) {
+                ctx.status(304);
+            } else {
+                ctx.contentType("application/json").result(ok.body());
+            }
+        } else if (result instanceof ReadResult.BadRequest bad) {
+            throw new ApiError(400, bad.message());
+        } else if (result instanceof ReadResult.NotFound) {
+            throw new ApiError(404, "Database not found");
+        } else if (result instanceof ReadResult.Unavailable unavailable) {
+            throw new ApiError(503, "Metrics temporarily unavailable",
+                    Map.of("Retry-After", Integer.toString(unavailable.retryAfterSeconds())));
+        } else if (result instanceof ReadResult.RateLimited limited) {
+            tooMany(ctx, limited.decision());
+        }
+    }
+
+    private static void rateHeaders(Context ctx, Decision rate) {
+        if (rate == null || rate.scope() == null) {
+            return;
+        }
+        ctx.header("RateLimit-Limit", Long.toString(rate.limit()));
+        ctx.header("RateLimit-Remaining", Long.toString(rate.remaining()));
+        ctx.header("RateLimit-Reset", Long.toString(rate.resetSeconds()));
+    }
+
+    private static void tooMany(Context ctx, Decision decision) {
+        if (decision.scope() == null) {
+            throw new ApiError(503, "Rate limiter unavailable", Map.of("Retry-After", "1"));
+        }
+        ctx.header("Retry-After", Long.toString(decision.retryAfterSeconds()));
+        ctx.header("RateLimit-Limit", Long.toString(decision.limit()));
+        ctx.header("RateLimit-Remaining", "0");
+        ctx.header("RateLimit-Reset", Long.toString(decision.retryAfterSeconds()));
+        String body = "{\"error\":\"Rate limit exceeded\",\"retry_after\":" + decision.retryAfterSeconds()
+                + ",\"limit\":" + decision.limit() + ",\"remaining\":0,\"scope\":\"" + decision.scope().wireName()
+                + "\",\"status\":429}";
+        ctx.status(429).contentType("application/json").result(body.getBytes(StandardCharsets.UTF_8));
+    }
+}

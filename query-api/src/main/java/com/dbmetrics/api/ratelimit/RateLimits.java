@@ -1,0 +1,61 @@
+package com.dbmetrics.api.ratelimit;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The configured limits: per user and global on every request, per database on the reads that reach the source (the
+ * streams-app), which is what that limit protects here: cache hits cost nothing downstream.
+ */
+public final class RateLimits {
+
+    private final RateLimiter limiter;
+    private final long perUser;
+    private final long perDatabase;
+    private final long global;
+    private final Map<Scope, LongAdder> refused = new EnumMap<>(Scope.class);
+
+    public RateLimits(RateLimiter limiter, long perUser, long perDatabase, long global) {
+        this.limiter = limiter;
+        this.perUser = perUser;
+        this.perDatabase = perDatabase;
+        this.global = global;
+        for (Scope scope : Scope.values()) {
+            refused.put(scope, new LongAdder());
+        }
+    }
+
+    /** Per-user (and global, when on) limits of one API request. */
+    public Decision admitRequest(String userId) {
+        List<Limit> limits = global > 0
+                ? List.of(new Limit(Scope.USER, userId, perUser), new Limit(Scope.GLOBAL, "all", global))
+                : List.of(new Limit(Scope.USER, userId, perUser));
+        return count(limiter.decide(limits));
+    }
+
+    /** The per-database limit of a read about to reach the streams-app. */
+    public Decision admitSourceRead(String databaseId) {
+        return count(limiter.decide(List.of(new Limit(Scope.DATABASE, databaseId, perDatabase))));
+    }
+
+    private Decision count(Decision decision) {
+        if (!decision.allowed() && decision.scope() != null) {
+            refused.get(decision.scope()).increment();
+        }
+        return decision;
+    }
+
+    public long refused(Scope scope) {
+        return refused.get(scope).sum();
+    }
+
+    public long refusedTotal() {
+        return refused.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    public RateLimiter limiter() {
+        return limiter;
+    }
+}

@@ -1,0 +1,105 @@
+package com.dbmetrics.api.it;
+
+import static com.dbmetrics.api.it.ApiFixture.MAPPER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.dbmetrics.api.QueryApi;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/** Limits shared by two API instances through the real Redis of {@code ./dbm test}. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RateLimitIT {
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private QueryApi first;
+    private QueryApi second;
+    private JedisPooled redis;
+
+    @BeforeAll
+    void start() throws Exception {
+        Map<String, String> limits = Map.of("METRICS_RATE_LIMIT_PER_USER", "10", "METRICS_RATE_LIMIT_PER_DB", "2");
+        first = ApiFixture.start(ApiFixture.redisUrl(), limits);
+        second = ApiFixture.start(ApiFixture.redisUrl(), limits);
+        URI uri = URI.create(ApiFixture.redisUrl());
+        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
+    }
+
+    @AfterAll
+    void stop() {
+        first.close();
+        second.close();
+        redis.close();
+    }
+
+    @Test
+    void shouldShareOneUsersLimitAcrossInstancesExactly() throws Exception {
+        String id = "rl-" + run;
+        ApiFixture.seed(redis, id, "shop", ApiFixture.now(), true);
+        String token = ApiFixture.token("user-" + run, "acme/shop");
+        List<Integer> statuses = new ArrayList<>();
+        HttpResponse<String> refused = null;
+        for (int i = 0; i < 14; i++) {
+            HttpResponse<String> r = ApiFixture.get(i % 2 == 0 ? first : second, ApiFixture.metricsPath("shop", id), token);
+            statuses.add(r.statusCode());
+            if (r.statusCode() == 429 && refused == null) {
+                refused = r;
+            }
+        }
+
+        assertThat(statuses.subList(0, 10)).containsOnly(200);
+        assertThat(statuses.subList(10, 14)).containsOnly(429);
+        JsonNode body = MAPPER.readTree(refused.body());
+        assertThat(body.path("error").asText()).isEqualTo("Rate limit exceeded");
+        assertThat(body.path("scope").asText()).isEqualTo("user");
+        assertThat(body.path("limit").asInt()).isEqualTo(10);
+        assertThat(body.path("remaining").asInt()).isZero();
+        assertThat(body.path("retry_after").asLong()).isPositive();
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue(body.path("retry_after").asText());
+        assertThat(refused.headers().firstValue("RateLimit-Limit")).hasValue("10");
+    }
+
+    @Test
+    void shouldSendRateLimitHeadersOnEveryAnswer() throws Exception {
+        HttpResponse<String> r = ApiFixture.get(first, ApiFixture.metricsPath("shop", "nobody-" + run),
+                ApiFixture.token("headers-" + run, "acme/blog"));
+
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.headers().firstValue("RateLimit-Limit")).hasValue("10");
+        assertThat(r.headers().firstValue("RateLimit-Remaining")).hasValue("9");
+        assertThat(r.headers().firstValue("RateLimit-Reset")).isPresent();
+    }
+
+    @Test
+    void shouldCountOnlySourceReadsAgainstTheDatabaseLimit() throws Exception {
+        String cached = "cached-" + run;
+        ApiFixture.seed(redis, cached, "shop", ApiFixture.now(), true);
+        for (int i = 0; i < 6; i++) {
+            String token = ApiFixture.token("reader-" + i + "-" + run, "acme/shop");
+            assertThat(ApiFixture.get(first, ApiFixture.metricsPath("shop", cached), token).statusCode())
+                    .as("cache hits never count against the database").isEqualTo(200);
+        }
+
+        String uncached = "uncached-" + run; // not in Redis: every read goes to the (absent) streams-app
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            statuses.add(ApiFixture.get(i % 2 == 0 ? first : second, ApiFixture.metricsPath("shop", uncached),
+                    ApiFixture.token("src-" + i + "-" + run, "acme/shop")).statusCode());
+        }
+        assertThat(statuses).containsExactly(503, 503, 429);
+    }
+}
