@@ -47,8 +47,9 @@ public final class QueryApi implements AutoCloseable {
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
                 config.streamsIqUrls(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
-                ticker);
+                ticker, registry);
         JwtAuthenticator authenticator = config.jwtSecret().isPresent()
                 ? JwtAuthenticator.hmac(config.jwtSecret().get(), config.jwtIssuer().orElse(null),
                         config.jwtAudience().orElse(null), clock, ticker)
@@ -61,12 +62,12 @@ public final class QueryApi implements AutoCloseable {
         MetricsService service = new MetricsService(lookup, renderer, limits, mapper);
         ProjectService projects = new ProjectService(iq, renderer, limits, mapper, config.memoryTtl(), ticker);
         CacheStats stats = new CacheStats(lookup, service, limits, mapper);
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FunctionCounter.builder("dbm_api_l1_hits", lookup.l1Hits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_l2_hits", lookup.l2Hits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_source_hits", lookup.sourceHits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_stale_hits", lookup.staleHits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_redis_errors", lookup.redisErrors, a -> a.sum()).register(registry);
+        FunctionCounter.builder("dbm_api_iq_failures", lookup.iqFailures, a -> a.sum()).register(registry);
         Gauge.builder("dbm_api_memory_cache_size", lookup, SnapshotLookup::size).register(registry);
         for (Scope scope : Scope.values()) {
             FunctionCounter.builder("dbm_api_rate_limited", limits, l -> l.refused(scope))

@@ -9,6 +9,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -34,10 +36,19 @@ public final class SnapshotLookup {
     public final LongAdder sourceHits = new LongAdder();
     public final LongAdder staleHits = new LongAdder();
     public final LongAdder redisErrors = new LongAdder();
+    public final LongAdder iqFailures = new LongAdder();
 
-    public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker) {
+    private final Timer redisTimer;
+    private final Timer iqTimer;
+
+    public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker,
+            MeterRegistry registry) {
         this.redis = redis;
         this.iq = iq;
+        this.redisTimer = Timer.builder("dbm_api_redis_reads").publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+        this.iqTimer = Timer.builder("dbm_api_iq_reads").publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
         long ttlNanos = ttl.toNanos();
         this.l1 = Caffeine.newBuilder()
                 .maximumSize(maxEntries)
@@ -85,7 +96,7 @@ public final class SnapshotLookup {
     private Lookup load(String id, Function<String, Decision> sourceGate) {
         boolean redisUp = true;
         try {
-            Optional<MetricsSnapshot> fresh = redis.fresh(id);
+            Optional<MetricsSnapshot> fresh = redisTimer.record(() -> redis.fresh(id));
             if (fresh.isPresent()) {
                 l2Hits.increment();
                 return new Lookup.Found(fresh.get(), Layer.L2);
@@ -99,14 +110,17 @@ public final class SnapshotLookup {
         if (!gate.allowed()) {
             return new Lookup.RateLimited(gate);
         }
-        Lookup fromIq = iq.snapshot(id);
+        Lookup fromIq = iqTimer.record(() -> iq.snapshot(id));
+        if (fromIq instanceof Lookup.Unavailable) {
+            iqFailures.increment();
+        }
         if (fromIq instanceof Lookup.Found) {
             sourceHits.increment();
             return fromIq;
         }
         if (redisUp) {
             try {
-                Optional<MetricsSnapshot> stale = redis.stale(id);
+                Optional<MetricsSnapshot> stale = redisTimer.record(() -> redis.stale(id));
                 if (stale.isPresent()) {
                     staleHits.increment();
                     return new Lookup.Found(stale.get(), Layer.STALE);

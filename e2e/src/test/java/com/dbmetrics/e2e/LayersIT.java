@@ -1,0 +1,175 @@
+package com.dbmetrics.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.dbmetrics.api.ApiConfig;
+import com.dbmetrics.api.QueryApi;
+import com.dbmetrics.schemas.DatabaseRef;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.streams.StreamsApp;
+import com.dbmetrics.streams.StreamsAppConfig;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/**
+ * Each layer of the read path serving, with the real streams-app, Kafka and Redis: IQ when Redis has nothing, L1 on
+ * the next read, L2 once L1 expired and Redis has the key again, the project listing gathered by the streams-app.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class LayersIT {
+
+    private static final String SECRET = "layers-it-secret-0123456789abcdef-xyz";
+    private static final Duration L1_TTL = Duration.ofSeconds(1);
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final MetricsTopology.TopicNames topics = new MetricsTopology.TopicNames("layers-snapshots-" + run,
+            "layers-latest-" + run, "layers-status-" + run);
+    private final ObjectMapper mapper = Json.newMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private StreamsApp streams;
+    private QueryApi api;
+    private JedisPooled redis;
+    private KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    void start() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka()))) {
+            admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
+                    new NewTopic(topics.latest(), 3, (short) 1), new NewTopic(topics.pollerStatus(), 1, (short) 1)))
+                    .all().get();
+        }
+        int iqPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            iqPort = s.getLocalPort();
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", TestStack.kafka());
+        env.put("REDIS_URL", TestStack.redisUrl());
+        env.put("STREAMS_APPLICATION_ID", "layers-" + run);
+        env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        env.put("STREAMS_STATE_DIR", Files.createTempDirectory("layers-state").toString());
+        streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), topics);
+        env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
+        env.put("AUTH_JWT_SECRET", SECRET);
+        env.put("API_PORT", "0");
+        env.put("API_MANAGEMENT_PORT", "0");
+        env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
+        api = QueryApi.start(ApiConfig.fromEnv(env), Clock.systemUTC(), Ticker.systemTicker());
+        URI uri = URI.create(TestStack.redisUrl());
+        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+    }
+
+    @AfterAll
+    void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {producer, api, streams, redis}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // best effort
+            }
+        }
+    }
+
+    private MetricsSnapshot produce(String id, String project) throws Exception {
+        MetricsSnapshot s = MetricsSnapshot.of(new DatabaseRef(id, id, "postgresql", "acme", project),
+                Instant.now().truncatedTo(ChronoUnit.SECONDS), 15, Map.of(Metric.CONNECTIONS, 7d));
+        producer.send(new ProducerRecord<>(topics.snapshots(), null, s.timestamp().toEpochMilli(), id,
+                JsonSerde.snapshots(mapper).serialize(topics.snapshots(), s))).get();
+        return s;
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("layers")
+                .claim("tenants", List.of("acme/" + "layers-" + run)).expirationTime(Date.from(Instant.now()
+                        .plusSeconds(300))).build());
+        jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+                .header("Authorization", "Bearer " + jwt.serialize()).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldServeFromIqThenL1ThenL2() throws Exception {
+        String project = "layers-" + run;
+        String id = "iq-" + run;
+        MetricsSnapshot s = produce(id, project);
+        String path = "/api/v1/domain/acme/project/" + project + "/databases/" + id + "/metrics";
+        await().atMost(Duration.ofSeconds(60)).until(() -> redis.exists(RedisKeys.fresh(id)));
+        redis.del(RedisKeys.fresh(id), RedisKeys.stale(id)); // Redis has nothing: only the state store knows
+
+        HttpResponse<String> fromIq = get(path);
+        assertThat(fromIq.statusCode()).isEqualTo(200);
+        assertThat(fromIq.headers().firstValue("X-Cache")).hasValue("IQ");
+        assertThat(mapper.readTree(fromIq.body()).path("metrics").path("connections").asInt()).isEqualTo(7);
+        assertThat(get(path).headers().firstValue("X-Cache")).hasValue("L1");
+
+        redis.setex(RedisKeys.fresh(id), 60, mapper.writeValueAsString(s));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+                assertThat(get(path).headers().firstValue("X-Cache")).hasValue("L2"));
+    }
+
+    @Test
+    void shouldListTheProjectThroughTheStreamsApp() throws Exception {
+        String project = "layers-" + run;
+        for (int i = 0; i < 3; i++) {
+            produce("list-" + i + "-" + run, project);
+        }
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            HttpResponse<String> page = get("/api/v1/domain/acme/project/" + project
+                    + "/databases?limit=2&fields=connections");
+            assertThat(page.statusCode()).isEqualTo(200);
+            var body = mapper.readTree(page.body());
+            assertThat(body.path("items").size()).isEqualTo(2);
+            assertThat(body.path("items").get(0).path("metrics").size()).isEqualTo(1);
+            assertThat(body.path("next_cursor").isTextual()).isTrue();
+        });
+    }
+}
