@@ -1,5 +1,7 @@
 package com.dbmetrics.api.ratelimit;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,15 +18,21 @@ import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * Limits shared by every API instance through Redis: one Lua script decides all applicable limits of a request in one
- * round trip, so the limits are exact across instances (no overshoot) while Redis answers. Redis unreachable: fail
- * open (default; a per-instance {@link LocalRateLimiter} stands in) or closed, each decision counted.
+ * Limits shared by every API instance through Redis, without a Redis round trip per request: an instance leases a
+ * small batch of permits per limit (one Lua script decides every scope of a request at once and counts the permits
+ * when it leases them) and spends them locally. Instances together therefore never admit more than the limit; the
+ * price is that permits leased by one instance and not yet spent may make another refuse early, by at most
+ * (instances − 1) × (lease − 1) requests per window. The lease is {@code limit / 50}, between 1 and 1000: exact
+ * (lease 1) for limits up to 99, one round trip per 1000 requests for very high limits. Redis unreachable: fail open
+ * (default; a per-instance {@link LocalRateLimiter} stands in, so N instances may admit N × limit) or closed, each
+ * decision counted.
  */
 public final class RateLimiter {
 
     private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
     /** Every rate-limit key shares one hash tag, so the script may touch all of them in Redis Cluster too. */
     static final String PREFIX = "dbm:rl:{rl}:";
+    private static final int MAX_LEASE = 1000;
 
     private final UnifiedJedis redis;
     private final Clock clock;
@@ -32,10 +40,18 @@ public final class RateLimiter {
     private final boolean failOpen;
     private final LocalRateLimiter local;
     private final String script;
+    private final Cache<String, Lease> leases;
     private volatile String sha;
 
     public final LongAdder failOpenDecisions = new LongAdder();
     public final LongAdder failClosedDecisions = new LongAdder();
+    public final LongAdder redisRoundTrips = new LongAdder();
+
+    /** Permits of one limit leased to this instance for one window, and what Redis had left when leased. */
+    private static final class Lease {
+        long permits;
+        long leftInRedis;
+    }
 
     public RateLimiter(UnifiedJedis redis, Clock clock, Duration window, boolean failOpen, Ticker ticker) {
         this.redis = redis;
@@ -44,6 +60,12 @@ public final class RateLimiter {
         this.failOpen = failOpen;
         this.local = new LocalRateLimiter(clock, window, ticker);
         this.script = load();
+        this.leases = Caffeine.newBuilder().maximumSize(1_000_000).ticker(ticker)
+                .expireAfterAccess(window.multipliedBy(2)).build();
+    }
+
+    static long leaseSize(long limit) {
+        return Math.max(1, Math.min(MAX_LEASE, limit / 50));
     }
 
     /** Decides all {@code limits} at once; an empty list is always allowed. */
@@ -51,41 +73,95 @@ public final class RateLimiter {
         if (limits.isEmpty()) {
             return Decision.unlimited();
         }
-        long now = clock.millis();
-        long index = now / windowMs;
-        long elapsed = now % windowMs;
-        List<String> keys = new ArrayList<>(limits.size() * 2);
-        List<String> args = new ArrayList<>(limits.size() + 2);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            long now = clock.millis();
+            long index = now / windowMs;
+            long reset = LocalRateLimiter.ceilSeconds(windowMs - now % windowMs);
+            List<Integer> lacking = new ArrayList<>();
+            synchronized (this) {
+                for (int i = 0; i < limits.size(); i++) {
+                    Lease lease = leases.getIfPresent(key(limits.get(i), index));
+                    if (lease == null || lease.permits == 0) {
+                        lacking.add(i);
+                    }
+                }
+                if (lacking.isEmpty()) {
+                    return spend(limits, index, reset);
+                }
+            }
+            Decision refused;
+            try {
+                refused = lease(limits, lacking, index, now % windowMs);
+            } catch (RuntimeException e) {
+                return unreachable(limits, e);
+            }
+            if (refused != null) {
+                return refused;
+            }
+        }
+        // other threads spent every permit leased for this request three times over: refuse this once, honestly
+        Limit first = limits.get(0);
+        return new Decision(false, first.scope(), first.perWindow(), 0, 1, 1);
+    }
+
+    private Decision spend(List<Limit> limits, long index, long reset) {
+        long remainingFirst = 0;
+        for (int i = 0; i < limits.size(); i++) {
+            Lease lease = leases.getIfPresent(key(limits.get(i), index));
+            lease.permits--;
+            if (i == 0) {
+                remainingFirst = lease.permits + lease.leftInRedis;
+            }
+        }
+        Limit first = limits.get(0);
+        return new Decision(true, first.scope(), first.perWindow(), remainingFirst, 0, reset);
+    }
+
+    /** Leases permits for the lacking scopes; returns the refusal, or null when leased. */
+    private Decision lease(List<Limit> limits, List<Integer> lacking, long index, long elapsed) {
+        List<String> keys = new ArrayList<>(lacking.size() * 2);
+        List<String> args = new ArrayList<>(lacking.size() * 2 + 2);
         args.add(Long.toString(elapsed));
         args.add(Long.toString(windowMs));
-        for (Limit limit : limits) {
+        for (int i : lacking) {
+            Limit limit = limits.get(i);
             String base = PREFIX + limit.scope().wireName() + ':' + limit.subject() + ':';
             keys.add(base + index);
             keys.add(base + (index - 1));
             args.add(Long.toString(limit.perWindow()));
+            args.add(Long.toString(leaseSize(limit.perWindow())));
         }
-        try {
-            List<?> result = (List<?>) evalsha(keys, args);
-            boolean allowed = ((Long) result.get(0)) == 1L;
-            int failing = ((Long) result.get(1)).intValue();
-            long reset = LocalRateLimiter.ceilSeconds(windowMs - elapsed);
-            if (allowed) {
-                Limit first = limits.get(0);
-                return new Decision(true, first.scope(), first.perWindow(), (Long) result.get(2), 0, reset);
-            }
-            Limit refused = limits.get(failing - 1);
-            return new Decision(false, refused.scope(), refused.perWindow(), 0,
-                    LocalRateLimiter.ceilSeconds((Long) result.get(3)), reset);
-        } catch (RuntimeException e) {
-            if (!failOpen) {
-                failClosedDecisions.increment();
-                log.warn("Rate limiter: Redis unreachable, failing closed: {}", e.toString());
-                return Decision.unavailable();
-            }
-            failOpenDecisions.increment();
-            log.debug("Rate limiter: Redis unreachable, local limiter stands in: {}", e.toString());
-            return local.decide(limits);
+        redisRoundTrips.increment();
+        List<?> result = (List<?>) evalsha(keys, args);
+        if (((Long) result.get(0)) != 1L) {
+            Limit refused = limits.get(lacking.get(((Long) result.get(1)).intValue() - 1));
+            long retryMs = (Long) result.get(2);
+            return new Decision(false, refused.scope(), refused.perWindow(), 0, LocalRateLimiter.ceilSeconds(retryMs),
+                    LocalRateLimiter.ceilSeconds(windowMs - elapsed));
         }
+        synchronized (this) {
+            for (int j = 0; j < lacking.size(); j++) {
+                Lease lease = leases.get(key(limits.get(lacking.get(j)), index), k -> new Lease());
+                lease.permits += (Long) result.get(2 + 2 * j);
+                lease.leftInRedis = (Long) result.get(3 + 2 * j);
+            }
+        }
+        return null;
+    }
+
+    private Decision unreachable(List<Limit> limits, RuntimeException e) {
+        if (!failOpen) {
+            failClosedDecisions.increment();
+            log.warn("Rate limiter: Redis unreachable, failing closed: {}", e.toString());
+            return Decision.unavailable();
+        }
+        failOpenDecisions.increment();
+        log.debug("Rate limiter: Redis unreachable, local limiter stands in: {}", e.toString());
+        return local.decide(limits);
+    }
+
+    private static String key(Limit limit, long index) {
+        return limit.scope().name() + ':' + limit.subject() + ':' + index;
     }
 
     private Object evalsha(List<String> keys, List<String> args) {

@@ -74,6 +74,25 @@ class RateLimitIT {
     }
 
     @Test
+    void shouldNeverOvershootWhenInstancesLeasePermitsInBatches() throws Exception {
+        // limit 200 -> each instance leases 4 permits per Redis round trip; together they may refuse early by at most
+        // (instances - 1) x (lease - 1) = 3, and never admit more than 200
+        Map<String, String> limits = Map.of("METRICS_RATE_LIMIT_PER_USER", "200");
+        String id = "lease-" + run;
+        ApiFixture.seed(redis, id, "shop", ApiFixture.now(), true);
+        String token = ApiFixture.token("lease-user-" + run, "acme/shop");
+        try (QueryApi a = ApiFixture.start(ApiFixture.redisUrl(), limits);
+                QueryApi b = ApiFixture.start(ApiFixture.redisUrl(), limits)) {
+            int admitted = 0;
+            for (int i = 0; i < 260; i++) {
+                int status = ApiFixture.get(i % 3 == 0 ? a : b, ApiFixture.metricsPath("shop", id), token).statusCode();
+                admitted += status == 200 ? 1 : 0;
+            }
+            assertThat(admitted).isBetween(197, 200);
+        }
+    }
+
+    @Test
     void shouldSendRateLimitHeadersOnEveryAnswer() throws Exception {
         HttpResponse<String> r = ApiFixture.get(first, ApiFixture.metricsPath("shop", "nobody-" + run),
                 ApiFixture.token("headers-" + run, "acme/blog"));
