@@ -1,6 +1,7 @@
 package com.dbmetrics.poller;
 
 import com.dbmetrics.poller.catalogue.Discovery;
+import com.dbmetrics.poller.election.PollerElection;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.poller.catalogue.InventoryFile;
 import com.dbmetrics.poller.catalogue.InventorySource;
@@ -13,8 +14,10 @@ import com.dbmetrics.poller.schedule.TickScheduler;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.PollerStatus;
+import com.dbmetrics.schemas.Topics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -40,10 +43,12 @@ public final class Poller implements AutoCloseable {
     private final ManagementServer management;
     private final GuardedPrometheus prometheus;
     private final ExecutorService queries;
+    private final PollerElection election;
 
     private Poller(KafkaSnapshotSink sink, TickScheduler scheduler, ManagementServer management,
-            GuardedPrometheus prometheus, ExecutorService queries) {
+            GuardedPrometheus prometheus, ExecutorService queries, PollerElection election) {
         this.queries = queries;
+        this.election = election;
         this.sink = sink;
         this.scheduler = scheduler;
         this.management = management;
@@ -62,9 +67,15 @@ public final class Poller implements AutoCloseable {
                 .build();
         PrometheusClient client = new PrometheusClient(http, config.prometheusUrl(), mapper,
                 config.effectiveQueryTimeout(), config.maxResponseBytes());
-        KafkaSnapshotSink sink = new KafkaSnapshotSink(
-                KafkaSnapshotSink.newProducer(config.kafkaBootstrapServers(), "dbmetrics-poller-" + config.pollerId()),
-                JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), clock, registry);
+        String transactionalId = config.election() ? config.transactionalId() : null;
+        KafkaSnapshotSink sink = new KafkaSnapshotSink(() -> KafkaSnapshotSink.newProducer(
+                config.kafkaBootstrapServers(), "dbmetrics-poller-" + config.pollerId(), transactionalId),
+                config.election(), JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), clock, registry);
+        PollerElection election = config.election()
+                ? new PollerElection(config.kafkaBootstrapServers(), Topics.POLLER_ELECTION, config.electionGroup(),
+                        config.pollerId(), config.electionSessionTimeout()).start()
+                : null;
+        registry.gauge("dbm_poller_active", sink, s -> s.isActive() ? 1 : 0);
         GuardedPrometheus prometheus = new GuardedPrometheus(client,
                 GuardedPrometheus.newBreaker(config.breakerThreshold(), config.breakerTimeout(), clock), clock,
                 config.pollerId(), sink::publish, config.maxInFlight(), config.effectiveQueryTimeout());
@@ -84,12 +95,12 @@ public final class Poller implements AutoCloseable {
         Timer cycles = Timer.builder("dbm_poller_cycle_duration").description("Duration of one tick, publish included")
                 .publishPercentileHistogram().register(registry);
         TickScheduler scheduler = new TickScheduler(clock, config.pollInterval(), config.ingestionDelay(),
-                t -> cycles.record(() -> runTick(cycle, prometheus, sink, t, clock)), registry);
+                t -> runTick(cycle, prometheus, sink, election, t, clock, cycles, registry), registry);
         ManagementServer management = new ManagementServer(config.managementPort(), registry, () -> true);
         scheduler.start();
         log.info("Poller {} started: Prometheus {}, interval {}, engines {}, management port {}", config.pollerId(),
                 config.prometheusUrl(), config.pollInterval(), catalogue.engines(), management.port());
-        return new Poller(sink, scheduler, management, prometheus, queries);
+        return new Poller(sink, scheduler, management, prometheus, queries, election);
     }
 
     private static ThreadFactory daemon(String name) {
@@ -101,19 +112,47 @@ public final class Poller implements AutoCloseable {
         };
     }
 
-    private static void runTick(PollCycle cycle, GuardedPrometheus prometheus, KafkaSnapshotSink sink, Instant t,
-            Clock clock) {
+    /**
+     * One tick: only the active poller queries Prometheus and writes. A standby skips the tick entirely (no query);
+     * the active one wraps the tick in one Kafka transaction, which a newer leader's producer can fence.
+     */
+    private static void runTick(PollCycle cycle, GuardedPrometheus prometheus, KafkaSnapshotSink sink,
+            PollerElection election, Instant t, Clock clock, Timer cycles, MeterRegistry registry) {
+        boolean elected = election == null || election.isActive();
+        if (!elected) {
+            if (sink.isActive()) {
+                log.info("Standing by: another poller is active");
+                sink.deactivate();
+            }
+            registry.counter("dbm_poller_standby_ticks").increment();
+            return;
+        }
+        if (!sink.isActive()) {
+            if (!sink.activate()) {
+                registry.counter("dbm_poller_ticks_aborted_total").increment();
+                return;
+            }
+            log.info("Active: producing{}", election == null ? "" : " transactionally, older leaders fenced");
+        }
+        if (!sink.beginTick()) {
+            return;
+        }
         long started = clock.millis();
-        PollCycle.Outcome outcome = cycle.run(t);
+        PollCycle.Outcome outcome = cycles.record(() -> cycle.run(t));
         sink.publish(prometheus.status());
-        sink.flush();
-        log.info("Tick T={} databases={} due={} queries={} failed={} snapshots={} tombstones={} took {} ms", t,
-                cycle.inventory().databases().size(), outcome.due(), outcome.queries(), outcome.failedQueries(),
-                outcome.snapshots(), outcome.tombstones(), clock.millis() - started);
+        boolean committed = sink.endTick();
+        log.info("Tick T={} databases={} due={} queries={} failed={} snapshots={} tombstones={} committed={} took {} ms",
+                t, cycle.inventory().databases().size(), outcome.due(), outcome.queries(), outcome.failedQueries(),
+                outcome.snapshots(), outcome.tombstones(), committed, clock.millis() - started);
     }
 
     public int managementPort() {
         return management.port();
+    }
+
+    /** Whether this poller is the active one and producing. */
+    public boolean isActive() {
+        return sink.isActive();
     }
 
     public GuardedPrometheus prometheus() {
@@ -124,6 +163,9 @@ public final class Poller implements AutoCloseable {
     public void close() {
         scheduler.close();
         queries.shutdownNow();
+        if (election != null) {
+            election.close();
+        }
         sink.close();
         management.close();
     }

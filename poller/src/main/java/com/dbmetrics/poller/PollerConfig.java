@@ -25,7 +25,11 @@ public record PollerConfig(
         int maxInFlight,
         int maxResponseBytes,
         int tombstoneAfter,
-        Optional<String> inventoryFile) {
+        Optional<String> inventoryFile,
+        boolean election,
+        String electionGroup,
+        String transactionalId,
+        Duration electionSessionTimeout) {
 
     /** Base URL of Prometheus' HTTP API. */
     public static final String PROMETHEUS_URL = "PROMETHEUS_URL";
@@ -60,6 +64,15 @@ public record PollerConfig(
     public static final String POLLER_TOMBSTONE_AFTER = "POLLER_TOMBSTONE_AFTER";
     /** Optional static inventory file (JSON) used instead of discovery from Prometheus target labels. */
     public static final String POLLER_INVENTORY_FILE = "POLLER_INVENTORY_FILE";
+
+    /** Active/standby: join the election group and produce transactionally only while active (default true). */
+    public static final String POLLER_ELECTION = "POLLER_ELECTION";
+    /** Consumer group on dbmetrics.poller-election.v1 whose partition owner is the active poller. */
+    public static final String POLLER_ELECTION_GROUP = "POLLER_ELECTION_GROUP";
+    /** transactional.id shared by the pollers of one group: the new leader's producer fences the old one's. */
+    public static final String POLLER_TRANSACTIONAL_ID = "POLLER_TRANSACTIONAL_ID";
+    /** Session timeout of the election group: how long a silent leader keeps the role (default 10 s). */
+    public static final String POLLER_ELECTION_SESSION_TIMEOUT = "POLLER_ELECTION_SESSION_TIMEOUT";
 
     /** Prometheus' own default of concurrent queries is 20: the poller never takes more than this many of them. */
     static final int MAX_IN_FLIGHT_LIMIT = 20;
@@ -98,6 +111,17 @@ public record PollerConfig(
         }
         Env.requireAtLeast(POLLER_MAX_RESPONSE_BYTES, maxResponseBytes, 1024);
         Env.requireAtLeast(POLLER_TOMBSTONE_AFTER, tombstoneAfter, 1);
+        if (electionGroup == null || electionGroup.isBlank()) {
+            throw new ConfigException(POLLER_ELECTION_GROUP + " must not be blank");
+        }
+        if (transactionalId == null || transactionalId.isBlank()) {
+            throw new ConfigException(POLLER_TRANSACTIONAL_ID + " must not be blank");
+        }
+        Env.requirePositive(POLLER_ELECTION_SESSION_TIMEOUT, electionSessionTimeout);
+        if (electionSessionTimeout.toMillis() < 2000 || electionSessionTimeout.toMillis() > 60_000) {
+            throw new ConfigException(POLLER_ELECTION_SESSION_TIMEOUT + " must be 2s-60s but was "
+                    + electionSessionTimeout);
+        }
     }
 
     public static PollerConfig fromEnv(Map<String, String> variables) {
@@ -119,7 +143,11 @@ public record PollerConfig(
                 env.integer(POLLER_MAX_IN_FLIGHT, 4),
                 env.integer(POLLER_MAX_RESPONSE_BYTES, 32 * 1024 * 1024),
                 env.integer(POLLER_TOMBSTONE_AFTER, 3),
-                Optional.ofNullable(env.string(POLLER_INVENTORY_FILE, null)));
+                Optional.ofNullable(env.string(POLLER_INVENTORY_FILE, null)),
+                env.flag(POLLER_ELECTION, true),
+                env.string(POLLER_ELECTION_GROUP, "dbmetrics-poller"),
+                env.string(POLLER_TRANSACTIONAL_ID, "dbmetrics-poller"),
+                env.duration(POLLER_ELECTION_SESSION_TIMEOUT, Duration.ofSeconds(10)));
     }
 
     private static ResourceMode resourceMode(String value) {

@@ -94,9 +94,13 @@ public final class GuardedPrometheus implements Discovery.Querier {
     @Override
     public List<Sample> query(String promql, Instant time) throws PrometheusException {
         try {
-            List<Sample> samples = breaker.executeCheckedSupplier(() -> bounded(promql, time));
-            lastSuccess = clock.instant();
-            return samples;
+            // lastSuccess is set before the breaker records the success, so the status published on the
+            // HALF_OPEN -> CLOSED transition already carries it.
+            return breaker.executeCheckedSupplier(() -> {
+                List<Sample> samples = bounded(promql, time);
+                lastSuccess = clock.instant();
+                return samples;
+            });
         } catch (CallNotPermittedException e) {
             throw new PrometheusException(PrometheusException.Kind.BREAKER_OPEN,
                     "circuit breaker " + BREAKER_NAME + " is open", e);

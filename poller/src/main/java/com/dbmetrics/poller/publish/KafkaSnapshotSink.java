@@ -7,13 +7,18 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -22,31 +27,139 @@ import org.slf4j.LoggerFactory;
 /**
  * Produces snapshots to {@link Topics#SNAPSHOTS} (key = database id, record timestamp = evaluation time, header
  * {@code dbm-produced-at}) and breaker status to {@link Topics#POLLER_STATUS} (key = breaker name).
+ *
+ * <p>It produces only while active. With a transactional id (the active/standby setup) every tick is one Kafka
+ * transaction, and activating calls {@code initTransactions()}, which fences any earlier producer with the same id: a
+ * paused former leader that wakes up cannot commit, so its tick never becomes visible to read_committed consumers.
+ * Activation and ticks run on the tick thread; sends may come from query threads (breaker transitions) within a tick.
  */
 public final class KafkaSnapshotSink implements SnapshotSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaSnapshotSink.class);
 
-    private final Producer<String, byte[]> producer;
+    private final Supplier<Producer<String, byte[]>> producers;
+    private final boolean transactional;
     private final Serializer<MetricsSnapshot> snapshots;
     private final Serializer<PollerStatus> statuses;
     private final Clock clock;
     private final Counter produced;
     private final Counter failed;
+    private final Counter dropped;
+    private final Counter fenced;
+    private final Counter abortedTicks;
+    private volatile Producer<String, byte[]> producer;
 
-    public KafkaSnapshotSink(Producer<String, byte[]> producer, Serializer<MetricsSnapshot> snapshots,
-            Serializer<PollerStatus> statuses, Clock clock, MeterRegistry registry) {
-        this.producer = producer;
+    public KafkaSnapshotSink(Supplier<Producer<String, byte[]>> producers, boolean transactional,
+            Serializer<MetricsSnapshot> snapshots, Serializer<PollerStatus> statuses, Clock clock,
+            MeterRegistry registry) {
+        this.producers = producers;
+        this.transactional = transactional;
         this.snapshots = snapshots;
         this.statuses = statuses;
         this.clock = clock;
         this.produced = registry.counter("dbm_poller_records_produced_total");
         this.failed = registry.counter("dbm_poller_records_failed_total");
+        this.dropped = registry.counter("dbm_poller_records_dropped_inactive_total");
+        this.fenced = registry.counter("dbm_poller_producer_fenced_total");
+        this.abortedTicks = registry.counter("dbm_poller_ticks_aborted_total");
+    }
+
+    /** Creates the producer (and, when transactional, fences older ones); false when Kafka could not be reached. */
+    public boolean activate() {
+        if (producer != null) {
+            return true;
+        }
+        Producer<String, byte[]> created = producers.get();
+        try {
+            if (transactional) {
+                created.initTransactions();
+            }
+        } catch (KafkaException e) {
+            log.error("Could not initialise the transactional producer: {}", e.toString());
+            created.close(Duration.ZERO);
+            return false;
+        }
+        producer = created;
+        return true;
+    }
+
+    /** Stops producing: what is not committed is aborted by Kafka's transaction timeout or the next leader. */
+    public void deactivate() {
+        Producer<String, byte[]> current = producer;
+        producer = null;
+        if (current != null) {
+            current.close(Duration.ofSeconds(5));
+        }
+    }
+
+    public boolean isActive() {
+        return producer != null;
+    }
+
+    /** Starts the tick's transaction (no-op without transactions); false when there is nothing to produce with. */
+    public boolean beginTick() {
+        Producer<String, byte[]> current = producer;
+        if (current == null) {
+            return false;
+        }
+        if (transactional) {
+            try {
+                current.beginTransaction();
+            } catch (KafkaException e) {
+                log.error("Cannot begin the tick's transaction; standing by until re-activated: {}", e.toString());
+                producer = null;
+                current.close(Duration.ZERO);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Commits the tick (or flushes, without transactions). Returns false when the tick is lost: fenced by a newer
+     * leader (this sink deactivates) or a Kafka failure (the transaction is aborted, the tick counted as aborted).
+     */
+    public boolean endTick() {
+        Producer<String, byte[]> current = producer;
+        if (current == null) {
+            return false;
+        }
+        if (!transactional) {
+            current.flush();
+            return true;
+        }
+        try {
+            current.commitTransaction();
+            return true;
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            fenced.increment();
+            abortedTicks.increment();
+            log.warn("Fenced by a newer active poller (same transactional.id): this tick is not committed; standing by");
+            producer = null;
+            current.close(Duration.ZERO);
+            return false;
+        } catch (KafkaException e) {
+            abortedTicks.increment();
+            log.error("Committing the tick failed; aborting it: {}", e.toString());
+            try {
+                current.abortTransaction();
+            } catch (KafkaException abort) {
+                log.error("Aborting failed too; recreating the producer: {}", abort.toString());
+                producer = null;
+                current.close(Duration.ZERO);
+            }
+            return false;
+        }
     }
 
     /** Producer settings: idempotent, acks=all, small linger so one tick's snapshots travel in few batches. */
-    public static Producer<String, byte[]> newProducer(String bootstrapServers, String clientId) {
+    public static Producer<String, byte[]> newProducer(String bootstrapServers, String clientId,
+            String transactionalId) {
         Map<String, Object> config = new HashMap<>();
+        if (transactionalId != null) {
+            config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+            config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
+        }
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -87,6 +200,11 @@ public final class KafkaSnapshotSink implements SnapshotSink, AutoCloseable {
     }
 
     private void send(ProducerRecord<String, byte[]> record, String what) {
+        Producer<String, byte[]> producer = this.producer;
+        if (producer == null) {
+            dropped.increment();
+            return;
+        }
         record.headers().add(Topics.HEADER_PRODUCED_AT,
                 Long.toString(clock.millis()).getBytes(StandardCharsets.UTF_8));
         try {
@@ -104,13 +222,8 @@ public final class KafkaSnapshotSink implements SnapshotSink, AutoCloseable {
         }
     }
 
-    /** Waits until everything sent so far is acknowledged (or failed). */
-    public void flush() {
-        producer.flush();
-    }
-
     @Override
     public void close() {
-        producer.close();
+        deactivate();
     }
 }

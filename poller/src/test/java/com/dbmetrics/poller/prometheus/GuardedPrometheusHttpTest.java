@@ -69,6 +69,8 @@ class GuardedPrometheusHttpTest {
         assertThat(prometheus.status().state()).isEqualTo(PollerStatus.State.CLOSED);
         assertThat(transitions).extracting(PollerStatus::state).containsExactly(PollerStatus.State.OPEN,
                 PollerStatus.State.HALF_OPEN, PollerStatus.State.CLOSED);
+        assertThat(transitions.get(2).lastSuccess()).as("the CLOSED transition carries the probe's success")
+                .isEqualTo(clock.instant());
     }
 
     @Test
