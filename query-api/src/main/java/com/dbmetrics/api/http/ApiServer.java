@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -35,6 +37,7 @@ public final class ApiServer implements AutoCloseable {
     public ApiServer(int port, int managementPort, Services services, List<String> corsOrigins,
             PrometheusMeterRegistry registry) {
         Authentication authentication = new Authentication(services.authenticator());
+        Map<String, Timer> timers = new ConcurrentHashMap<>();
         MetricsHandler metricsHandler = new MetricsHandler(services.metrics());
         ProjectHandler projectHandler = new ProjectHandler(services.projects());
         CacheStatsHandler statsHandler = new CacheStatsHandler(services.stats());
@@ -60,7 +63,7 @@ public final class ApiServer implements AutoCloseable {
                     }
                 }));
             }
-            cfg.requestLogger.http((ctx, ms) -> record(registry, ctx, ms));
+            cfg.requestLogger.http((ctx, ms) -> record(registry, timers, ctx, ms));
             cfg.routes.before("/api/*", ctx -> ctx.header("Vary", "Authorization, Accept-Encoding, Origin"));
             cfg.routes.before("/api/*", new RequestTargetCheck());
             cfg.routes.before("/api/*", authentication);
@@ -93,20 +96,22 @@ public final class ApiServer implements AutoCloseable {
         }).start(managementPort);
     }
 
-    private static void record(PrometheusMeterRegistry registry, Context ctx, Float ms) {
+    private static void record(PrometheusMeterRegistry registry, Map<String, Timer> timers, Context ctx, Float ms) {
         String route;
         try {
             route = ctx.endpoint().path;
         } catch (RuntimeException e) {
             route = "unmatched"; // no route matched (404) or the request never reached routing
         }
-        Timer.builder("dbm_api_requests")
-                .tag("route", route)
-                .tag("status", Integer.toString(ctx.statusCode()))
-                .publishPercentileHistogram()
-                .maximumExpectedValue(Duration.ofSeconds(5))
-                .register(registry)
-                .record(Duration.ofNanos((long) (ms * 1_000_000)));
+        int status = ctx.statusCode();
+        String r = route;
+        timers.computeIfAbsent(r + ' ' + status, k -> Timer.builder("dbm_api_requests")
+                        .tag("route", r)
+                        .tag("status", Integer.toString(status))
+                        .publishPercentileHistogram()
+                        .maximumExpectedValue(Duration.ofSeconds(5))
+                        .register(registry))
+                .record((long) (ms * 1_000_000), java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     public int port() {
