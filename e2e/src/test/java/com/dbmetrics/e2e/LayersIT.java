@@ -67,7 +67,7 @@ class LayersIT {
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final MetricsTopology.TopicNames topics = new MetricsTopology.TopicNames("layers-snapshots-" + run,
-            "layers-latest-" + run, "layers-status-" + run);
+            "layers-latest-" + run, "layers-status-" + run, "layers-dlq-" + run);
     private final ObjectMapper mapper = Json.newMapper();
     private final HttpClient http = HttpClient.newHttpClient();
     private StreamsApp streams;

@@ -1,6 +1,7 @@
 package com.dbmetrics.streams;
 
 import com.dbmetrics.schemas.Json;
+import com.dbmetrics.streams.errors.DeadLetterHandler;
 import com.dbmetrics.streams.query.IqServer;
 import com.dbmetrics.streams.query.SnapshotQueries;
 import com.dbmetrics.streams.redis.RedisMirror;
@@ -14,7 +15,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +47,9 @@ public final class StreamsApp implements AutoCloseable {
                 config.mirrorMaxBacklog());
         TopologyCounters counters = new TopologyCounters();
         Topology topology = MetricsTopology.build(topics, mapper, mirror, counters);
-        KafkaStreams streams = new KafkaStreams(topology, properties(config));
+        java.util.Properties props = properties(config);
+        props.put(DeadLetterHandler.DLQ_TOPIC_CONFIG, topics.deadLetters());
+        KafkaStreams streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(e -> {
             // A bug or a broken invariant in one thread: replace the thread rather than stop serving.
             log.error("Stream thread failed; replacing it", e);
@@ -74,7 +76,7 @@ public final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         return p;

@@ -23,8 +23,9 @@ public final class MetricsTopology {
     public static final String STATUS_STORE = "poller-status";
 
     /** Topic names; production uses {@link #DEFAULT}, tests use unique ones. */
-    public record TopicNames(String snapshots, String latest, String pollerStatus) {
-        public static final TopicNames DEFAULT = new TopicNames(Topics.SNAPSHOTS, Topics.LATEST, Topics.POLLER_STATUS);
+    public record TopicNames(String snapshots, String latest, String pollerStatus, String deadLetters) {
+        public static final TopicNames DEFAULT = new TopicNames(Topics.SNAPSHOTS, Topics.LATEST, Topics.POLLER_STATUS,
+                Topics.SNAPSHOTS_DLQ);
     }
 
     private MetricsTopology() {}

@@ -31,10 +31,15 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,7 +58,7 @@ class StreamsAppIT {
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final MetricsTopology.TopicNames topics = new MetricsTopology.TopicNames("it-snapshots-" + run,
-            "it-latest-" + run, "it-status-" + run);
+            "it-latest-" + run, "it-status-" + run, "it-dlq-" + run);
     private final ObjectMapper mapper = Json.newMapper();
     private final JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(mapper);
     private final HttpClient http = HttpClient.newHttpClient();
@@ -76,7 +81,8 @@ class StreamsAppIT {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
                     new NewTopic(topics.latest(), 3, (short) 1).configs(Map.of("cleanup.policy", "compact")),
-                    new NewTopic(topics.pollerStatus(), 1, (short) 1))).all().get();
+                    new NewTopic(topics.pollerStatus(), 1, (short) 1),
+                    new NewTopic(topics.deadLetters(), 1, (short) 1))).all().get();
         }
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
@@ -143,9 +149,36 @@ class StreamsAppIT {
             assertThat(fresh).isNotNull();
             assertThat(serde.parse(fresh).timestamp()).isEqualTo(T0.plusSeconds(10));
         });
+        assertDeadLetter(id, "garbage{");
         produce(snapshot(id, "shop", T0.plusSeconds(15), 15));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(serde.parse(redis.get(
                 RedisKeys.fresh(id).getBytes(StandardCharsets.UTF_8))).value(Metric.CONNECTIONS)).isEqualTo(15.0));
+    }
+
+    /** The poison record is on the dead-letter topic with its bytes and the headers naming where it came from. */
+    private void assertDeadLetter(String key, String value) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env("DBM_IT_KAFKA_BOOTSTRAP"),
+                ConsumerConfig.GROUP_ID_CONFIG, "dlq-check-" + run, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topics.deadLetters()));
+            List<ConsumerRecord<String, byte[]>> found = new java.util.ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(500)).forEach(found::add);
+                return found.stream().anyMatch(r -> key.equals(r.key()));
+            });
+            ConsumerRecord<String, byte[]> dead = found.stream().filter(r -> key.equals(r.key())).findFirst().get();
+            assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo(value);
+            assertThat(header(dead, "dbm-source-topic")).isEqualTo(topics.snapshots());
+            assertThat(header(dead, "dbm-source-partition")).matches("\\d+");
+            assertThat(header(dead, "dbm-source-offset")).matches("\\d+");
+            assertThat(header(dead, "dbm-error")).contains("Invalid MetricsSnapshot");
+        }
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
     @Test
