@@ -58,7 +58,7 @@ public final class StreamsApp implements AutoCloseable {
         streams.setStateListener((next, previous) -> log.info("Kafka Streams state {} -> {}", previous, next));
         streams.start();
         IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), mapper, "0.0.0.0",
-                config.applicationServer().port());
+                config.applicationServer().port(), StreamsMetrics.create(streams, counters, mirror)::scrape);
         log.info("Streams-app {} started; interactive queries on {}:{}", config.applicationId(),
                 config.applicationServer().host(), iq.port());
         return new StreamsApp(streams, mirror, redis, iq);

@@ -43,7 +43,8 @@ public final class IqServer implements AutoCloseable {
     private final HttpClient http;
     private final Javalin app;
 
-    public IqServer(SnapshotQueries queries, ObjectMapper mapper, String bindHost, int port) {
+    public IqServer(SnapshotQueries queries, ObjectMapper mapper, String bindHost, int port,
+            java.util.function.Supplier<String> metrics) {
         this.queries = queries;
         this.mapper = mapper;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -53,6 +54,8 @@ public final class IqServer implements AutoCloseable {
             cfg.routes.get("/internal/v1/projects/{domain}/{project}/snapshots", this::project);
             cfg.routes.get("/internal/v1/poller-status", this::pollerStatus);
             cfg.routes.get("/healthz", ctx -> ctx.contentType("text/plain").result("ok\n"));
+            cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(metrics.get()));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("Interactive query {} failed", ctx.path(), e);
                 error(ctx, 500, "Internal error");

@@ -150,6 +150,10 @@ class StreamsAppIT {
             assertThat(serde.parse(fresh).timestamp()).isEqualTo(T0.plusSeconds(10));
         });
         assertDeadLetter(id, "garbage{");
+        String metrics = iq("/metrics").body();
+        assertThat(metrics).contains("dbm_streams_snapshots_dropped_older_total").contains("dbm_streams_mirror_backlog");
+        assertThat(metrics.lines().filter(l -> l.startsWith("dbm_streams_dead_letters_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum()).isGreaterThanOrEqualTo(1);
         produce(snapshot(id, "shop", T0.plusSeconds(15), 15));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(serde.parse(redis.get(
                 RedisKeys.fresh(id).getBytes(StandardCharsets.UTF_8))).value(Metric.CONNECTIONS)).isEqualTo(15.0));
