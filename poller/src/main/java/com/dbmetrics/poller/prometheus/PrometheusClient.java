@@ -52,9 +52,49 @@ public final class PrometheusClient {
 
     /** The instant vector of {@code promql} evaluated at {@code time}. */
     public List<Sample> query(String promql, Instant time) throws PrometheusException {
-        String form = "query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
-                + "&time=" + formatTime(time);
-        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve(baseUrl.getPath() + "/api/v1/query"))
+        Answer answer = post("/api/v1/query", "query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
+                + "&time=" + formatTime(time));
+        return parse(answer.status(), answer.body());
+    }
+
+    /** One series of a range query: its labels and its points in time order. */
+    public record Series(Map<String, String> labels, List<Point> points) {}
+
+    /** A value at an evaluation time. */
+    public record Point(Instant time, double value) {}
+
+    /**
+     * The range vector of {@code promql} evaluated at {@code start}, {@code start + step}, ... up to {@code end}: each
+     * point is what an instant query at that time answers.
+     */
+    public List<Series> queryRange(String promql, Instant start, Instant end, java.time.Duration step)
+            throws PrometheusException {
+        Answer answer = post("/api/v1/query_range", "query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
+                + "&start=" + formatTime(start) + "&end=" + formatTime(end) + "&step=" + step.toMillis() / 1000.0);
+        JsonNode result = data(answer.status(), answer.body(), "matrix");
+        List<Series> series = new ArrayList<>(result.size());
+        for (JsonNode element : result) {
+            JsonNode values = element.path("values");
+            if (!element.path("metric").isObject() || !values.isArray()) {
+                throw new PrometheusException(PrometheusException.Kind.MALFORMED, "malformed matrix element", null);
+            }
+            List<Point> points = new ArrayList<>(values.size());
+            for (JsonNode pair : values) {
+                if (!pair.isArray() || pair.size() != 2 || !pair.get(0).isNumber() || !pair.get(1).isTextual()) {
+                    throw new PrometheusException(PrometheusException.Kind.MALFORMED, "malformed point " + pair, null);
+                }
+                points.add(new Point(Instant.ofEpochMilli(Math.round(pair.get(0).asDouble() * 1000)),
+                        parseValue(pair.get(1).asText(), pair)));
+            }
+            series.add(new Series(labels(element.path("metric")), points));
+        }
+        return series;
+    }
+
+    private record Answer(int status, byte[] body) {}
+
+    private Answer post(String path, String form) throws PrometheusException {
+        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve(baseUrl.getPath() + path))
                 .timeout(timeout)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form))
@@ -80,11 +120,21 @@ public final class PrometheusClient {
             throw new PrometheusException(PrometheusException.Kind.OVERSIZED, "Prometheus answer (HTTP " + status
                     + ") exceeds the cap of " + maxBodyBytes + " bytes", null);
         }
-        return parse(status, body);
+        return new Answer(status, body);
     }
 
     /** Parses an answer of {@code /api/v1/query}; package-private so the parser is tested on real and broken bodies. */
     List<Sample> parse(int status, byte[] body) throws PrometheusException {
+        JsonNode result = data(status, body, "vector");
+        List<Sample> samples = new ArrayList<>(result.size());
+        for (JsonNode element : result) {
+            samples.add(parseSample(element));
+        }
+        return samples;
+    }
+
+    /** The {@code data.result} array of a successful answer of the expected result type; anything else throws. */
+    private JsonNode data(int status, byte[] body, String resultType) throws PrometheusException {
         JsonNode root;
         try {
             root = mapper.readTree(body);
@@ -103,15 +153,11 @@ public final class PrometheusClient {
                     null);
         }
         JsonNode data = root.path("data");
-        if (!"vector".equals(data.path("resultType").asText()) || !data.path("result").isArray()) {
-            throw new PrometheusException(PrometheusException.Kind.WRONG_TYPE,
-                    "Prometheus answer is not an instant vector: resultType=" + data.path("resultType").asText(), null);
+        if (!resultType.equals(data.path("resultType").asText()) || !data.path("result").isArray()) {
+            throw new PrometheusException(PrometheusException.Kind.WRONG_TYPE, "Prometheus answer is not a "
+                    + resultType + ": resultType=" + data.path("resultType").asText(), null);
         }
-        List<Sample> samples = new ArrayList<>(data.path("result").size());
-        for (JsonNode element : data.path("result")) {
-            samples.add(parseSample(element));
-        }
-        return samples;
+        return data.path("result");
     }
 
     private static Sample parseSample(JsonNode element) throws PrometheusException {
@@ -121,12 +167,16 @@ public final class PrometheusClient {
             throw new PrometheusException(PrometheusException.Kind.MALFORMED, "malformed vector element " + element,
                     null);
         }
+        return new Sample(labels(metric), parseValue(value.get(1).asText(), value));
+    }
+
+    private static Map<String, String> labels(JsonNode metric) {
         Map<String, String> labels = new HashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = metric.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> label = it.next();
             labels.put(label.getKey(), label.getValue().asText());
         }
-        return new Sample(labels, parseValue(value.get(1).asText(), value));
+        return labels;
     }
 
     /** Prometheus writes special values as {@code NaN}, {@code +Inf}, {@code -Inf}; they parse, and the cycle refuses them. */

@@ -186,6 +186,15 @@ public final class KafkaSnapshotSink implements SnapshotSink, AutoCloseable {
         send(record, "database_id=" + snapshot.databaseId());
     }
 
+    /** A historical snapshot (header {@code dbm-backfill: true}); its record timestamp is its evaluation time. */
+    public void publishBackfill(MetricsSnapshot snapshot) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.SNAPSHOTS, null,
+                snapshot.timestamp().toEpochMilli(), snapshot.databaseId(),
+                snapshots.serialize(Topics.SNAPSHOTS, snapshot));
+        record.headers().add(Topics.HEADER_BACKFILL, "true".getBytes(StandardCharsets.UTF_8));
+        send(record, "backfill database_id=" + snapshot.databaseId());
+    }
+
     @Override
     public void publish(PollerStatus status) {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.POLLER_STATUS, null,
