@@ -19,6 +19,9 @@ final class Authentication implements Handler {
 
     @Override
     public void handle(Context ctx) {
+        if (ctx.method() == io.javalin.http.HandlerType.OPTIONS) {
+            return; // a CORS preflight carries no credentials by design; it reads nothing
+        }
         AuthResult result = authenticator.authenticate(ctx.header("Authorization"));
         if (result instanceof AuthResult.Authenticated ok) {
             ctx.attribute(PRINCIPAL, ok.principal());

@@ -114,6 +114,26 @@ class QueryApiIT {
     }
 
     @Test
+    void shouldAnswerCorsPreflightOnlyForAllowedOrigins() throws Exception {
+        try (QueryApi cors = ApiFixture.start(ApiFixture.redisUrl(),
+                Map.of("API_CORS_ORIGINS", "https://dash.example.com"))) {
+            String url = "http://127.0.0.1:" + cors.port() + ApiFixture.metricsPath("shop", "any");
+            HttpResponse<String> allowed = http.send(HttpRequest.newBuilder(URI.create(url))
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                    .header("Origin", "https://dash.example.com").header("Access-Control-Request-Method", "GET")
+                    .header("Access-Control-Request-Headers", "authorization").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(url))
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                    .header("Origin", "https://evil.example.com").header("Access-Control-Request-Method", "GET")
+                    .build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(allowed.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://dash.example.com");
+            assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        }
+    }
+
+    @Test
     void shouldSelectFields() throws Exception {
         String id = put("fields-" + run, "shop", Instant.now().truncatedTo(ChronoUnit.SECONDS), true);
 

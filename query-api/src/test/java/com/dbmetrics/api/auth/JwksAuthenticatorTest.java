@@ -1,0 +1,86 @@
+package com.dbmetrics.api.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JwksAuthenticatorTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+
+    @TempDir
+    Path dir;
+    private RSAKey rsa;
+    private ECKey ec;
+    private JwtAuthenticator auth;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+        ec = new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate();
+        Path jwks = dir.resolve("jwks.json");
+        // the file holds public keys only, as an operator would publish them
+        Files.writeString(jwks, new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK())).toString());
+        auth = JwtAuthenticator.jwks(jwks, null, "dbmetrics-api", Clock.fixed(NOW, ZoneOffset.UTC),
+                Ticker.systemTicker());
+    }
+
+    private static JWTClaimsSet claims(String audience) {
+        return new JWTClaimsSet.Builder().subject("svc").audience(audience).claim("tenants", List.of("acme/*"))
+                .expirationTime(Date.from(NOW.plusSeconds(60))).build();
+    }
+
+    @Test
+    void shouldAcceptRs256AndEs256FromTheJwksFile() throws Exception {
+        SignedJWT rs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
+                claims("dbmetrics-api"));
+        rs.sign(new RSASSASigner(rsa));
+        SignedJWT es = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ec-1").build(),
+                claims("dbmetrics-api"));
+        es.sign(new ECDSASigner(ec));
+
+        assertThat(auth.authenticate("Bearer " + rs.serialize())).isInstanceOf(AuthResult.Authenticated.class);
+        assertThat(auth.authenticate("Bearer " + es.serialize())).isInstanceOf(AuthResult.Authenticated.class);
+    }
+
+    @Test
+    void shouldRefuseWrongAudienceUnknownKeyAndHmacWithThePublicKey() throws Exception {
+        SignedJWT wrongAudience = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
+                claims("someone-else"));
+        wrongAudience.sign(new RSASSASigner(rsa));
+        RSAKey stranger = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+        SignedJWT unknownKey = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
+                claims("dbmetrics-api"));
+        unknownKey.sign(new RSASSASigner(stranger));
+        // the classic algorithm-confusion attack: HS256 keyed with the published public key
+        SignedJWT confused = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims("dbmetrics-api"));
+        confused.sign(new MACSigner(rsa.toPublicJWK().toRSAPublicKey().getEncoded()));
+
+        assertThat(auth.authenticate("Bearer " + wrongAudience.serialize())).isInstanceOf(AuthResult.Rejected.class);
+        assertThat(auth.authenticate("Bearer " + unknownKey.serialize())).isInstanceOf(AuthResult.Rejected.class);
+        assertThat(auth.authenticate("Bearer " + confused.serialize())).isInstanceOf(AuthResult.Rejected.class);
+    }
+}
