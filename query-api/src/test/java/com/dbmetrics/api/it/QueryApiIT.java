@@ -81,7 +81,9 @@ class QueryApiIT {
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
-        return http.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+        OpenApiContract.check(response);
+        return response;
     }
 
     private static String token(String tenant) throws Exception {
