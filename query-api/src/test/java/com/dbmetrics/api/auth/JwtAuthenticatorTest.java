@@ -2,6 +2,7 @@ package com.dbmetrics.api.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.dbmetrics.api.MutableClock;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -81,26 +82,10 @@ class JwtAuthenticatorTest {
         auth.authenticate("Bearer " + token);
         assertThat(auth.cachedTokens()).isEqualTo(1);
 
-        Instant[] now = {NOW};
-        Clock moving = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now[0];
-            }
-        };
+        MutableClock moving = new MutableClock(NOW);
         JwtAuthenticator cached = JwtAuthenticator.hmac(SECRET, "dbmetrics", null, moving, Ticker.systemTicker());
         assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Authenticated.class);
-        now[0] = NOW.plusSeconds(3600); // the cached verification must not outlive exp
+        moving.advance(java.time.Duration.ofHours(1)); // the cached verification must not outlive exp
         assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Rejected.class);
     }
 }
