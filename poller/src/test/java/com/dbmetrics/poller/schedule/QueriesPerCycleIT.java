@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Prometheus load does not grow with databases: a real Prometheus scrapes 10, then 1,000 database targets (redis
  * exporter metric names, one target each via file_sd), and the production poll cycle costs the same number of
  * queries per cycle in both, counted by Prometheus itself ({@code prometheus_http_requests_total}) and by the poller.
- * (10,000 databases on the full local stack: benchmarks/BENCHMARKS.md.)
+ * (10,000 databases on the full local stack: BENCHMARKS.md.)
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class QueriesPerCycleIT {
