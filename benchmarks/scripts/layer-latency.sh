@@ -29,7 +29,11 @@ SECRET=$(cat .dbm/dev-jwt-secret)
 TOKEN=$(./dbm token --user bench --tenant acme/shop)
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+# start_api runs in a command substitution (a subshell), so its pids go to files, not to PIDS
+cleanup() {
+  for p in "${PIDS[@]}" $(cat "$WORK"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -41,7 +45,7 @@ start_api() { # name ttl redis_url -> port
   env REDIS_URL="$3" STREAMS_IQ_URLS="$IQ_URL" AUTH_JWT_SECRET="$SECRET" API_PORT="$port" API_MANAGEMENT_PORT="$mport" \
       METRICS_CACHE_MEMORY_TTL="$2" METRICS_RATE_LIMIT_PER_USER=100000000 METRICS_RATE_LIMIT_PER_DB=100000000 \
       METRICS_POLL_INTERVAL=5s java -Xmx256m -jar "$JAR" >"$WORK/api-$1.log" 2>&1 &
-  PIDS+=($!)
+  echo $! >"$WORK/api-$1.pid"
   wait_http "http://127.0.0.1:$port/healthz"
   echo "$port"
 }
