@@ -8,6 +8,7 @@ import com.dbmetrics.poller.catalogue.InventorySource;
 import com.dbmetrics.poller.prometheus.GuardedPrometheus;
 import com.dbmetrics.poller.prometheus.PrometheusClient;
 import com.dbmetrics.poller.publish.KafkaSnapshotSink;
+import com.dbmetrics.poller.publish.TopicBootstrap;
 import com.dbmetrics.poller.schedule.PollCycle;
 import com.dbmetrics.poller.schedule.PollerMetrics;
 import com.dbmetrics.poller.schedule.TickScheduler;
@@ -67,6 +68,8 @@ public final class Poller implements AutoCloseable {
                 .build();
         PrometheusClient client = new PrometheusClient(http, config.prometheusUrl(), mapper,
                 config.effectiveQueryTimeout(), config.maxResponseBytes());
+        TopicBootstrap.ensure(config.kafkaBootstrapServers(),
+                TopicBootstrap.topics(config.snapshotPartitions(), config.snapshotRetention()));
         String transactionalId = config.election() ? config.transactionalId() : null;
         KafkaSnapshotSink sink = new KafkaSnapshotSink(() -> KafkaSnapshotSink.newProducer(
                 config.kafkaBootstrapServers(), "dbmetrics-poller-" + config.pollerId(), transactionalId),

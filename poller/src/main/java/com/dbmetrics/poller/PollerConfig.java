@@ -29,8 +29,14 @@ public record PollerConfig(
         boolean election,
         String electionGroup,
         String transactionalId,
-        Duration electionSessionTimeout) {
+        Duration electionSessionTimeout,
+        int snapshotPartitions,
+        Duration snapshotRetention) {
 
+    /** Partitions of dbmetrics.snapshots.v1 when the poller has to create it (default 6). */
+    public static final String POLLER_SNAPSHOTS_PARTITIONS = "POLLER_SNAPSHOTS_PARTITIONS";
+    /** Retention of dbmetrics.snapshots.v1 when the poller has to create it (default 7 days). */
+    public static final String POLLER_SNAPSHOTS_RETENTION = "POLLER_SNAPSHOTS_RETENTION";
     /** Base URL of Prometheus' HTTP API. */
     public static final String PROMETHEUS_URL = "PROMETHEUS_URL";
     /** Kafka bootstrap servers. */
@@ -122,6 +128,8 @@ public record PollerConfig(
             throw new ConfigException(POLLER_ELECTION_SESSION_TIMEOUT + " must be 2s-60s but was "
                     + electionSessionTimeout);
         }
+        Env.requireAtLeast(POLLER_SNAPSHOTS_PARTITIONS, snapshotPartitions, 1);
+        Env.requirePositive(POLLER_SNAPSHOTS_RETENTION, snapshotRetention);
     }
 
     public static PollerConfig fromEnv(Map<String, String> variables) {
@@ -147,7 +155,9 @@ public record PollerConfig(
                 env.flag(POLLER_ELECTION, true),
                 env.string(POLLER_ELECTION_GROUP, "dbmetrics-poller"),
                 env.string(POLLER_TRANSACTIONAL_ID, "dbmetrics-poller"),
-                env.duration(POLLER_ELECTION_SESSION_TIMEOUT, Duration.ofSeconds(10)));
+                env.duration(POLLER_ELECTION_SESSION_TIMEOUT, Duration.ofSeconds(10)),
+                env.integer(POLLER_SNAPSHOTS_PARTITIONS, 6),
+                env.duration(POLLER_SNAPSHOTS_RETENTION, Duration.ofDays(7)));
     }
 
     private static ResourceMode resourceMode(String value) {
