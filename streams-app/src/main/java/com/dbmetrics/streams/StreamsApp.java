@@ -57,11 +57,52 @@ public final class StreamsApp implements AutoCloseable {
         });
         streams.setStateListener((next, previous) -> log.info("Kafka Streams state {} -> {}", previous, next));
         streams.start();
+        java.util.concurrent.ScheduledExecutorService resync = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "redis-resync");
+                    t.setDaemon(true);
+                    return t;
+                });
+        resync.scheduleWithFixedDelay(() -> resyncIfNeeded(streams, mirror), 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), mapper, "0.0.0.0",
                 config.applicationServer().port(), StreamsMetrics.create(streams, counters, mirror)::scrape);
         log.info("Streams-app {} started; interactive queries on {}:{}", config.applicationId(),
                 config.applicationServer().host(), iq.port());
         return new StreamsApp(streams, mirror, redis, iq);
+    }
+
+    /** After an overflowed mirror backlog, re-mirror this instance's active latest stores once Redis answers again. */
+    private static void resyncIfNeeded(KafkaStreams streams, RedisMirror mirror) {
+        if (!mirror.resyncNeeded() || streams.state() != KafkaStreams.State.RUNNING) {
+            return;
+        }
+        try {
+            org.apache.kafka.streams.state.ReadOnlyKeyValueStore<String, com.dbmetrics.schemas.MetricsSnapshot> store =
+                    streams.store(org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(
+                            MetricsTopology.LATEST_STORE,
+                            org.apache.kafka.streams.state.QueryableStoreTypes.keyValueStore()));
+            try (var it = store.all()) {
+                // streamed from RocksDB: the resync holds at most half the mirror's backlog bound in memory
+                java.util.Iterator<com.dbmetrics.schemas.MetricsSnapshot> values = new java.util.Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public com.dbmetrics.schemas.MetricsSnapshot next() {
+                        return it.next().value;
+                    }
+                };
+                mirror.resync(() -> values);
+            }
+        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+            log.debug("Stores not queryable yet; resync later: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("Redis resync failed; will retry: {}", e.toString());
+        }
     }
 
     static Properties properties(StreamsAppConfig config) {

@@ -27,6 +27,7 @@ final class StreamsMetrics {
         counter(registry, "dbm_streams_mirror_skipped_older", mirror.skippedOlder);
         counter(registry, "dbm_streams_mirror_failed_flushes", mirror.failedFlushes);
         counter(registry, "dbm_streams_mirror_overflowed", mirror.overflowed);
+        counter(registry, "dbm_streams_mirror_resyncs", mirror.resyncs);
         Gauge.builder("dbm_streams_mirror_backlog", mirror, RedisMirror::backlog).register(registry);
         Gauge.builder("dbm_streams_mirror_resync_needed", mirror, m -> m.resyncNeeded() ? 1 : 0).register(registry);
         Gauge.builder("dbm_streams_running", streams, s -> s.state() == KafkaStreams.State.RUNNING ? 1 : 0)

@@ -55,6 +55,7 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
     public final LongAdder skippedOlder = new LongAdder();
     public final LongAdder failedFlushes = new LongAdder();
     public final LongAdder overflowed = new LongAdder();
+    public final LongAdder resyncs = new LongAdder();
 
     private record Pending(String databaseId, long eventMillis, byte[] json, long freshTtlMillis) {}
 
@@ -95,8 +96,33 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
         return resyncNeeded.get();
     }
 
-    public void resyncDone() {
-        resyncNeeded.set(false);
+    /**
+     * Re-mirrors every snapshot of {@code store} (the streams-app's latest store) after the backlog overflowed while
+     * Redis was away, feeding the flusher in chunks so memory stays bounded. The Lua guard makes it safe to write what
+     * Redis may already have. Returns false, leaving the flag set, when Redis is still failing.
+     */
+    public boolean resync(Iterable<MetricsSnapshot> store) throws InterruptedException {
+        if (!resyncNeeded.get()) {
+            return true;
+        }
+        if (!flushOnce()) {
+            return false;
+        }
+        resyncNeeded.set(false); // updates from now on are queued again; the store walk covers the ones dropped before
+        long count = 0;
+        for (MetricsSnapshot snapshot : store) {
+            while (backlog() >= maxPending / 2) {
+                Thread.sleep(Math.max(1, flushInterval.toMillis()));
+                if (!running) {
+                    return false;
+                }
+            }
+            snapshot(snapshot);
+            count++;
+        }
+        resyncs.increment();
+        log.info("Redis mirror resynced {} snapshots from the store after an overflowed backlog", count);
+        return true;
     }
 
     public int backlog() {

@@ -107,4 +107,59 @@ class RedisMirrorIT {
         await().atMost(Duration.ofSeconds(5)).until(() -> mirror.skippedOlder.sum() == 1);
         assertThat(redis.exists(RedisKeys.fresh(id))).isFalse();
     }
+
+    @Test
+    void shouldConvergeToTheStoreAfterRedisRestartsAndTheBacklogOverflowed() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        java.io.File dir = java.nio.file.Files.createTempDirectory("mirror-it-redis").toFile();
+        ProcessBuilder redisServer = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind",
+                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.getPath())
+                .redirectErrorStream(true).redirectOutput(new java.io.File(dir, "redis.log"));
+        Process server = redisServer.start();
+        try (JedisPooled own = new JedisPooled(new HostAndPort("127.0.0.1", port));
+                RedisMirror small = new RedisMirror(own, Json.newMapper(), Duration.ofSeconds(15), Duration.ofMillis(10),
+                        4)) {
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> "PONG".equals(own.ping()));
+            java.util.List<MetricsSnapshot> store = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                MetricsSnapshot s = snapshotOf(id + "-" + i, T0, i);
+                store.add(s);
+                small.snapshot(s);
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> small.backlog() == 0 && own.exists(RedisKeys.fresh(id + "-2")));
+
+            server.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // Redis gone, and with it everything it held
+            for (int i = 3; i < 10; i++) {
+                MetricsSnapshot s = snapshotOf(id + "-" + i, T0, i);
+                store.add(s);
+                small.snapshot(s); // only 4 fit in the backlog: the rest overflow
+            }
+            assertThat(small.resyncNeeded()).isTrue();
+            assertThat(small.resync(store)).as("Redis still down").isFalse();
+
+            server = redisServer.start();
+            Process restarted = server;
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> "PONG".equals(own.ping()));
+            await().atMost(Duration.ofSeconds(20)).until(() -> small.resync(store));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                for (MetricsSnapshot s : store) {
+                    byte[] fresh = own.get(RedisKeys.fresh(s.databaseId()).getBytes(StandardCharsets.UTF_8));
+                    assertThat(fresh).as(s.databaseId()).isNotNull();
+                    assertThat(serde.parse(fresh)).isEqualTo(s);
+                }
+            });
+            assertThat(small.resyncNeeded()).isFalse();
+            restarted.destroyForcibly();
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    private static MetricsSnapshot snapshotOf(String databaseId, Instant t, double connections) {
+        return MetricsSnapshot.of(new DatabaseRef(databaseId, "db", "redis", "acme", "shop"), t, 5,
+                Map.of(Metric.CONNECTIONS, connections));
+    }
 }
