@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.dbmetrics.poller.PollerConfig;
+import com.dbmetrics.poller.testing.SnapshotTail;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.poller.prometheus.PrometheusClient;
 import com.dbmetrics.schemas.Json;
@@ -20,13 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -68,7 +65,7 @@ class BackfillIT {
         });
         Instant from = window[0];
         Instant to = window[1];
-        try (KafkaConsumer<String, byte[]> consumer = fromEnd(kafka)) {
+        try (KafkaConsumer<String, byte[]> consumer = SnapshotTail.fromEnd(kafka, false)) {
             int status = BackfillCommand.run(new String[] {"backfill", "--from", from.toString(), "--to",
                     to.toString(), "--database", pg}, config);
             assertThat(status).isZero();
@@ -97,19 +94,6 @@ class BackfillIT {
                         .isEqualTo(expected.get(s.timestamp()));
             }
         }
-    }
-
-    private static KafkaConsumer<String, byte[]> fromEnd(String kafka) {
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
-        List<TopicPartition> partitions = consumer.partitionsFor(Topics.SNAPSHOTS).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToEnd(partitions);
-        partitions.forEach(consumer::position);
-        return consumer;
     }
 
     private static String require(String name) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.dbmetrics.poller.Poller;
 import com.dbmetrics.poller.PollerConfig;
+import com.dbmetrics.poller.testing.SnapshotTail;
 import com.dbmetrics.poller.testing.LocalPrometheus;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
@@ -28,12 +29,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -65,7 +62,7 @@ class ElectionIT {
                 "POLLER_ELECTION_SESSION_TIMEOUT", SESSION.toSeconds() + "s"));
         int portA = LocalPrometheus.freePort();
         Process a = startProcessPoller(env, "poller-a", portA);
-        try (KafkaConsumer<String, byte[]> consumer = committedSnapshots(kafka)) {
+        try (KafkaConsumer<String, byte[]> consumer = SnapshotTail.fromEnd(kafka, true)) {
             await("A active").atMost(Duration.ofSeconds(60)).until(() -> metric(portA, "dbm_poller_active") == 1);
             env.put("POLLER_ID", "poller-b");
             try (Poller b = Poller.start(PollerConfig.fromEnv(env), Clock.systemUTC())) {
@@ -109,20 +106,6 @@ class ElectionIT {
             }
         }
         return records;
-    }
-
-    private static KafkaConsumer<String, byte[]> committedSnapshots(String kafka) {
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
-        List<TopicPartition> partitions = consumer.partitionsFor(Topics.SNAPSHOTS).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToEnd(partitions);
-        partitions.forEach(consumer::position);
-        return consumer;
     }
 
     private static Process startProcessPoller(Map<String, String> env, String id, int port) throws Exception {
