@@ -10,18 +10,23 @@ import com.dbmetrics.poller.PollerConfig;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.schemas.RedisKeys;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -48,6 +53,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
 
 /**
  * The walking skeleton end to end: real exporters → real Prometheus → poller → real Kafka → streams-app → real Redis →
@@ -203,6 +210,52 @@ class PipelineIT {
         assertThat(bad.statusCode()).isEqualTo(401);
         assertThat(mapper.readTree(bad.body()).path("status").asInt()).isEqualTo(401);
         assertThat(bad.body()).doesNotContain("Exception").doesNotContain("nimbus");
+    }
+
+    /** What the streams-app mirrored to the real Redis is what schemas/redis-keys.md and the JSON Schemas say. */
+    @Test
+    void shouldMirrorRedisValuesAsTheRedisKeyDocumentAndSchemasSay() throws Exception {
+        String pg = TestStack.postgresDatabaseId();
+        awaitMetrics(pg, Duration.ofSeconds(90));
+        JsonSchema snapshotSchema = schema("metrics-snapshot.v1.schema.json");
+        JsonSchema statusSchema = schema("poller-status.v1.schema.json");
+        URI uri = URI.create(TestStack.redisUrl());
+        try (JedisPooled redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()))) {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+                // one MGET: the three keys of a database are read at one instant, between two mirror writes
+                List<String> values = redis.mget(RedisKeys.fresh(pg), RedisKeys.stale(pg), RedisKeys.eventTime(pg));
+                assertThat(values).doesNotContainNull();
+                JsonNode fresh = mapper.readTree(values.get(0));
+                assertThat(snapshotSchema.validate(fresh)).as("fresh value %s", values.get(0)).isEmpty();
+                assertThat(values.get(1)).as("stale copy").isEqualTo(values.get(0));
+                assertThat(values.get(2)).as("event time").matches("[0-9]+")
+                        .isEqualTo(Long.toString(Instant.parse(fresh.path("timestamp").asText()).toEpochMilli()));
+                long freshTtl = Math.max(15_000, (fresh.path("interval_seconds").asLong() + 5) * 1000);
+                assertThat(redis.pttl(RedisKeys.fresh(pg))).isBetween(1L, freshTtl);
+                assertThat(redis.pttl(RedisKeys.stale(pg))).isBetween(1L, RedisKeys.STALE_TTL_SECONDS * 1000L);
+                assertThat(redis.pttl(RedisKeys.eventTime(pg))).isBetween(1L, RedisKeys.STALE_TTL_SECONDS * 1000L);
+            });
+            String status = redis.get(RedisKeys.pollerStatus("prometheus"));
+            assertThat(status).as("poller status mirrored to Redis").isNotNull();
+            assertThat(statusSchema.validate(mapper.readTree(status))).as("status value %s", status).isEmpty();
+            assertThat(redis.pttl(RedisKeys.pollerStatus("prometheus"))).as("no TTL").isEqualTo(-1L);
+
+            // the per-user limit of the default 1 min window: a counter under dbm:rl:{rl}:user:<sub>:<window>
+            assertThat(get(pg, token("acme/shop")).status()).isEqualTo(200);
+            long window = System.currentTimeMillis() / 60_000;
+            String key = RedisKeys.rateLimit("user", "e2e-user", window);
+            if (!redis.exists(key)) { // the window turned between the request and now
+                key = RedisKeys.rateLimit("user", "e2e-user", window - 1);
+            }
+            assertThat(redis.get(key)).as(key).isNotNull().matches("[1-9][0-9]*");
+            assertThat(redis.pttl(key)).as("TTL of %s", key).isBetween(1L, 120_000L);
+        }
+    }
+
+    private static JsonSchema schema(String name) throws IOException {
+        try (InputStream in = PipelineIT.class.getResourceAsStream("/schemas/" + name)) {
+            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+        }
     }
 
     private JsonNode awaitMetrics(String databaseId, Duration atMost) {

@@ -1,27 +1,49 @@
 package com.dbmetrics.schemas;
 
 /**
- * Redis keys of the contract (documented in {@code schemas/redis-keys.md}). The {@code {id}} hash tag keeps a database's
- * fresh and stale keys on one Redis Cluster slot, so one script can guard and write both.
+ * Redis keys of the contract, every one of them (documented key by key, value type and TTL in
+ * {@code schemas/redis-keys.md}; {@code RedisKeysDocumentTest} fails when a key here is missing there). The
+ * {@code {id}} hash tag keeps a database's fresh, stale and event-time keys on one Redis Cluster slot, so one script
+ * can guard and write them together.
  */
 public final class RedisKeys {
 
-    /** Seconds the stale copy lives. */
+    /** Seconds the stale copy (and the event time guarding it) lives. */
     public static final int STALE_TTL_SECONDS = 300;
     /** Rate-limit keys live under this prefix. */
     public static final String RATE_LIMIT_PREFIX = "dbm:rl:";
 
     private RedisKeys() {}
 
+    /** The latest snapshot, {@code MetricsSnapshot} JSON, TTL {@code max(METRICS_CACHE_REDIS_TTL, interval + 5 s)}. */
     public static String fresh(String databaseId) {
         return "dbm:{" + databaseId + "}:fresh";
     }
 
+    /** The same JSON as {@link #fresh}, kept {@link #STALE_TTL_SECONDS}. */
     public static String stale(String databaseId) {
         return "dbm:{" + databaseId + "}:stale";
     }
 
+    /** Event time of the stored copy, epoch milliseconds as a decimal string: what the mirror's guard compares. */
+    public static String eventTime(String databaseId) {
+        return "dbm:{" + databaseId + "}:ts";
+    }
+
+    /** The latest {@code PollerStatus} JSON of one breaker, no TTL. */
     public static String pollerStatus(String breaker) {
         return "dbm:poller-status:" + breaker;
+    }
+
+    /**
+     * Permits leased in one window of one rate limit, an integer counter. Every rate-limit key shares the {@code {rl}}
+     * hash tag, so one script may touch all scopes of a request in Redis Cluster too.
+     *
+     * @param scope {@code user}, {@code database} or {@code global}
+     * @param subject the user id ({@code sub}), the database id, or {@code all}
+     * @param window epoch milliseconds divided by the window length
+     */
+    public static String rateLimit(String scope, String subject, long window) {
+        return RATE_LIMIT_PREFIX + "{rl}:" + scope + ':' + subject + ':' + window;
     }
 }

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.ratelimit;
 
+import com.dbmetrics.schemas.RedisKeys;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -30,8 +31,6 @@ import redis.clients.jedis.exceptions.JedisDataException;
 public final class RateLimiter {
 
     private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
-    /** Every rate-limit key shares one hash tag, so the script may touch all of them in Redis Cluster too. */
-    static final String PREFIX = "dbm:rl:{rl}:";
     private static final int MAX_LEASE = 1000;
 
     private final UnifiedJedis redis;
@@ -125,9 +124,8 @@ public final class RateLimiter {
         args.add(Long.toString(windowMs));
         for (int i : lacking) {
             Limit limit = limits.get(i);
-            String base = PREFIX + limit.scope().wireName() + ':' + limit.subject() + ':';
-            keys.add(base + index);
-            keys.add(base + (index - 1));
+            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index));
+            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index - 1));
             args.add(Long.toString(limit.perWindow()));
             args.add(Long.toString(leaseSize(limit.perWindow())));
         }

@@ -237,7 +237,7 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
 
     /** Event time of the stored copy, so the guard never parses JSON inside Redis (see schemas/redis-keys.md). */
     public static String timeKey(String databaseId) {
-        return "dbm:{" + databaseId + "}:ts";
+        return RedisKeys.eventTime(databaseId);
     }
 
     private byte[] write(Object value) {
