@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.File;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
@@ -39,7 +37,7 @@ class ComposeFileIT {
         configs.forEach((service, type) -> {
             Set<String> set = new TreeSet<>();
             services.path(service).path("environment").fieldNames().forEachRemaining(set::add);
-            assertThat(set).as("variables of %s", service).containsAll(variables(type));
+            assertThat(set).as("variables of %s", service).containsAll(ConfigVariables.of(type));
         });
         assertThat(services.path("streams-a").path("environment").path("STREAMS_APPLICATION_SERVER").asText())
                 .isEqualTo("streams-a:7070");
@@ -49,25 +47,6 @@ class ComposeFileIT {
         for (String service : configs.keySet()) {
             assertThat(services.path(service).has("healthcheck")).as("%s has a health check", service).isTrue();
         }
-    }
-
-    /** The environment variables a configuration record reads: its constants whose value is their own name. */
-    static Set<String> variables(Class<?> type) {
-        Set<String> names = new TreeSet<>();
-        for (Field field : type.getFields()) {
-            if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
-                try {
-                    Object value = field.get(null);
-                    if (field.getName().equals(value)) {
-                        names.add((String) value);
-                    }
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
-        assertThat(names).as("variables of %s", type.getSimpleName()).isNotEmpty();
-        return names;
     }
 
     private static JsonNode resolvedConfig() throws Exception {

@@ -1,0 +1,944 @@
+package com.dbmetrics.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.dbmetrics.api.ApiConfig;
+import com.dbmetrics.poller.PollerConfig;
+import com.dbmetrics.schemas.config.ConfigException;
+import com.dbmetrics.streams.StreamsAppConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.MappingIterator;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * deploy/k8s, checked without a cluster (none runs on these machines). Every document is parsed strictly into the
+ * typed Kubernetes model class its apiVersion and kind name: a field the API does not know (the model classes would
+ * keep it in {@code additionalProperties}), a value of the wrong type, a duplicated key or an unknown kind fails.
+ * Then the objects are checked against each other (selectors, ports, references to ConfigMaps and Secrets, the
+ * headless Service, the autoscaler, the disruption budgets, the Prometheus scrape configuration, the kustomization)
+ * and against the code: each container sets every variable its service's configuration record reads, nothing else,
+ * and the resolved environment passes that record's own validation; probes and scrapes hit the ports on which the
+ * configured servers really serve those paths. Parsed with Jackson 3 (tools.jackson), the databind the fabric8 8
+ * model's own serialisers (Quantity, IntOrString) are written for.
+ */
+class KubernetesManifestsTest {
+
+    private static final Path DIR = Path.of("..", "deploy", "k8s").toAbsolutePath().normalize();
+    private static final String KUSTOMIZATION = "kustomization.yaml";
+
+    /** Scalars are never coerced (a quoted port or an unquoted ConfigMap number is refused), keys never repeat. */
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .build();
+
+    /** The kinds the manifests may hold, by apiVersion/kind, each with the model class it must parse into. */
+    private static final Map<String, Class<? extends HasMetadata>> TYPES = Map.of(
+            "v1/Namespace", Namespace.class,
+            "v1/ConfigMap", ConfigMap.class,
+            "v1/Secret", Secret.class,
+            "v1/Service", Service.class,
+            "apps/v1/Deployment", Deployment.class,
+            "apps/v1/StatefulSet", StatefulSet.class,
+            "batch/v1/Job", Job.class,
+            "autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
+            "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class);
+
+    /** Our three services: workload name → the configuration record its process reads. */
+    private static final Map<String, Class<?>> SERVICES = Map.of(
+            "poller", PollerConfig.class, "streams-app", StreamsAppConfig.class, "query-api", ApiConfig.class);
+
+    /** Variables a service container may set beyond its configuration record's: the JVM's and the downward API's. */
+    private static final Set<String> EXTRA_VARIABLES = Set.of("JAVA_TOOL_OPTIONS", "POD_NAME", "POD_NAMESPACE");
+
+    /** Stands in for the JWT Secret's placeholder when a resolved environment is validated. */
+    private static final String TEST_SECRET = "kubernetes-manifests-test-secret-0123456789";
+
+    private static List<HasMetadata> objects;
+    private static Map<HasMetadata, String> files;
+
+    @BeforeAll
+    static void parseEveryManifest() throws IOException {
+        objects = new ArrayList<>();
+        files = new IdentityHashMap<>();
+        for (String file : manifestFiles()) {
+            List<HasMetadata> parsed = parseStrictly(Files.readString(DIR.resolve(file)), file);
+            assertThat(parsed).as("objects in %s", file).isNotEmpty();
+            for (HasMetadata object : parsed) {
+                objects.add(object);
+                files.put(object, file);
+            }
+        }
+    }
+
+    @Test
+    void shouldHoldEachComponentOnceWithAUniqueName() {
+        Map<String, Long> kinds = objects.stream().collect(Collectors.groupingBy(HasMetadata::getKind,
+                TreeMap::new, Collectors.counting()));
+        assertThat(kinds).containsEntry("Deployment", 3L).containsEntry("StatefulSet", 1L)
+                .containsEntry("HorizontalPodAutoscaler", 1L).containsEntry("PodDisruptionBudget", 3L)
+                .containsEntry("Secret", 1L).containsEntry("Namespace", 1L).containsKey("ConfigMap")
+                .containsKey("Service");
+        Set<String> seen = new TreeSet<>();
+        for (HasMetadata object : objects) {
+            assertThat(seen.add(object.getKind() + "/" + object.getMetadata().getName()))
+                    .as("%s %s is defined once", object.getKind(), object.getMetadata().getName()).isTrue();
+        }
+        assertThat(workloads().keySet()).containsAll(SERVICES.keySet()).contains("redis");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            misspelled field      | 'replicas: 3'         | 'replica: 3'                  | spec.replica
+            misspelled probe      | 'livenessProbe:'      | 'livenessprobe:'              | containers[0].livenessprobe
+            unknown field         | '  selector:'         | '  selectors:'                | spec.selectors
+            quoted port number    | 'containerPort: 8080' | 'containerPort: "8080"'       | Cannot coerce
+            unquoted number value | 'API_PORT: "8080"'    | 'API_PORT: 8080'              | data.API_PORT
+            unquoted flag value   | 'FLAG: "true"'        | 'FLAG: true'                  | data.FLAG
+            scalar for a list     | 'command: [serve]'    | 'command: serve'              | does not parse
+            duplicated key        | 'replicas: 3'         | 'replicas: 3\\n  replicas: 2' | Duplicate
+            unmodelled apiVersion | 'apiVersion: apps/v1' | 'apiVersion: apps/v1beta1'    | no model for apps/v1beta1
+            invalid quantity      | 'cpu: 100m'           | 'cpu: 100mm'                  | resources.requests.cpu
+            """)
+    void shouldRejectManifestsWithMistakes(String mistake, String correct, String wrong, String clue) {
+        assertThatCode(() -> parseStrictly(SAMPLE, "sample")).as("the sample without the mistake")
+                .doesNotThrowAnyException();
+        assertThat(SAMPLE).contains(correct);
+        String broken = SAMPLE.replaceFirst(Pattern.quote(correct),
+                Matcher.quoteReplacement(wrong.replace("\\n", "\n")));
+        assertThatThrownBy(() -> parseStrictly(broken, "sample")).as(mistake).isInstanceOf(AssertionError.class)
+                .hasMessageContaining(clue);
+    }
+
+    /** A small valid Deployment and ConfigMap that the rejection test breaks in one place at a time. */
+    private static final String SAMPLE = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: sample
+            spec:
+              replicas: 3
+              selector:
+                matchLabels: {app: sample}
+              template:
+                metadata:
+                  labels: {app: sample}
+                spec:
+                  containers:
+                    - name: sample
+                      image: sample:1
+                      command: [serve]
+                      resources:
+                        requests: {cpu: 100m}
+                      ports:
+                        - name: http
+                          containerPort: 8080
+                      livenessProbe:
+                        httpGet: {path: /healthz, port: http}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: sample
+            data:
+              API_PORT: "8080"
+              FLAG: "true"
+            """;
+
+    @Test
+    void shouldKeepEveryObjectInOneNamespaceAndPartOfDbmetrics() throws IOException {
+        List<Namespace> namespaces = all(Namespace.class);
+        assertThat(namespaces).hasSize(1);
+        String namespace = namespaces.get(0).getMetadata().getName();
+        assertThat(kustomization().path("namespace").asString()).isEqualTo(namespace);
+        for (HasMetadata object : objects) {
+            if (!(object instanceof Namespace)) {
+                assertThat(object.getMetadata().getNamespace()).as("namespace of %s", describe(object))
+                        .isEqualTo(namespace);
+            }
+            assertThat(object.getMetadata().getLabels()).as("labels of %s", describe(object))
+                    .containsEntry("app.kubernetes.io/part-of", "dbmetrics");
+        }
+    }
+
+    @Test
+    void shouldListEveryManifestInTheKustomization() throws IOException {
+        JsonNode kustomization = kustomization();
+        assertThat(names(kustomization)).isSubsetOf("apiVersion", "kind", "namespace", "resources", "images");
+        assertThat(kustomization.path("apiVersion").asString()).isEqualTo("kustomize.config.k8s.io/v1beta1");
+        assertThat(kustomization.path("kind").asString()).isEqualTo("Kustomization");
+        List<String> resources = new ArrayList<>();
+        kustomization.path("resources").forEach(r -> resources.add(r.asString()));
+        assertThat(resources).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(manifestFiles());
+        Set<String> images = new TreeSet<>();
+        for (JsonNode image : kustomization.path("images")) {
+            assertThat(names(image)).isSubsetOf("name", "newName", "newTag", "digest");
+            images.add(image.path("name").asString());
+        }
+        for (String service : SERVICES.keySet()) {
+            String image = container(service).getImage();
+            assertThat(images).as("the kustomization can retarget the image of %s", service)
+                    .contains(image.substring(0, image.lastIndexOf(':')));
+        }
+    }
+
+    @Test
+    void shouldSelectThePodsOfExactlyOneWorkloadWithEveryServiceSelectorAndBudget() {
+        for (Workload workload : workloads().values()) {
+            if (workload.selector() != null) {
+                assertThat(workload.selector().getMatchExpressions()).isEmpty();
+                assertThat(workload.labels()).as("pod labels of %s", workload.name())
+                        .containsAllEntriesOf(workload.selector().getMatchLabels());
+            }
+            for (TopologySpreadConstraint spread : workload.template().getSpec().getTopologySpreadConstraints()) {
+                assertThat(workload.labels()).as("spread constraint of %s", workload.name())
+                        .containsAllEntriesOf(spread.getLabelSelector().getMatchLabels());
+            }
+        }
+        for (Service service : all(Service.class)) {
+            Workload workload = selectedWorkload(service.getSpec().getSelector(), describe(service));
+            for (ServicePort port : service.getSpec().getPorts()) {
+                assertThat(port.getName()).as("ports of %s are named", describe(service)).isNotBlank();
+                assertThat(containerPort(workload, port.getTargetPort()))
+                        .as("%s port %s targets a port of %s", describe(service), port.getName(), workload.name())
+                        .isPresent();
+            }
+        }
+        Set<String> budgeted = new TreeSet<>();
+        for (PodDisruptionBudget budget : all(PodDisruptionBudget.class)) {
+            LabelSelector selector = budget.getSpec().getSelector();
+            assertThat(selector.getMatchExpressions()).isEmpty();
+            Workload workload = selectedWorkload(selector.getMatchLabels(), describe(budget));
+            budgeted.add(workload.name());
+            assertThat(budget.getSpec().getMinAvailable()).isNull();
+            assertThat(budget.getSpec().getMaxUnavailable().getIntVal())
+                    .as("%s lets one pod go at a time", describe(budget)).isEqualTo(1);
+        }
+        assertThat(budgeted).containsAll(SERVICES.keySet());
+    }
+
+    @Test
+    void shouldScaleTheQueryApiFromThreeToTwentyReplicasAtSeventyPercentCpu() {
+        List<HorizontalPodAutoscaler> autoscalers = all(HorizontalPodAutoscaler.class);
+        assertThat(autoscalers).hasSize(1);
+        HorizontalPodAutoscaler hpa = autoscalers.get(0);
+        assertThat(hpa.getSpec().getScaleTargetRef().getApiVersion()).isEqualTo("apps/v1");
+        assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("Deployment");
+        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo("query-api");
+        assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(3);
+        assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(20);
+        assertThat(hpa.getSpec().getMetrics()).hasSize(1);
+        MetricSpec metric = hpa.getSpec().getMetrics().get(0);
+        assertThat(metric.getType()).isEqualTo("Resource");
+        assertThat(metric.getResource().getName()).isEqualTo("cpu");
+        assertThat(metric.getResource().getTarget().getType()).isEqualTo("Utilization");
+        assertThat(metric.getResource().getTarget().getAverageUtilization()).isEqualTo(70);
+        Deployment api = named(Deployment.class, "query-api");
+        assertThat(api.getSpec().getReplicas()).as("replicas are the autoscaler's, not the manifest's").isNull();
+        for (Container container : api.getSpec().getTemplate().getSpec().getContainers()) {
+            assertThat(container.getResources().getRequests()).as("utilisation is measured against the request")
+                    .containsKey("cpu");
+        }
+    }
+
+    @Test
+    void shouldGiveEachStreamsAppPodAStableNameAPersistentStateDirAndStandbys() {
+        StatefulSet streams = named(StatefulSet.class, "streams-app");
+        Service headless = named(Service.class, streams.getSpec().getServiceName());
+        assertThat(headless.getSpec().getClusterIP()).as("the StatefulSet's Service is headless").isEqualTo("None");
+        assertThat(selectedWorkload(headless.getSpec().getSelector(), describe(headless)).name())
+                .isEqualTo("streams-app");
+        int replicas = streams.getSpec().getReplicas();
+        assertThat(replicas).isGreaterThanOrEqualTo(2);
+        Workload workload = workloads().get("streams-app");
+        String namespace = streams.getMetadata().getNamespace();
+        for (int i = 0; i < replicas; i++) {
+            String pod = "streams-app-" + i;
+            StreamsAppConfig config = StreamsAppConfig.fromEnv(environment(workload, container("streams-app"), pod));
+            assertThat(config.applicationServer().host())
+                    .isEqualTo(pod + "." + headless.getMetadata().getName() + "." + namespace + ".svc.cluster.local");
+            assertThat(containerPort(workload, new IntOrString(config.applicationServer().port()))).isPresent();
+            assertThat(config.standbyReplicas()).isBetween(1, replicas - 1);
+            assertThat(container("streams-app").getVolumeMounts())
+                    .as("%s (STREAMS_STATE_DIR) is on a persistent volume claim", config.stateDir())
+                    .anyMatch(m -> workload.claims().contains(m.getName())
+                            && config.stateDir().startsWith(m.getMountPath()));
+        }
+        for (PersistentVolumeClaim claim : streams.getSpec().getVolumeClaimTemplates()) {
+            assertThat(claim.getSpec().getResources().getRequests()).containsKey("storage");
+        }
+    }
+
+    @Test
+    void shouldRunTwoPollersThatElectTheActiveOne() {
+        Deployment poller = named(Deployment.class, "poller");
+        assertThat(poller.getSpec().getReplicas()).isEqualTo(2);
+        Workload workload = workloads().get("poller");
+        PollerConfig a = PollerConfig.fromEnv(environment(workload, container("poller"), "poller-7d9f-a"));
+        PollerConfig b = PollerConfig.fromEnv(environment(workload, container("poller"), "poller-7d9f-b"));
+        assertThat(a.election()).isTrue();
+        assertThat(a.pollerId()).as("each pod reports under its own id").isNotEqualTo(b.pollerId());
+        assertThat(a.transactionalId()).isEqualTo(b.transactionalId());
+    }
+
+    @Test
+    void shouldSetEveryVariableEachServiceReadsAndNothingElse() {
+        for (Map.Entry<String, Class<?>> service : SERVICES.entrySet()) {
+            Workload workload = workloads().get(service.getKey());
+            assertThat(workload.template().getSpec().getContainers()).hasSize(1);
+            Map<String, String> env = environment(workload, container(service.getKey()), podName(workload));
+            Set<String> read = ConfigVariables.of(service.getValue());
+            assertThat(env.keySet()).as("variables of %s", service.getKey()).containsAll(read);
+            Set<String> unread = new TreeSet<>(env.keySet());
+            unread.removeAll(read);
+            assertThat(unread).as("variables %s sets that its configuration does not read (a typo?)",
+                    service.getKey()).isSubsetOf(EXTRA_VARIABLES);
+            assertThatCode(() -> parseConfig(service.getKey(), withTestSecret(env)))
+                    .as("%s accepts its configuration", service.getKey()).doesNotThrowAnyException();
+        }
+    }
+
+    @Test
+    void shouldRefuseToStartTheQueryApiWithThePlaceholderSecret() {
+        Map<String, String> env = environment(workloads().get("query-api"), container("query-api"), "query-api-1");
+        assertThat(env.get(ApiConfig.AUTH_JWT_SECRET)).as("the placeholder says what to do").contains("REPLACE");
+        assertThatThrownBy(() -> ApiConfig.fromEnv(env)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(ApiConfig.AUTH_JWT_SECRET);
+    }
+
+    @Test
+    void shouldReferenceOnlyConfigMapsSecretsKeysAndVolumesThatExist() {
+        for (Workload workload : workloads().values()) {
+            Set<String> volumes = new TreeSet<>();
+            for (Volume volume : workload.template().getSpec().getVolumes()) {
+                volumes.add(volume.getName());
+                if (volume.getConfigMap() != null) {
+                    named(ConfigMap.class, volume.getConfigMap().getName());
+                }
+                if (volume.getSecret() != null) {
+                    named(Secret.class, volume.getSecret().getSecretName());
+                }
+            }
+            volumes.addAll(workload.claims());
+            for (Container container : workload.template().getSpec().getContainers()) {
+                // resolving looks up every envFrom source and every key reference, and fails on a missing one
+                Map<String, String> env = environment(workload, container, podName(workload));
+                env.forEach((name, value) -> assertThat(value).as("%s of %s is fully expanded", name, workload.name())
+                        .doesNotContain("$("));
+                for (VolumeMount mount : container.getVolumeMounts()) {
+                    assertThat(volumes).as("volumes of %s", workload.name()).contains(mount.getName());
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldPointTheQueryApiAndTheStreamsAppAtServicesThatExist() {
+        ApiConfig api = ApiConfig.fromEnv(withTestSecret(environment(workloads().get("query-api"),
+                container("query-api"), "query-api-1")));
+        StatefulSet streams = named(StatefulSet.class, "streams-app");
+        Set<Integer> pods = new TreeSet<>();
+        for (URI url : api.streamsIqUrls()) {
+            String[] host = url.getHost().split("\\.", 2);
+            assertThat(host).as("%s names a streams-app pod through its headless Service", url).hasSize(2);
+            String headless = streams.getSpec().getServiceName();
+            assertThat(host[1]).isIn(headless,
+                    headless + "." + streams.getMetadata().getNamespace() + ".svc.cluster.local");
+            assertThat(host[0]).startsWith("streams-app-");
+            pods.add(Integer.parseInt(host[0].substring("streams-app-".length())));
+            assertThat(servicePort(named(Service.class, streams.getSpec().getServiceName()), url.getPort()))
+                    .as("%s reaches a port of the headless Service", url).isPresent();
+        }
+        assertThat(pods).as("STREAMS_IQ_URLS lists every streams-app replica")
+                .containsExactlyElementsOf(Stream.iterate(0, i -> i + 1).limit(streams.getSpec().getReplicas())
+                        .collect(Collectors.toList()));
+        StreamsAppConfig streamsConfig = StreamsAppConfig.fromEnv(environment(workloads().get("streams-app"),
+                container("streams-app"), "streams-app-0"));
+        for (URI redis : List.of(api.redisUrl(), streamsConfig.redisUrl())) {
+            Service service = named(Service.class, redis.getHost());
+            assertThat(servicePort(service, redis.getPort())).as("%s reaches a port of its Service", redis).isPresent();
+            assertThat(selectedWorkload(service.getSpec().getSelector(), describe(service)).name()).isEqualTo("redis");
+        }
+    }
+
+    @Test
+    void shouldProbeHealthEndpointsOnThePortsThatServeThem() {
+        for (String service : SERVICES.keySet()) {
+            Workload workload = workloads().get(service);
+            Container container = container(service);
+            Map<Integer, Set<String>> served = servedPaths(service, environment(workload, container,
+                    podName(workload)));
+            // only the query-api has a readiness endpoint of its own; the others are ready when they are alive
+            String readiness = service.equals("query-api") ? "/readyz" : "/healthz";
+            checkProbe(service, "liveness", container.getLivenessProbe(), "/healthz", workload, served);
+            checkProbe(service, "readiness", container.getReadinessProbe(), readiness, workload, served);
+            checkProbe(service, "startup", container.getStartupProbe(), "/healthz", workload, served);
+        }
+        for (Workload workload : workloads().values()) {
+            for (Container container : workload.template().getSpec().getContainers()) {
+                for (Probe probe : Stream.of(container.getLivenessProbe(), container.getReadinessProbe(),
+                        container.getStartupProbe()).filter(p -> p != null).toList()) {
+                    IntOrString port = probe.getHttpGet() != null ? probe.getHttpGet().getPort()
+                            : probe.getTcpSocket() != null ? probe.getTcpSocket().getPort() : null;
+                    if (port != null) {
+                        assertThat(containerPort(workload, port)).as("probe port of %s", workload.name()).isPresent();
+                    }
+                }
+            }
+        }
+    }
+
+    private static void checkProbe(String service, String kind, Probe probe, String path, Workload workload,
+            Map<Integer, Set<String>> served) {
+        assertThat(probe).as("%s probe of %s", kind, service).isNotNull();
+        assertThat(probe.getHttpGet().getPath()).as("%s probe path of %s", kind, service).isEqualTo(path);
+        Optional<ContainerPort> port = containerPort(workload, probe.getHttpGet().getPort());
+        assertThat(port).as("%s probe port of %s", kind, service).isPresent();
+        assertThat(served.getOrDefault(port.get().getContainerPort(), Set.of()))
+                .as("what %s serves on port %s", service, port.get().getContainerPort()).contains(path);
+    }
+
+    @Test
+    void shouldRequestResourcesAndSizeTheHeapFromTheMemoryLimit() {
+        for (Workload workload : workloads().values()) {
+            for (Container container : workload.template().getSpec().getContainers()) {
+                assertThat(container.getResources().getRequests()).as("requests of %s", workload.name())
+                        .containsKeys("cpu", "memory");
+                assertThat(container.getResources().getLimits()).as("limits of %s", workload.name())
+                        .containsKey("memory");
+                assertThat(bytes(container.getResources().getLimits().get("memory")))
+                        .isGreaterThanOrEqualTo(bytes(container.getResources().getRequests().get("memory")));
+            }
+        }
+        Pattern percentage = Pattern.compile("-XX:MaxRAMPercentage=(\\d+)");
+        for (String service : SERVICES.keySet()) {
+            Workload workload = workloads().get(service);
+            String options = environment(workload, container(service), podName(workload)).get("JAVA_TOOL_OPTIONS");
+            assertThat(options).as("JVM options of %s", service).contains("-XX:+ExitOnOutOfMemoryError")
+                    .doesNotContain("-Xmx");
+            Matcher m = percentage.matcher(options);
+            assertThat(m.find()).as("%s sizes its heap from the container limit", service).isTrue();
+            assertThat(Integer.parseInt(m.group(1))).isBetween(25, 80);
+        }
+        List<String> args = container("redis").getArgs();
+        assertThat(args).contains("--maxmemory", "--maxmemory-policy", "allkeys-lru");
+        BigDecimal maxmemory = redisBytes(args.get(args.indexOf("--maxmemory") + 1));
+        assertThat(bytes(container("redis").getResources().getLimits().get("memory")))
+                .as("Redis' memory limit leaves room above maxmemory").isGreaterThan(maxmemory);
+    }
+
+    /** A Redis memory size: 512mb, 1gb, 100000 (bytes); k/m/g are powers of 1000, kb/mb/gb of 1024. */
+    private static BigDecimal redisBytes(String value) {
+        Matcher m = Pattern.compile("(\\d+)(b|k|kb|m|mb|g|gb)?").matcher(value.toLowerCase(java.util.Locale.ROOT));
+        assertThat(m.matches()).as("Redis memory size %s", value).isTrue();
+        long unit = switch (m.group(2) == null ? "b" : m.group(2)) {
+            case "k" -> 1000L;
+            case "kb" -> 1024L;
+            case "m" -> 1000L * 1000;
+            case "mb" -> 1024L * 1024;
+            case "g" -> 1000L * 1000 * 1000;
+            case "gb" -> 1024L * 1024 * 1024;
+            default -> 1L;
+        };
+        return BigDecimal.valueOf(Long.parseLong(m.group(1))).multiply(BigDecimal.valueOf(unit));
+    }
+
+    @Test
+    void shouldScrapeEachServiceOnThePortThatServesMetrics() throws IOException {
+        ConfigMap scrape = named(ConfigMap.class, "prometheus-dbmetrics-scrape");
+        JsonNode prometheus = YAML.readTree(scrape.getData().get("prometheus.yml"));
+        assertThat(names(prometheus)).isSubsetOf("global", "scrape_configs");
+        List<JsonNode> jobs = new ArrayList<>();
+        for (JsonNode job : prometheus.path("scrape_configs")) {
+            assertThat(names(job)).isSubsetOf("job_name", "kubernetes_sd_configs", "relabel_configs", "metrics_path",
+                    "scrape_interval", "scrape_timeout", "scheme");
+            for (JsonNode sd : job.path("kubernetes_sd_configs")) {
+                assertThat(names(sd)).isSubsetOf("role", "namespaces");
+                List<String> namespaces = new ArrayList<>();
+                sd.path("namespaces").path("names").forEach(n -> namespaces.add(n.asString()));
+                if (sd.path("role").asString().equals("pod") && namespaces.contains(all(Namespace.class).get(0)
+                        .getMetadata().getName())) {
+                    jobs.add(job);
+                }
+            }
+        }
+        assertThat(jobs).as("a pod-role job in our namespace").hasSize(1);
+        JsonNode job = jobs.get(0);
+        for (Workload workload : workloads().values()) {
+            Set<String> targets = new TreeSet<>();
+            for (Container container : workload.template().getSpec().getContainers()) {
+                for (ContainerPort port : container.getPorts()) {
+                    Map<String, String> labels = discoveredLabels(workload, port);
+                    Optional<Map<String, String>> target = relabel(job.path("relabel_configs"), labels);
+                    target.ifPresent(t -> targets.add(t.get("__address__") + t.getOrDefault("__metrics_path__",
+                            job.path("metrics_path").asString("/metrics")) + " service=" + t.get("service")));
+                }
+            }
+            if (!SERVICES.containsKey(workload.name())) {
+                assertThat(targets).as("%s is not scraped", workload.name()).isEmpty();
+                continue;
+            }
+            Map<Integer, Set<String>> served = servedPaths(workload.name(), environment(workload,
+                    container(workload.name()), podName(workload)));
+            Set<String> expected = new TreeSet<>();
+            served.forEach((port, paths) -> {
+                if (paths.contains("/metrics")) {
+                    expected.add("10.1.2.3:" + port + "/metrics service=" + workload.name());
+                }
+            });
+            assertThat(expected).as("%s serves /metrics on one port", workload.name()).hasSize(1);
+            assertThat(targets).as("what Prometheus scrapes of %s", workload.name()).isEqualTo(expected);
+        }
+    }
+
+    // ---- strict parsing
+
+    /** Every document of a YAML text as its typed Kubernetes object; any field, type or kind mistake fails. */
+    static List<HasMetadata> parseStrictly(String yaml, String where) {
+        List<HasMetadata> parsed = new ArrayList<>();
+        try (MappingIterator<JsonNode> documents =
+                YAML.readerFor(JsonNode.class).readValues(yaml)) {
+            int index = 0;
+            while (documents.hasNextValue()) {
+                JsonNode document = documents.nextValue();
+                String at = where + " document " + index++;
+                if (document == null || document.isNull() || document.isMissingNode()) {
+                    continue;
+                }
+                parsed.add(parseStrictly(document, at));
+            }
+        } catch (JacksonException e) {
+            throw new AssertionError(where + " is not valid YAML: " + e.getMessage(), e);
+        }
+        return parsed;
+    }
+
+    private static HasMetadata parseStrictly(JsonNode document, String where) {
+        String type = document.path("apiVersion").asString() + "/" + document.path("kind").asString();
+        Class<? extends HasMetadata> model = TYPES.get(type);
+        if (model == null) {
+            throw new AssertionError(where + ": no model for " + type + " (expected one of " + TYPES.keySet() + ")");
+        }
+        HasMetadata object;
+        try {
+            object = YAML.treeToValue(document, model);
+        } catch (JacksonException e) {
+            throw new AssertionError(where + ": does not parse as " + type + ": " + e.getOriginalMessage(), e);
+        }
+        List<String> unknown = new ArrayList<>();
+        unknownFields(object, type, unknown);
+        if (!unknown.isEmpty()) {
+            throw new AssertionError(where + ": fields the Kubernetes API does not know, or values it refuses: "
+                    + unknown);
+        }
+        difference(document, YAML.valueToTree(object), type).ifPresent(d -> {
+            throw new AssertionError(where + ": does not survive a round trip through the model: " + d);
+        });
+        return object;
+    }
+
+    /**
+     * The model classes keep fields they do not know in additionalProperties: collect those, anywhere in the tree, and
+     * the values the model cannot read (a getter that throws, as Quantity's does for "500mm").
+     */
+    private static void unknownFields(Object value, String path, List<String> found) {
+        if (value instanceof Collection) {
+            int i = 0;
+            for (Object item : (Collection<?>) value) {
+                unknownFields(item, path + "[" + i++ + "]", found);
+            }
+            return;
+        }
+        if (value instanceof Map) {
+            ((Map<?, ?>) value).forEach((k, v) -> unknownFields(v, path + "." + k, found));
+            return;
+        }
+        if (value == null || !value.getClass().getName().startsWith("io.fabric8.")) {
+            return;
+        }
+        for (Method getter : value.getClass().getMethods()) {
+            if (getter.getParameterCount() != 0 || !getter.getName().startsWith("get")
+                    || Modifier.isStatic(getter.getModifiers()) || getter.getDeclaringClass() == Object.class) {
+                continue;
+            }
+            String property = Character.toLowerCase(getter.getName().charAt(3)) + getter.getName().substring(4);
+            Object child;
+            try {
+                child = getter.invoke(value);
+            } catch (InvocationTargetException e) {
+                // a value the model cannot make sense of, such as the quantity "500mm"
+                found.add(path + " (" + property + ": " + e.getCause() + ")");
+                continue;
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(getter.toString(), e);
+            }
+            if (property.equals("additionalProperties")) {
+                ((Map<?, ?>) child).keySet().forEach(k -> found.add(path + "." + k));
+            } else {
+                unknownFields(child, path + "." + property, found);
+            }
+        }
+    }
+
+    /** The first place two trees differ (numbers compare by value: the model writes some ints as longs). */
+    private static Optional<String> difference(JsonNode expected, JsonNode actual, String path) {
+        if (expected.isNumber() && actual.isNumber()) {
+            return expected.decimalValue().compareTo(actual.decimalValue()) == 0 ? Optional.empty()
+                    : Optional.of(path + ": " + expected + " became " + actual);
+        }
+        if (expected.isObject() && actual.isObject()) {
+            Set<String> keys = new TreeSet<>(names(expected));
+            keys.addAll(names(actual));
+            for (String key : keys) {
+                Optional<String> d = difference(expected.path(key), actual.path(key), path + "." + key);
+                if (d.isPresent()) {
+                    return d;
+                }
+            }
+            return Optional.empty();
+        }
+        if (expected.isArray() && actual.isArray() && expected.size() == actual.size()) {
+            for (int i = 0; i < expected.size(); i++) {
+                Optional<String> d = difference(expected.get(i), actual.get(i), path + "[" + i + "]");
+                if (d.isPresent()) {
+                    return d;
+                }
+            }
+            return Optional.empty();
+        }
+        return expected.equals(actual) ? Optional.empty()
+                : Optional.of(path + ": " + (expected.isMissingNode() ? "(absent)" : expected) + " became "
+                        + (actual.isMissingNode() ? "(absent)" : actual));
+    }
+
+    // ---- the manifests
+
+    private static List<String> manifestFiles() throws IOException {
+        try (Stream<Path> paths = Files.list(DIR)) {
+            List<String> names = paths.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.equals(KUSTOMIZATION)).sorted().toList();
+            assertThat(names).as("files of %s", DIR).allMatch(n -> n.endsWith(".yaml")).isNotEmpty();
+            return names;
+        }
+    }
+
+    private static JsonNode kustomization() throws IOException {
+        return YAML.readTree(Files.readString(DIR.resolve(KUSTOMIZATION)));
+    }
+
+    private static <T extends HasMetadata> List<T> all(Class<T> type) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    private static <T extends HasMetadata> T named(Class<T> type, String name) {
+        List<T> found = all(type).stream().filter(o -> o.getMetadata().getName().equals(name)).toList();
+        assertThat(found).as("%s %s is defined, once", type.getSimpleName(), name).hasSize(1);
+        return found.get(0);
+    }
+
+    private static String describe(HasMetadata object) {
+        return object.getKind() + " " + object.getMetadata().getName() + " (" + files.get(object) + ")";
+    }
+
+    private static Set<String> names(JsonNode node) {
+        Set<String> names = new TreeSet<>();
+        names.addAll(node.propertyNames());
+        return names;
+    }
+
+    /** A Deployment, StatefulSet or Job: what runs pods. */
+    private record Workload(String name, String namespace, LabelSelector selector, PodTemplateSpec template,
+            Set<String> claims) {
+
+        Map<String, String> labels() {
+            return template.getMetadata().getLabels();
+        }
+    }
+
+    private static Map<String, Workload> workloads() {
+        Map<String, Workload> workloads = new TreeMap<>();
+        for (Deployment d : all(Deployment.class)) {
+            workloads.put(d.getMetadata().getName(), new Workload(d.getMetadata().getName(),
+                    d.getMetadata().getNamespace(), d.getSpec().getSelector(), d.getSpec().getTemplate(), Set.of()));
+        }
+        for (StatefulSet s : all(StatefulSet.class)) {
+            workloads.put(s.getMetadata().getName(), new Workload(s.getMetadata().getName(),
+                    s.getMetadata().getNamespace(), s.getSpec().getSelector(), s.getSpec().getTemplate(),
+                    s.getSpec().getVolumeClaimTemplates().stream().map(c -> c.getMetadata().getName())
+                            .collect(Collectors.toSet())));
+        }
+        for (Job j : all(Job.class)) {
+            workloads.put(j.getMetadata().getName(), new Workload(j.getMetadata().getName(),
+                    j.getMetadata().getNamespace(), j.getSpec().getSelector(), j.getSpec().getTemplate(), Set.of()));
+        }
+        return workloads;
+    }
+
+    private static Container container(String workload) {
+        List<Container> containers = workloads().get(workload).template().getSpec().getContainers();
+        assertThat(containers).as("containers of %s", workload).hasSize(1);
+        return containers.get(0);
+    }
+
+    /** The one workload whose pod labels include the selector, or a failure. */
+    private static Workload selectedWorkload(Map<String, String> selector, String by) {
+        assertThat(selector).as("selector of %s", by).isNotEmpty();
+        List<Workload> selected = workloads().values().stream()
+                .filter(w -> w.labels().entrySet().containsAll(selector.entrySet())).toList();
+        assertThat(selected).as("workloads selected by %s", by).hasSize(1);
+        return selected.get(0);
+    }
+
+    private static Optional<ContainerPort> containerPort(Workload workload, IntOrString port) {
+        return workload.template().getSpec().getContainers().stream().flatMap(c -> c.getPorts().stream())
+                .filter(p -> port.getStrVal() != null ? port.getStrVal().equals(p.getName())
+                        : port.getIntVal().equals(p.getContainerPort()))
+                .findFirst();
+    }
+
+    private static Optional<ServicePort> servicePort(Service service, int port) {
+        return service.getSpec().getPorts().stream().filter(p -> p.getPort() == port).findFirst();
+    }
+
+    private static String podName(Workload workload) {
+        return all(StatefulSet.class).stream().anyMatch(s -> s.getMetadata().getName().equals(workload.name()))
+                ? workload.name() + "-0" : workload.name() + "-6c9f8b7d5-x2k7q";
+    }
+
+    private static BigDecimal bytes(Quantity quantity) {
+        return Quantity.getAmountInBytes(quantity);
+    }
+
+    // ---- the environment a container starts with
+
+    /**
+     * As the kubelet builds it: the envFrom sources first, then env in order, $(VAR) expanded from what is defined
+     * before it. Every referenced ConfigMap, Secret and key must exist; no variable may be defined twice.
+     */
+    private static Map<String, String> environment(Workload workload, Container container, String podName) {
+        Map<String, String> env = new LinkedHashMap<>();
+        String where = workload.name() + "/" + container.getName();
+        for (EnvFromSource source : container.getEnvFrom()) {
+            assertThat(source.getPrefix()).as("envFrom prefix of %s", where).isNull();
+            Map<String, String> values = source.getConfigMapRef() != null
+                    ? named(ConfigMap.class, source.getConfigMapRef().getName()).getData()
+                    : secretValues(named(Secret.class, source.getSecretRef().getName()));
+            values.forEach((name, value) -> define(env, name, value, where));
+        }
+        for (EnvVar variable : container.getEnv()) {
+            String value;
+            if (variable.getValueFrom() == null) {
+                value = expand(variable.getValue(), env);
+            } else if (variable.getValueFrom().getConfigMapKeyRef() != null) {
+                var ref = variable.getValueFrom().getConfigMapKeyRef();
+                value = named(ConfigMap.class, ref.getName()).getData().get(ref.getKey());
+                assertThat(value).as("%s: ConfigMap %s has key %s", where, ref.getName(), ref.getKey()).isNotNull();
+            } else if (variable.getValueFrom().getSecretKeyRef() != null) {
+                var ref = variable.getValueFrom().getSecretKeyRef();
+                value = secretValues(named(Secret.class, ref.getName())).get(ref.getKey());
+                assertThat(value).as("%s: Secret %s has key %s", where, ref.getName(), ref.getKey()).isNotNull();
+            } else if (variable.getValueFrom().getFieldRef() != null) {
+                String field = variable.getValueFrom().getFieldRef().getFieldPath();
+                assertThat(field).as("%s: downward API field", where).isIn("metadata.name", "metadata.namespace");
+                value = field.equals("metadata.name") ? podName : workload.namespace();
+            } else {
+                throw new AssertionError(where + ": unsupported source of " + variable.getName());
+            }
+            define(env, variable.getName(), value, where);
+        }
+        return env;
+    }
+
+    private static void define(Map<String, String> env, String name, String value, String where) {
+        assertThat(env.put(name, value)).as("%s defines %s once", where, name).isNull();
+    }
+
+    private static String expand(String value, Map<String, String> env) {
+        Matcher m = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)").matcher(value == null ? "" : value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(env.getOrDefault(m.group(1), m.group())));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static Map<String, String> secretValues(Secret secret) {
+        Map<String, String> values = new LinkedHashMap<>(secret.getStringData());
+        secret.getData().forEach((k, v) -> values.put(k,
+                new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+        return values;
+    }
+
+    private static Map<String, String> withTestSecret(Map<String, String> env) {
+        Map<String, String> copy = new LinkedHashMap<>(env);
+        copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET, (k, v) -> TEST_SECRET);
+        return copy;
+    }
+
+    private static Object parseConfig(String service, Map<String, String> env) {
+        Map<String, Function<Map<String, String>, Object>> parsers = Map.of(
+                "poller", PollerConfig::fromEnv, "streams-app", StreamsAppConfig::fromEnv, "query-api",
+                ApiConfig::fromEnv);
+        return parsers.get(service).apply(env);
+    }
+
+    /**
+     * The paths each service's HTTP servers answer, by port, from its resolved configuration: query-api's ApiServer
+     * (public port: the API, /healthz, /readyz; management port: /metrics, /healthz), streams-app's IqServer (its
+     * application.server port: /internal/v1/..., /healthz, /metrics), the poller's ManagementServer (/healthz,
+     * /metrics).
+     */
+    private static Map<Integer, Set<String>> servedPaths(String service, Map<String, String> env) {
+        Map<String, String> config = withTestSecret(env);
+        switch (service) {
+            case "query-api": {
+                ApiConfig api = ApiConfig.fromEnv(config);
+                return Map.of(api.port(), Set.of("/healthz", "/readyz", "/api/v1"),
+                        api.managementPort(), Set.of("/metrics", "/healthz"));
+            }
+            case "streams-app":
+                return Map.of(StreamsAppConfig.fromEnv(config).applicationServer().port(),
+                        Set.of("/healthz", "/metrics", "/internal/v1"));
+            case "poller":
+                return Map.of(PollerConfig.fromEnv(config).managementPort(), Set.of("/healthz", "/metrics"));
+            default:
+                throw new IllegalArgumentException(service);
+        }
+    }
+
+    // ---- Prometheus service discovery and relabelling, as Prometheus applies them
+
+    /** The labels Kubernetes service discovery (role: pod) gives the target of one container port of a pod. */
+    private static Map<String, String> discoveredLabels(Workload workload, ContainerPort port) {
+        Map<String, String> labels = new TreeMap<>();
+        labels.put("__address__", "10.1.2.3:" + port.getContainerPort());
+        labels.put("__meta_kubernetes_namespace", workload.namespace());
+        labels.put("__meta_kubernetes_pod_name", podName(workload));
+        labels.put("__meta_kubernetes_pod_container_port_number", Integer.toString(port.getContainerPort()));
+        labels.put("__meta_kubernetes_pod_container_port_name", port.getName());
+        workload.labels().forEach((k, v) -> labels.put("__meta_kubernetes_pod_label_" + sanitize(k), v));
+        Map<String, String> annotations = workload.template().getMetadata().getAnnotations();
+        annotations.forEach((k, v) -> labels.put("__meta_kubernetes_pod_annotation_" + sanitize(k), v));
+        return labels;
+    }
+
+    private static String sanitize(String name) {
+        return name.replaceAll("[^a-zA-Z0-9_]", "_");
+    }
+
+    /** The target's labels after the relabel rules, or empty when a rule drops it. */
+    private static Optional<Map<String, String>> relabel(JsonNode rules, Map<String, String> discovered) {
+        Map<String, String> labels = new TreeMap<>(discovered);
+        for (JsonNode rule : rules) {
+            assertThat(names(rule)).as("relabel rule %s", rule).isSubsetOf("source_labels", "separator", "regex",
+                    "target_label", "replacement", "action");
+            List<String> values = new ArrayList<>();
+            rule.path("source_labels").forEach(l -> values.add(labels.getOrDefault(l.asString(), "")));
+            String joined = String.join(rule.path("separator").asString(";"), values);
+            Matcher m = Pattern.compile("^(?:" + rule.path("regex").asString("(.*)") + ")$").matcher(joined);
+            String action = rule.path("action").asString("replace");
+            switch (action) {
+                case "keep":
+                    if (!m.matches()) {
+                        return Optional.empty();
+                    }
+                    break;
+                case "drop":
+                    if (m.matches()) {
+                        return Optional.empty();
+                    }
+                    break;
+                case "replace":
+                    if (m.matches()) {
+                        String target = rule.path("target_label").asString();
+                        assertThat(target).as("target_label of %s", rule).isNotEmpty();
+                        String value = replacement(m, rule.path("replacement").asString("$1"));
+                        if (value.isEmpty()) {
+                            labels.remove(target);
+                        } else {
+                            labels.put(target, value);
+                        }
+                    }
+                    break;
+                default:
+                    throw new AssertionError("relabel action the test does not model: " + action);
+            }
+        }
+        return Optional.of(labels);
+    }
+
+    private static String replacement(Matcher m, String template) {
+        Matcher ref = Pattern.compile("\\$\\{?(\\d+)}?").matcher(template);
+        StringBuilder out = new StringBuilder();
+        while (ref.find()) {
+            int group = Integer.parseInt(ref.group(1));
+            ref.appendReplacement(out, Matcher.quoteReplacement(group <= m.groupCount() && m.group(group) != null
+                    ? m.group(group) : ""));
+        }
+        ref.appendTail(out);
+        return out.toString();
+    }
+}
