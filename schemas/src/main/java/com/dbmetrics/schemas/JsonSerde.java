@@ -16,6 +16,12 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
 
     private final ObjectMapper mapper;
     private final Class<T> type;
+    /**
+     * The value this thread serialised last and its bytes. The streams-app writes one accepted snapshot to its store's
+     * changelog, to the view topic and to Redis, one after the other on one stream thread: it is serialised once.
+     * Sound because the records are immutable; compared by identity, so a cache hit is never a different value.
+     */
+    private final ThreadLocal<Object[]> lastWritten = ThreadLocal.withInitial(() -> new Object[2]);
 
     public JsonSerde(ObjectMapper mapper, Class<T> type) {
         this.mapper = mapper;
@@ -35,8 +41,15 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         if (data == null) {
             return null;
         }
+        Object[] last = lastWritten.get();
+        if (last[0] == data) {
+            return (byte[]) last[1];
+        }
         try {
-            return mapper.writeValueAsBytes(data);
+            byte[] bytes = mapper.writeValueAsBytes(data);
+            last[0] = data;
+            last[1] = bytes;
+            return bytes;
         } catch (IOException e) {
             throw new SerializationException("Cannot write " + type.getSimpleName() + " for topic " + topic, e);
         }

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * One database's five metrics at one Prometheus evaluation time: the value of {@code dbmetrics.snapshots.v1},
@@ -35,6 +36,7 @@ public record MetricsSnapshot(
         @JsonProperty("missing") List<String> missing) {
 
     public static final int SCHEMA_VERSION = 1;
+    private static final Pattern ENGINE = Pattern.compile("[a-z0-9_-]{1,32}");
 
     public MetricsSnapshot {
         if (schemaVersion != SCHEMA_VERSION) {
@@ -46,7 +48,7 @@ public record MetricsSnapshot(
         if (databaseName == null || databaseName.isEmpty() || databaseName.length() > 256) {
             throw new IllegalArgumentException("database_name must be 1-256 characters but was " + databaseName);
         }
-        if (engine == null || !engine.matches("[a-z0-9_-]{1,32}")) {
+        if (engine == null || !ENGINE.matcher(engine).matches()) {
             throw new IllegalArgumentException("engine must match [a-z0-9_-]{1,32} but was " + engine);
         }
         Objects.requireNonNull(timestamp, "timestamp must be set");

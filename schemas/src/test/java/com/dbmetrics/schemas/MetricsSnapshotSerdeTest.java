@@ -53,6 +53,20 @@ class MetricsSnapshotSerdeTest {
     }
 
     @Test
+    void shouldSerialiseTheSameInstanceOnceAndEveryOtherValueAfresh() {
+        MetricsSnapshot first = sample();
+        MetricsSnapshot second = MetricsSnapshot.of(new DatabaseRef("other", "db", "redis", "acme", "shop"),
+                Instant.parse("2025-11-25T10:30:05Z"), 5, Map.of(Metric.CONNECTIONS, 3d));
+        MetricsSnapshot equalToFirst = sample();
+
+        byte[] once = serde.serialize("t", first);
+        assertThat(serde.serialize("changelog", first)).isSameAs(once);
+        assertThat(serde.deserialize("t", serde.serialize("t", second))).isEqualTo(second);
+        byte[] again = serde.serialize("t", equalToFirst);
+        assertThat(again).isNotSameAs(once).isEqualTo(once);
+    }
+
+    @Test
     void shouldWriteMissingMetricAsNullAndNameIt() {
         Map<Metric, Double> values = new EnumMap<>(Metric.class);
         values.put(Metric.CONNECTIONS, 3d);

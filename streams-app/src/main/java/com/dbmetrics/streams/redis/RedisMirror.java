@@ -72,10 +72,15 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
         this.flusher.start();
     }
 
-    @Override
+    /** Mirrors a snapshot not yet serialised (the resync from the store). */
     public void snapshot(MetricsSnapshot snapshot) {
+        snapshot(snapshot, write(snapshot));
+    }
+
+    @Override
+    public void snapshot(MetricsSnapshot snapshot, byte[] json) {
         long freshTtl = Math.max(redisTtl.toMillis(), (snapshot.intervalSeconds() + 5) * 1000L);
-        enqueue(new Pending(snapshot.databaseId(), snapshot.timestamp().toEpochMilli(), write(snapshot), freshTtl));
+        enqueue(new Pending(snapshot.databaseId(), snapshot.timestamp().toEpochMilli(), json, freshTtl));
     }
 
     @Override

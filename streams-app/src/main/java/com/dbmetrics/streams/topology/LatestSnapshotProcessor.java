@@ -1,6 +1,7 @@
 package com.dbmetrics.streams.topology;
 
 import com.dbmetrics.schemas.MetricsSnapshot;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -17,13 +18,16 @@ final class LatestSnapshotProcessor implements Processor<String, MetricsSnapshot
     private static final Logger log = LoggerFactory.getLogger(LatestSnapshotProcessor.class);
 
     private final MirrorTarget mirror;
+    private final Serializer<MetricsSnapshot> serializer;
     private final TopologyCounters counters;
     private ProcessorContext<String, MetricsSnapshot> context;
     private KeyValueStore<String, MetricsSnapshot> latest;
     private KeyValueStore<String, String> projectIndex;
 
-    LatestSnapshotProcessor(MirrorTarget mirror, TopologyCounters counters) {
+    /** {@code serializer} is the store's and the view topic's: the bytes it gives the mirror are theirs. */
+    LatestSnapshotProcessor(MirrorTarget mirror, Serializer<MetricsSnapshot> serializer, TopologyCounters counters) {
         this.mirror = mirror;
+        this.serializer = serializer;
         this.counters = counters;
     }
 
@@ -63,13 +67,17 @@ final class LatestSnapshotProcessor implements Processor<String, MetricsSnapshot
             counters.droppedOutOfOrder.increment();
             return;
         }
-        if (current != null && !current.belongsTo(incoming.domain(), incoming.project())) {
+        boolean moved = current == null || !current.belongsTo(incoming.domain(), incoming.project());
+        if (current != null && moved) {
             projectIndex.delete(MetricsTopology.projectIndexKey(current.domain(), current.project(), id));
         }
+        byte[] json = serializer.serialize(MetricsTopology.LATEST_STORE, incoming);
         latest.put(id, incoming);
-        projectIndex.put(MetricsTopology.projectIndexKey(incoming.domain(), incoming.project(), id), id);
+        if (moved) { // the index entry of a database that stays in its project is already there
+            projectIndex.put(MetricsTopology.projectIndexKey(incoming.domain(), incoming.project(), id), id);
+        }
         counters.accepted.increment();
-        mirror.snapshot(incoming);
+        mirror.snapshot(incoming, json);
         context.forward(record.withTimestamp(incoming.timestamp().toEpochMilli()));
     }
 }

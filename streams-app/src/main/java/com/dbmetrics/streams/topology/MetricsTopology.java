@@ -37,7 +37,7 @@ public final class MetricsTopology {
         Topology topology = new Topology();
 
         topology.addSource("snapshots-source", Serdes.String().deserializer(), snapshotSerde, topics.snapshots());
-        topology.addProcessor("latest", () -> new LatestSnapshotProcessor(mirror, counters), "snapshots-source");
+        topology.addProcessor("latest", () -> new LatestSnapshotProcessor(mirror, snapshotSerde, counters), "snapshots-source");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATEST_STORE),
                 Serdes.String(), snapshotSerde).withCachingDisabled(), "latest");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PROJECT_INDEX_STORE),

@@ -168,7 +168,9 @@ class MetricsTopologyTest {
         final List<PollerStatus> statuses = new ArrayList<>();
 
         @Override
-        public void snapshot(MetricsSnapshot snapshot) {
+        public void snapshot(MetricsSnapshot snapshot, byte[] json) {
+            // the bytes handed over are this snapshot's, not the previous one's (the serde memoises the last value)
+            assertThat(JsonSerde.snapshots(Json.newMapper()).deserialize("check", json)).isEqualTo(snapshot);
             snapshots.add(snapshot);
         }
 
