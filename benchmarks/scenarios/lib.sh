@@ -1,0 +1,137 @@
+# Shared by the scenarios of benchmarks/scenarios/ (sourced, not run). A scenario runs from the repository root under
+# `./dbm bench NAME`, against the stack of `./dbm up`, and writes its markdown result with `emit` (to $DBM_BENCH_OUT,
+# which ./dbm bench puts into BENCHMARKS.md, and to stdout).
+#
+# Conventions every scenario follows (issue 6): the baseline is measured in the same run; every measurement is
+# repeated REPEATS times (default 3, interleaved with its baseline so drift hits both) and reported as median [min–max];
+# rate limits stay on, configured high enough never to refuse (their cost is measured, their rejections are not).
+set -euo pipefail
+
+REPEATS=${REPEATS:-3}
+DBM_BENCH_OUT=${DBM_BENCH_OUT:-/dev/null}
+: >"$DBM_BENCH_OUT"
+BENCH_JAR=benchmarks/target/dbmetrics-benchmarks.jar
+API_JAR=query-api/target/dbmetrics-query-api.jar
+STATUS=$(./dbm status --json)
+REDIS_URL=$(jq -r '.components.redis.url' <<<"$STATUS")
+IQ_URL=$(jq -r '.components.streams.url' <<<"$STATUS")
+API_URL=$(jq -r '.components.api.url' <<<"$STATUS")
+PROMETHEUS_URL=$(jq -r '.components.prometheus.url' <<<"$STATUS")
+KAFKA_BOOTSTRAP=$(jq -r '.components.kafka.bootstrap' <<<"$STATUS")
+POLLER_URL=$(jq -r '.components.poller.url' <<<"$STATUS")
+[ "$(jq -r '.components.api.running' <<<"$STATUS")" = true ] || { echo "run ./dbm up first" >&2; exit 1; }
+SECRET=$(cat .dbm/dev-jwt-secret)
+DEMO_DB=pg-demo-1
+DEMO_PATH="/api/v1/domain/acme/project/shop/databases/$DEMO_DB/metrics"
+TOKEN=$(./dbm token --user bench --tenant acme/shop)
+WORK=$(mktemp -d)
+# Limits on in every scenario, high enough never to refuse at the rates measured here.
+HIGH_LIMITS=(METRICS_RATE_LIMIT_PER_USER=100000000 METRICS_RATE_LIMIT_PER_DB=100000000
+             METRICS_RATE_LIMIT_GLOBAL=100000000)
+
+bench_cleanup() {
+  local p
+  for p in $(cat "$WORK"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  sleep 0.3
+  for p in $(cat "$WORK"/*.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap bench_cleanup EXIT
+
+emit() { printf '%s\n' "$*" | tee -a "$DBM_BENCH_OUT"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() {
+  local _
+  for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
+  echo "no answer from $1" >&2
+  exit 1
+}
+
+# start_api NAME [VAR=VALUE ...] -> prints the API port. The real query-api jar against the up stack's Redis and
+# streams-app, authentication on, the high limits above; extra variables override (e.g. METRICS_CACHE_MEMORY_TTL=1ms).
+start_api() {
+  local name=$1 port mport
+  shift
+  port=$(free_port)
+  mport=$(free_port)
+  env REDIS_URL="$REDIS_URL" STREAMS_IQ_URLS="$IQ_URL" AUTH_JWT_SECRET="$SECRET" API_PORT="$port" \
+      API_MANAGEMENT_PORT="$mport" METRICS_POLL_INTERVAL=5s "${HIGH_LIMITS[@]}" "$@" \
+      java -Xmx512m -jar "$API_JAR" >"$WORK/api-$name.log" 2>&1 &
+  echo $! >"$WORK/api-$name.pid"
+  wait_http "http://127.0.0.1:$port/healthz"
+  echo "$port"
+}
+
+# start_plain BODY_FILE -> prints the port of a plain Javalin endpoint answering every GET with those bytes (no auth,
+# no limits, no cache, no logging): the ceiling of this machine for an HTTP answer of that size.
+start_plain() {
+  local port
+  mkdir -p "$WORK/plain"
+  cat >"$WORK/plain/Plain.java" <<'JAVA'
+import io.javalin.Javalin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+public class Plain {
+    public static void main(String[] args) throws Exception {
+        byte[] body = Files.readAllBytes(Path.of(args[1]));
+        Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.routes.get("/*", ctx -> ctx.contentType("application/json").result(body));
+        }).start("127.0.0.1", Integer.parseInt(args[0]));
+    }
+}
+JAVA
+  javac -cp "$API_JAR" -d "$WORK/plain" "$WORK/plain/Plain.java"
+  port=$(free_port)
+  java -Xmx512m -cp "$API_JAR:$WORK/plain" Plain "$port" "$1" >"$WORK/plain.log" 2>&1 &
+  echo $! >"$WORK/plain.pid"
+  wait_http "http://127.0.0.1:$port/"
+  echo "$port"
+}
+
+# raise the open-file limit as far as allowed (thousands of connections)
+raise_fd_limit() { ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true; }
+
+# wrk_run CONNECTIONS SECONDS URL [HEADER ...] -> "req/s p50_ms p99_ms errors" (errors: non-2xx/3xx + socket errors)
+wrk_run() {
+  local c=$1 d=$2 url=$3 out threads=2
+  shift 3
+  local args=()
+  for h in "$@"; do args+=(-H "$h"); done
+  ((c >= threads)) || threads=$c
+  out=$(wrk -t"$threads" -c"$c" -d"$d"s --timeout 10s --latency "${args[@]}" "$url")
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Non-2xx/ { err += $5 }
+    /Socket errors/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
+    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err }' <<<"$out"
+}
+
+# stats NUMBER... -> "median min max"
+stats() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%s %s %s\n", m, v[1], v[NR] }'
+}
+
+# fmt_stats FORMAT NUMBER... -> "median [min–max]" with printf FORMAT for each number, e.g. fmt_stats %.0f 1 2 3
+fmt_stats() {
+  local f=$1
+  shift
+  read -r m lo hi <<<"$(stats "$@")"
+  printf "$f [$f–$f]" "$m" "$lo" "$hi"
+}
+
+# ratio A B -> A / B with two decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+# layer_of PORT PATH -> the X-Cache header of one authenticated request (proves which layer answers)
+layer_of() {
+  curl -s -o /dev/null -D - -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$1$2" | tr -d '\r' \
+    | awk -F': ' 'tolower($1) == "x-cache" { print $2 }'
+}
