@@ -117,7 +117,8 @@ public final class Poller implements AutoCloseable {
 
     /**
      * One tick: only the active poller queries Prometheus and writes. A standby skips the tick entirely (no query);
-     * the active one wraps the tick in one Kafka transaction, which a newer leader's producer can fence.
+     * the active one writes the tick in Kafka transactions (one per engine, committed as soon as that engine's queries
+     * have answered), which a newer leader's producer can fence.
      */
     private static void runTick(PollCycle cycle, GuardedPrometheus prometheus, KafkaSnapshotSink sink,
             PollerElection election, Instant t, Clock clock, Timer cycles, MeterRegistry registry) {

@@ -13,4 +13,7 @@ public interface SnapshotSink {
 
     /** The database is gone: downstream views drop it. {@code time} is the tick that decided it (event time). */
     void publishTombstone(String databaseId, Instant time);
+
+    /** What was published so far in this tick may become visible now (one transaction per batch); a no-op by default. */
+    default void flushBatch() {}
 }

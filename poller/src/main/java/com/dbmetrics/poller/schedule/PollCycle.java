@@ -20,8 +20,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,7 +132,20 @@ public final class PollCycle {
         }
         int snapshots = 0;
         int dueCount = 0;
-        for (Map.Entry<String, Map<Metric, CompletableFuture<Answer>>> engine : pending.entrySet()) {
+        // engines are published in the order their queries finish, each as soon as all five have answered
+        BlockingQueue<String> answered = new LinkedBlockingQueue<>();
+        pending.forEach((engine, futures) -> CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new))
+                .whenComplete((done, error) -> answered.add(engine)));
+        for (int n = 0; n < pending.size(); n++) {
+            String engineName;
+            try {
+                engineName = answered.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // shutting down: the tick's transaction is not committed
+                break;
+            }
+            Map.Entry<String, Map<Metric, CompletableFuture<Answer>>> engine = Map.entry(engineName,
+                    pending.get(engineName));
             Map<Metric, Map<String, Double>> answers = new EnumMap<>(Metric.class);
             for (Map.Entry<Metric, CompletableFuture<Answer>> f : engine.getValue().entrySet()) {
                 Answer answer = f.getValue().join();
@@ -143,6 +158,7 @@ public final class PollCycle {
             List<DatabaseRef> databases = due.get(engine.getKey());
             dueCount += databases.size();
             snapshots += fanOut(engine.getKey(), databases, answers, inventory, t);
+            sink.flushBatch(); // this engine's snapshots are visible without waiting for the other engines
         }
         metrics.snapshots(snapshots);
         return new Outcome(queries, snapshots, failed, dueCount, tombstones);
