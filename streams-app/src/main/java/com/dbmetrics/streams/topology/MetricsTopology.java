@@ -30,14 +30,27 @@ public final class MetricsTopology {
 
     private MetricsTopology() {}
 
+    /**
+     * Databases per task whose guard (time and project of the newest snapshot) stays in memory: about 200 bytes each,
+     * so at most ~20 MB per task; beyond it the guard reads the store.
+     */
+    public static final int RECENT_GUARDS_PER_TASK = 100_000;
+
     public static Topology build(TopicNames topics, ObjectMapper mapper, MirrorTarget mirror,
             TopologyCounters counters) {
+        return build(topics, mapper, mirror, counters, RECENT_GUARDS_PER_TASK);
+    }
+
+    static Topology build(TopicNames topics, ObjectMapper mapper, MirrorTarget mirror, TopologyCounters counters,
+            int recentGuardsPerTask) {
         JsonSerde<MetricsSnapshot> snapshotSerde = JsonSerde.snapshots(mapper);
         JsonSerde<PollerStatus> statusSerde = JsonSerde.pollerStatus(mapper);
         Topology topology = new Topology();
 
         topology.addSource("snapshots-source", Serdes.String().deserializer(), snapshotSerde, topics.snapshots());
-        topology.addProcessor("latest", () -> new LatestSnapshotProcessor(mirror, snapshotSerde, counters), "snapshots-source");
+        topology.addProcessor("latest",
+                () -> new LatestSnapshotProcessor(mirror, snapshotSerde, counters, recentGuardsPerTask),
+                "snapshots-source");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATEST_STORE),
                 Serdes.String(), snapshotSerde).withCachingDisabled(), "latest");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PROJECT_INDEX_STORE),

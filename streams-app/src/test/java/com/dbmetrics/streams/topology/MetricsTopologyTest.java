@@ -42,12 +42,21 @@ class MetricsTopologyTest {
 
     @BeforeEach
     void setUp() {
+        start(MetricsTopology.RECENT_GUARDS_PER_TASK);
+    }
+
+    /** (Re)starts the driver with a bound on the guards kept in memory (1: every other database reads the store). */
+    private void start(int recentGuardsPerTask) {
+        if (driver != null) {
+            driver.close();
+        }
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class);
-        driver = new TopologyTestDriver(MetricsTopology.build(TOPICS, mapper, mirror, counters), props);
+        driver = new TopologyTestDriver(MetricsTopology.build(TOPICS, mapper, mirror, counters, recentGuardsPerTask),
+                props);
         JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(mapper);
         snapshots = driver.createInputTopic(TOPICS.snapshots(), Serdes.String().serializer(), serde);
         rawSnapshots = driver.createInputTopic(TOPICS.snapshots(), Serdes.String().serializer(),
@@ -97,6 +106,21 @@ class MetricsTopologyTest {
         assertThat(latest.readKeyValuesToList()).hasSize(1);
         assertThat(mirror.snapshots).hasSize(1);
         assertThat(counters.droppedOutOfOrder.sum()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldGuardFromTheStoreWhenTheDatabaseIsNoLongerInMemory() {
+        start(1);
+        pipe(snapshot("db1", "shop", T0.plusSeconds(10), 3));
+        pipe(snapshot("db2", "shop", T0, 1)); // db1's guard leaves the memory
+        pipe(snapshot("db1", "shop", T0, 1)); // older: the store says so
+        pipe(snapshot("db2", "blog", T0.plusSeconds(5), 2)); // moved: read from the store, index entry moves
+        pipe(snapshot("db1", "shop", T0.plusSeconds(15), 4));
+
+        assertThat(store().get("db1").value(Metric.CONNECTIONS)).isEqualTo(4.0);
+        assertThat(counters.droppedOutOfOrder.sum()).isEqualTo(1);
+        assertThat(projectIndexKeys("acme/shop/")).containsExactly("acme/shop/db1");
+        assertThat(projectIndexKeys("acme/blog/")).containsExactly("acme/blog/db2");
     }
 
     @Test
