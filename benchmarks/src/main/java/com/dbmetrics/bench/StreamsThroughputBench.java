@@ -5,12 +5,10 @@ import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.streams.StreamsApp;
-import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +26,6 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -36,7 +33,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -93,13 +89,12 @@ public final class StreamsThroughputBench {
         List<String> variants = args.length > 6 ? Arrays.asList(args[6].split(","))
                 : List.of(BASELINE, "ours-eos-20ms", "ours-eos-100ms", "ours-alos-20ms");
         String run = "bench-" + (System.currentTimeMillis() % 1_000_000);
-        MetricsTopology.TopicNames topics = new MetricsTopology.TopicNames(run + ".snapshots", run + ".latest",
-                run + ".poller-status", run + ".dlq");
+        MetricsTopology.TopicNames topics = PrivateStreamsApp.topics(run);
         JedisPooled redis = new JedisPooled(redisUrl.getHost(), redisUrl.getPort());
         Path stateRoot = Files.createTempDirectory("dbm-streams-bench");
 
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            createTopics(admin, topics, partitions);
+            PrivateStreamsApp.createTopics(admin, topics, partitions);
             long fillStart = System.nanoTime();
             Instant lastTimestamp = fill(bootstrap, topics.snapshots(), snapshots, databases);
             System.out.printf(Locale.ROOT, "filled %s: %,d snapshots over %,d databases, %d partitions, in %.1f s%n",
@@ -119,21 +114,11 @@ public final class StreamsThroughputBench {
                 }
             }
             printTable(results, variants, snapshots, databases, partitions);
-            admin.deleteTopics(List.of(topics.snapshots(), topics.latest(), topics.pollerStatus(), topics.deadLetters()))
-                    .all().get();
+            PrivateStreamsApp.deleteTopics(admin, topics);
         } finally {
             redis.flushAll();
             redis.close();
         }
-    }
-
-    private static void createTopics(Admin admin, MetricsTopology.TopicNames topics, int partitions) throws Exception {
-        admin.createTopics(List.of(
-                new NewTopic(topics.snapshots(), partitions, (short) 1),
-                new NewTopic(topics.latest(), partitions, (short) 1)
-                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
-                new NewTopic(topics.pollerStatus(), 1, (short) 1),
-                new NewTopic(topics.deadLetters(), 1, (short) 1))).all().get();
     }
 
     /** Produces the history with the poller's producer settings; returns the newest event time (every key's last). */
@@ -199,13 +184,8 @@ public final class StreamsThroughputBench {
             streams = baseline(appId, bootstrap, topics.snapshots(), redis, stateRoot.resolve(appId));
             app = streams::close;
         } else {
-            String[] parts = variant.split("-"); // ours-eos-20ms
-            StreamsAppConfig config = new StreamsAppConfig(bootstrap, redisUrl, appId,
-                    new org.apache.kafka.streams.state.HostInfo("127.0.0.1", freePort()), stateRoot.resolve(appId),
-                    "eos".equals(parts[1]) ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE,
-                    Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, 1, Duration.ofMinutes(10),
-                    Duration.ofMillis(10), 200_000);
-            StreamsApp ours = StreamsApp.start(config, topics);
+            StreamsApp ours = PrivateStreamsApp.start(variant, appId, bootstrap, redisUrl, topics,
+                    stateRoot.resolve(appId));
             streams = ours.streams();
             app = ours;
         }
@@ -326,12 +306,6 @@ public final class StreamsThroughputBench {
             return mapper.readValue(value, MetricsSnapshot.class);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

@@ -22,8 +22,13 @@ import redis.clients.jedis.JedisPubSub;
  * ./dbm up
  * mvn -B -q -f benchmarks/pom.xml package
  * java -cp benchmarks/target/dbmetrics-benchmarks.jar com.dbmetrics.bench.VisibilityBench \
- *      127.0.0.1:17092 127.0.0.1:17379 [RATE_PER_S=1000] [SECONDS=30] [DATABASES=10000]
+ *      127.0.0.1:17092 127.0.0.1:17379 [RATE_PER_S=1000] [SECONDS=30] [DATABASES=10000] [VARIANT]
  * </pre>
+ *
+ * Without VARIANT the records go to the real topic and the streams-app of {@code ./dbm up} mirrors them. With a
+ * VARIANT such as {@code ours-eos-50ms} (see {@link PrivateStreamsApp}) this process runs the real streams-app itself
+ * with those settings on topics of its own, so settings can be compared without touching the stack; give it a Redis of
+ * its own too.
  *
  * Open loop: records are sent at a constant rate, each with the {@code dbm-produced-at} header, to the real
  * {@code dbmetrics.snapshots.v1}; synthetic database ids {@code vis-N} get strictly increasing event times. Redis
@@ -41,7 +46,26 @@ public final class VisibilityBench {
         int rate = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 30;
         int databases = args.length > 4 ? Integer.parseInt(args[4]) : 10_000;
+        String variant = args.length > 5 ? args[5] : null;
         String run = Long.toString(System.currentTimeMillis() % 100_000);
+        String topic = "dbmetrics.snapshots.v1";
+        AutoCloseable privateApp = () -> { };
+        org.apache.kafka.clients.admin.Admin kafkaAdmin = null;
+        com.dbmetrics.streams.topology.MetricsTopology.TopicNames privateTopics = null;
+        if (variant != null) {
+            privateTopics = PrivateStreamsApp.topics("vis-" + run);
+            kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap));
+            PrivateStreamsApp.createTopics(kafkaAdmin, privateTopics, 6);
+            com.dbmetrics.streams.StreamsApp app = PrivateStreamsApp.start(variant, "vis-" + run + "-" + variant,
+                    bootstrap, java.net.URI.create("redis://" + args[1]), privateTopics,
+                    java.nio.file.Files.createTempDirectory("dbm-visibility"));
+            while (app.streams().state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING) {
+                Thread.sleep(10);
+            }
+            privateApp = app;
+            topic = privateTopics.snapshots();
+        }
+        final String target = topic;
 
         JedisPooled redis = new JedisPooled(redisHostPort[0], Integer.parseInt(redisHostPort[1]));
         Jedis admin = new Jedis(redisHostPort[0], Integer.parseInt(redisHostPort[1]));
@@ -108,7 +132,7 @@ public final class VisibilityBench {
             long eventSecond = eventBase + i / databases + 1;
             long now = System.nanoTime();
             sentAt.put(id, now);
-            ProducerRecord<String, String> record = new ProducerRecord<>("dbmetrics.snapshots.v1", null,
+            ProducerRecord<String, String> record = new ProducerRecord<>(target, null,
                     eventSecond * 1000, id, snapshot(id, eventSecond));
             record.headers().add("dbm-produced-at",
                     Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
@@ -119,12 +143,18 @@ public final class VisibilityBench {
         long counted = Math.min(observed.get(), latencies.length);
         long expected = (long) rate * seconds * 4 / 5;
         producer.close();
+        privateApp.close();
+        if (kafkaAdmin != null) {
+            PrivateStreamsApp.deleteTopics(kafkaAdmin, privateTopics);
+            kafkaAdmin.close();
+        }
         listener.punsubscribe();
         admin.configSet("notify-keyspace-events", previousEvents);
         admin.close();
         redis.close();
 
-        System.out.printf("rate %d/s open loop, %d s (first 20%% warm-up), %d databases%n", rate, seconds, databases);
+        System.out.printf("rate %d/s open loop, %d s (first 20%% warm-up), %d databases, streams-app: %s%n", rate,
+                seconds, databases, variant == null ? "the one of ./dbm up" : variant + " in this process");
         System.out.println("| path | counted | p50 ms | p99 ms | p99.9 ms | max ms |");
         System.out.println("|---|---|---|---|---|---|");
         row("baseline: Redis write → keyspace notification", baseline, baseline.length);

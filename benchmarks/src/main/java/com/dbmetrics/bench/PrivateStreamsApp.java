@@ -1,0 +1,73 @@
+package com.dbmetrics.bench;
+
+import com.dbmetrics.streams.StreamsApp;
+import com.dbmetrics.streams.StreamsAppConfig;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
+
+/**
+ * The real streams-app ({@link StreamsApp#start}) on topics of its own, so a benchmark neither disturbs nor is
+ * disturbed by the stack it runs beside. A variant names the settings a benchmark compares: {@code ours-eos-20ms} is
+ * exactly_once_v2 with 20 ms commits, {@code ours-alos-100ms} at_least_once with 100 ms commits.
+ */
+final class PrivateStreamsApp {
+
+    private PrivateStreamsApp() {}
+
+    static MetricsTopology.TopicNames topics(String prefix) {
+        return new MetricsTopology.TopicNames(prefix + ".snapshots", prefix + ".latest", prefix + ".poller-status",
+                prefix + ".dlq");
+    }
+
+    static void createTopics(Admin admin, MetricsTopology.TopicNames topics, int partitions)
+            throws InterruptedException, ExecutionException {
+        admin.createTopics(List.of(
+                new NewTopic(topics.snapshots(), partitions, (short) 1),
+                new NewTopic(topics.latest(), partitions, (short) 1)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+                new NewTopic(topics.pollerStatus(), 1, (short) 1),
+                new NewTopic(topics.deadLetters(), 1, (short) 1))).all().get();
+    }
+
+    static void deleteTopics(Admin admin, MetricsTopology.TopicNames topics)
+            throws InterruptedException, ExecutionException {
+        admin.deleteTopics(List.of(topics.snapshots(), topics.latest(), topics.pollerStatus(), topics.deadLetters()))
+                .all().get();
+    }
+
+    /** Starts variant {@code ours-<eos|alos>-<N>ms} as application {@code appId}, mirror flushing every 10 ms. */
+    static StreamsApp start(String variant, String appId, String bootstrap, URI redisUrl,
+            MetricsTopology.TopicNames topics, Path stateDir) throws IOException {
+        String[] parts = variant.split("-");
+        if (parts.length != 3 || !"ours".equals(parts[0]) || !parts[2].endsWith("ms")) {
+            throw new IllegalArgumentException("variant must look like ours-eos-20ms but was " + variant);
+        }
+        String guarantee = switch (parts[1]) {
+            case "eos" -> StreamsConfig.EXACTLY_ONCE_V2;
+            case "alos" -> StreamsConfig.AT_LEAST_ONCE;
+            default -> throw new IllegalArgumentException("guarantee must be eos or alos in " + variant);
+        };
+        StreamsAppConfig config = new StreamsAppConfig(bootstrap, redisUrl, appId, new HostInfo("127.0.0.1", freePort()),
+                stateDir, guarantee, Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, 1,
+                Duration.ofMinutes(10), Duration.ofMillis(10), 200_000);
+        return StreamsApp.start(config, topics);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
