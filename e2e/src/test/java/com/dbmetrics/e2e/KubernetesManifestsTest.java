@@ -430,8 +430,8 @@ class KubernetesManifestsTest {
             Container container = container(service);
             Map<Integer, Set<String>> served = servedPaths(service, environment(workload, container,
                     podName(workload)));
-            // only the query-api has a readiness endpoint of its own; the others are ready when they are alive
-            String readiness = service.equals("query-api") ? "/readyz" : "/healthz";
+            // the query-api and the streams-app have a readiness endpoint of their own; the poller is ready when alive
+            String readiness = service.equals("poller") ? "/healthz" : "/readyz";
             checkProbe(service, "liveness", container.getLivenessProbe(), "/healthz", workload, served);
             checkProbe(service, "readiness", container.getReadinessProbe(), readiness, workload, served);
             checkProbe(service, "startup", container.getStartupProbe(), "/healthz", workload, served);
@@ -848,8 +848,8 @@ class KubernetesManifestsTest {
     /**
      * The paths each service's HTTP servers answer, by port, from its resolved configuration: query-api's ApiServer
      * (public port: the API, /healthz, /readyz; management port: /metrics, /healthz), streams-app's IqServer (its
-     * application.server port: /internal/v1/..., /healthz, /metrics), the poller's ManagementServer (/healthz,
-     * /metrics).
+     * application.server port: /internal/v1/..., /healthz, /readyz, /metrics), the poller's ManagementServer
+     * (/healthz, /metrics).
      */
     private static Map<Integer, Set<String>> servedPaths(String service, Map<String, String> env) {
         Map<String, String> config = withTestSecret(env);
@@ -861,7 +861,7 @@ class KubernetesManifestsTest {
             }
             case "streams-app":
                 return Map.of(StreamsAppConfig.fromEnv(config).applicationServer().port(),
-                        Set.of("/healthz", "/metrics", "/internal/v1"));
+                        Set.of("/healthz", "/readyz", "/metrics", "/internal/v1"));
             case "poller":
                 return Map.of(PollerConfig.fromEnv(config).managementPort(), Set.of("/healthz", "/metrics"));
             default:

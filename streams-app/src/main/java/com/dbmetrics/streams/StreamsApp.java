@@ -2,6 +2,7 @@ package com.dbmetrics.streams;
 
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.streams.errors.DeadLetterHandler;
+import com.dbmetrics.streams.query.IqCounters;
 import com.dbmetrics.streams.query.IqServer;
 import com.dbmetrics.streams.query.SnapshotQueries;
 import com.dbmetrics.streams.redis.RedisMirror;
@@ -55,7 +56,14 @@ public final class StreamsApp implements AutoCloseable {
             log.error("Stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        streams.setStateListener((next, previous) -> log.info("Kafka Streams state {} -> {}", previous, next));
+        RestoreProgress restore = new RestoreProgress();
+        streams.setGlobalStateRestoreListener(restore); // every store, not only global ones; before start()
+        streams.setStateListener((next, previous) -> {
+            log.info("Kafka Streams state {} -> {}", previous, next);
+            if (next == KafkaStreams.State.RUNNING) {
+                restore.running();
+            }
+        });
         streams.start();
         java.util.concurrent.ScheduledExecutorService resync = java.util.concurrent.Executors
                 .newSingleThreadScheduledExecutor(r -> {
@@ -64,8 +72,10 @@ public final class StreamsApp implements AutoCloseable {
                     return t;
                 });
         resync.scheduleWithFixedDelay(() -> resyncIfNeeded(streams, mirror), 1, 1, java.util.concurrent.TimeUnit.SECONDS);
-        IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), mapper, "0.0.0.0",
-                config.applicationServer().port(), StreamsMetrics.create(streams, counters, mirror)::scrape);
+        IqCounters iqCounters = new IqCounters();
+        IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), iqCounters, mapper,
+                "0.0.0.0", config.applicationServer().port(),
+                StreamsMetrics.create(streams, counters, mirror, iqCounters, restore)::scrape);
         log.info("Streams-app {} started; interactive queries on {}:{}", config.applicationId(),
                 config.applicationServer().host(), iq.port());
         return new StreamsApp(streams, mirror, redis, iq);

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,8 @@ import org.slf4j.LoggerFactory;
  * The internal interactive-query HTTP API on this instance's {@code application.server}. Any instance answers any key:
  * it forwards to the owner, and when the owner cannot answer it serves a standby copy with {@code Dbm-Store-Lag}, or a
  * typed 503 with {@code Retry-After}. Error bodies are {@code {"error","status"}} and never carry exception text.
+ * Every answer is counted by {@link IqCounters}. {@code /healthz} (liveness) fails only when Kafka Streams has stopped
+ * or failed; {@code /readyz} answers 200 only while it is {@code RUNNING} (not while rebalancing or restoring).
  */
 public final class IqServer implements AutoCloseable {
 
@@ -39,13 +42,15 @@ public final class IqServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IqServer.class);
 
     private final SnapshotQueries queries;
+    private final IqCounters counters;
     private final ObjectMapper mapper;
     private final HttpClient http;
     private final Javalin app;
 
-    public IqServer(SnapshotQueries queries, ObjectMapper mapper, String bindHost, int port,
+    public IqServer(SnapshotQueries queries, IqCounters counters, ObjectMapper mapper, String bindHost, int port,
             java.util.function.Supplier<String> metrics) {
         this.queries = queries;
+        this.counters = counters;
         this.mapper = mapper;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         this.app = Javalin.create(cfg -> {
@@ -53,7 +58,8 @@ public final class IqServer implements AutoCloseable {
             cfg.routes.get("/internal/v1/snapshots/{id}", this::snapshot);
             cfg.routes.get("/internal/v1/projects/{domain}/{project}/snapshots", this::project);
             cfg.routes.get("/internal/v1/poller-status", this::pollerStatus);
-            cfg.routes.get("/healthz", ctx -> ctx.contentType("text/plain").result("ok\n"));
+            cfg.routes.get("/healthz", this::health);
+            cfg.routes.get("/readyz", this::readiness);
             cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(metrics.get()));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
@@ -72,6 +78,39 @@ public final class IqServer implements AutoCloseable {
         return app.port();
     }
 
+    /** Liveness: the process is up and Kafka Streams has not stopped or failed (starting and rebalancing are alive). */
+    static boolean alive(KafkaStreams.State state) {
+        return state == KafkaStreams.State.CREATED || state == KafkaStreams.State.REBALANCING
+                || state == KafkaStreams.State.RUNNING;
+    }
+
+    /** Readiness: every task of this instance is assigned and restored, so it answers its own keys at once. */
+    static boolean ready(KafkaStreams.State state) {
+        return state == KafkaStreams.State.RUNNING;
+    }
+
+    private void health(Context ctx) {
+        KafkaStreams.State state = queries.state();
+        if (alive(state)) {
+            ctx.contentType("application/json").result(status("ok", state));
+        } else {
+            error(ctx, 503, "Kafka Streams is " + state);
+        }
+    }
+
+    private void readiness(Context ctx) {
+        KafkaStreams.State state = queries.state();
+        if (ready(state)) {
+            ctx.contentType("application/json").result(status("ready", state));
+        } else {
+            error(ctx, 503, "Not ready: Kafka Streams is " + state);
+        }
+    }
+
+    private String status(String status, KafkaStreams.State state) {
+        return mapper.createObjectNode().put("status", status).put("state", state.name()).toString();
+    }
+
     private void snapshot(Context ctx) throws IOException {
         String id = ctx.pathParam("id");
         if (!Identifiers.isValid(id)) {
@@ -82,11 +121,12 @@ public final class IqServer implements AutoCloseable {
         StoreResult<MetricsSnapshot> result = queries.snapshot(id, local);
         if (result instanceof StoreResult.OnOtherHost<MetricsSnapshot> other) {
             if (forward(ctx, other.host(), "/internal/v1/snapshots/" + id + "?" + LOCAL_PARAM + "=true")) {
+                counters.count(IqCounters.Query.SNAPSHOT, IqCounters.Outcome.FORWARDED);
                 return;
             }
             result = queries.snapshot(id, true); // owner unreachable: a standby copy, if we have one, with its lag
         }
-        respond(ctx, result, mapper::writeValueAsBytes);
+        respond(ctx, IqCounters.Query.SNAPSHOT, result, mapper::writeValueAsBytes);
     }
 
     private void pollerStatus(Context ctx) throws IOException {
@@ -94,11 +134,12 @@ public final class IqServer implements AutoCloseable {
         StoreResult<List<PollerStatus>> result = queries.pollerStatuses("prometheus", local);
         if (result instanceof StoreResult.OnOtherHost<List<PollerStatus>> other) {
             if (forward(ctx, other.host(), "/internal/v1/poller-status?" + LOCAL_PARAM + "=true")) {
+                counters.count(IqCounters.Query.POLLER_STATUS, IqCounters.Outcome.FORWARDED);
                 return;
             }
             result = queries.pollerStatuses("prometheus", true);
         }
-        respond(ctx, result, statuses -> {
+        respond(ctx, IqCounters.Query.POLLER_STATUS, result, statuses -> {
             ObjectNode body = mapper.createObjectNode();
             body.set("statuses", mapper.valueToTree(statuses));
             return mapper.writeValueAsBytes(body);
@@ -130,21 +171,24 @@ public final class IqServer implements AutoCloseable {
         int fetch = local ? limit : limit + 1;
         StoreResult<List<MetricsSnapshot>> mine = queries.localProjectPage(domain, project, cursor, fetch);
         if (!(mine instanceof StoreResult.Found<List<MetricsSnapshot>> found)) {
-            respond(ctx, mine, v -> new byte[0]);
+            respond(ctx, IqCounters.Query.PROJECT, mine, v -> new byte[0]);
             return;
         }
         List<MetricsSnapshot> all = new ArrayList<>(found.value());
         long lag = found.lagOffsets();
+        IqCounters.Outcome outcome = found.standby() ? IqCounters.Outcome.STANDBY : IqCounters.Outcome.LOCAL;
         if (!local) {
             String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?" + LOCAL_PARAM
                     + "=true&limit=" + fetch + (cursor == null ? "" : "&cursor=" + enc(cursor));
             for (HostInfo host : queries.otherHosts()) {
                 HttpResponse<byte[]> response = get(host, path);
                 if (response == null || response.statusCode() != 200) {
+                    counters.count(IqCounters.Query.PROJECT, IqCounters.Outcome.UNAVAILABLE);
                     error(ctx, 503, "A streams-app instance cannot answer now");
                     ctx.header("Retry-After", "1");
                     return;
                 }
+                outcome = IqCounters.Outcome.GATHERED;
                 for (var item : mapper.readTree(response.body()).path("items")) {
                     all.add(mapper.treeToValue(item, MetricsSnapshot.class));
                 }
@@ -160,6 +204,7 @@ public final class IqServer implements AutoCloseable {
             ctx.header(STORE_LAG_HEADER, Long.toString(lag));
         }
         ctx.contentType("application/json").result(mapper.writeValueAsBytes(body));
+        counters.count(IqCounters.Query.PROJECT, outcome);
     }
 
     @FunctionalInterface
@@ -167,17 +212,21 @@ public final class IqServer implements AutoCloseable {
         byte[] write(T value) throws IOException;
     }
 
-    private <T> void respond(Context ctx, StoreResult<T> result, Writer<T> writer) throws IOException {
+    private <T> void respond(Context ctx, IqCounters.Query query, StoreResult<T> result, Writer<T> writer)
+            throws IOException {
         if (result instanceof StoreResult.Found<T> found) {
             if (found.lagOffsets() > 0) {
                 ctx.header(STORE_LAG_HEADER, Long.toString(found.lagOffsets()));
             }
             ctx.contentType("application/json").result(writer.write(found.value()));
+            counters.count(query, found.standby() ? IqCounters.Outcome.STANDBY : IqCounters.Outcome.LOCAL);
         } else if (result instanceof StoreResult.NotFound<T>) {
             error(ctx, 404, "Not found");
+            counters.count(query, IqCounters.Outcome.NOT_FOUND);
         } else {
             ctx.header("Retry-After", "1");
             error(ctx, 503, "Streams state is not available now (rebalancing or restoring)");
+            counters.count(query, IqCounters.Outcome.UNAVAILABLE);
         }
     }
 

@@ -35,6 +35,11 @@ public final class SnapshotQueries {
         return self;
     }
 
+    /** The Kafka Streams client's state, for the health endpoints. */
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
     /**
      * The latest snapshot of {@code id}: from the active store when this instance owns it; when {@code localOnly}
      * (a forwarded request, or the owner is unreachable) also from a standby or restoring copy, with its lag.
@@ -51,7 +56,8 @@ public final class SnapshotQueries {
         if (owner instanceof StoreResult.Unavailable<PollerStatus> unavailable) {
             return new StoreResult.Unavailable<>(unavailable.reason());
         }
-        return allLocal(MetricsTopology.STATUS_STORE, localOnly);
+        boolean standby = localOnly && !activeHere(MetricsTopology.STATUS_STORE, anyBreaker);
+        return allLocal(MetricsTopology.STATUS_STORE, localOnly, standby);
     }
 
     /** The project's snapshots held by this instance, sorted by database id, after {@code cursor}, at most limit. */
@@ -106,7 +112,7 @@ public final class SnapshotQueries {
         KeyQueryMetadata metadata;
         try {
             metadata = streams.queryMetadataForKey(store, key, Serdes.String().serializer());
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | InvalidStateStoreException e) { // not started yet, or stopping
             return new StoreResult.Unavailable<>("streams-app is not running");
         }
         if (metadata == null || KeyQueryMetadata.NOT_AVAILABLE.equals(metadata)) {
@@ -133,13 +139,22 @@ public final class SnapshotQueries {
             }
             V value = streams.store(params).get(key);
             long lag = stale ? lag(store, partition) : 0;
-            return value == null ? new StoreResult.NotFound<>() : new StoreResult.Found<>(value, lag);
+            return value == null ? new StoreResult.NotFound<>() : new StoreResult.Found<>(value, lag, stale);
         } catch (InvalidStateStoreException e) {
             return new StoreResult.Unavailable<>("store " + store + " is not available on this instance now");
         }
     }
 
-    private <V> StoreResult<List<V>> allLocal(String store, boolean stale) {
+    private boolean activeHere(String store, String key) {
+        try {
+            KeyQueryMetadata metadata = streams.queryMetadataForKey(store, key, Serdes.String().serializer());
+            return metadata != null && self.equals(metadata.activeHost());
+        } catch (IllegalStateException | InvalidStateStoreException e) {
+            return false;
+        }
+    }
+
+    private <V> StoreResult<List<V>> allLocal(String store, boolean stale, boolean standby) {
         try {
             StoreQueryParameters<ReadOnlyKeyValueStore<String, V>> params = StoreQueryParameters.fromNameAndType(store,
                     QueryableStoreTypes.keyValueStore());
@@ -147,7 +162,7 @@ public final class SnapshotQueries {
             try (KeyValueIterator<String, V> it = streams.store(stale ? params.enableStaleStores() : params).all()) {
                 it.forEachRemaining(kv -> values.add(kv.value));
             }
-            return new StoreResult.Found<>(values, stale ? maxLag(store) : 0);
+            return new StoreResult.Found<>(values, stale ? maxLag(store) : 0, standby);
         } catch (InvalidStateStoreException e) {
             return new StoreResult.Unavailable<>("store " + store + " is not available on this instance now");
         }

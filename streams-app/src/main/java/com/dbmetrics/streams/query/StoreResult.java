@@ -5,8 +5,17 @@ import org.apache.kafka.streams.state.HostInfo;
 /** The outcome of looking up a key in this instance's stores: expected outcomes are values, not exceptions. */
 public sealed interface StoreResult<T> {
 
-    /** The value, and the store's lag in offsets when it came from a standby or restoring store (0 when current). */
-    record Found<T>(T value, long lagOffsets) implements StoreResult<T> {}
+    /**
+     * The value; {@code standby} when it was read from a copy this instance does not own actively (a standby or
+     * restoring store), with that store's lag in offsets ({@code lagOffsets}, 0 when current).
+     */
+    record Found<T>(T value, long lagOffsets, boolean standby) implements StoreResult<T> {
+
+        /** From the active store, or a gathered listing whose lag says how current it is. */
+        public Found(T value, long lagOffsets) {
+            this(value, lagOffsets, lagOffsets > 0);
+        }
+    }
 
     record NotFound<T>() implements StoreResult<T> {}
 

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -30,6 +31,10 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * writes them every {@code flushInterval}, pipelined, each through one Lua script that guards by event time and writes
  * the fresh and stale keys together. Redis down: the backlog stays and is retried with exponential backoff; if it
  * overflowed, {@link #resyncNeeded()} tells the app to re-mirror the whole store after recovery.
+ *
+ * <p>{@link #lagSeconds()} is the age of the oldest update not yet in Redis. It costs one clock read when the backlog
+ * goes from empty to non-empty (at most one per flush cycle), none per record: the oldest update is the one that made
+ * the backlog non-empty, and a failed flush puts its batch back with that age.
  */
 public final class RedisMirror implements MirrorTarget, AutoCloseable {
 
@@ -44,9 +49,15 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
     private final String script;
     private volatile String scriptSha;
 
+    private final LongSupplier nanoTime;
     private final Object lock = new Object();
     private Map<String, Pending> pending = new LinkedHashMap<>();
     private Map<String, byte[]> pendingStatus = new LinkedHashMap<>();
+    /** When the backlog last went from empty to non-empty; meaningful while it is non-empty. Guarded by lock. */
+    private long pendingSince;
+    /** Flushes under way (the flusher's, and the resync's probe) and when the oldest of their updates was queued. */
+    private int flushing;
+    private long flushingSince;
     private final AtomicBoolean resyncNeeded = new AtomicBoolean();
     private final Thread flusher;
     private volatile boolean running = true;
@@ -61,6 +72,13 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
 
     public RedisMirror(JedisPooled redis, ObjectMapper mapper, Duration redisTtl, Duration flushInterval,
             int maxPending) {
+        this(redis, mapper, redisTtl, flushInterval, maxPending, System::nanoTime);
+    }
+
+    /** {@code nanoTime} is the clock of {@link #lagSeconds()} (a fake in tests). */
+    RedisMirror(JedisPooled redis, ObjectMapper mapper, Duration redisTtl, Duration flushInterval, int maxPending,
+            LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         this.redis = redis;
         this.mapper = mapper;
         this.redisTtl = redisTtl;
@@ -92,6 +110,7 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
     public void pollerStatus(PollerStatus status) {
         byte[] json = write(status);
         synchronized (lock) {
+            markNonEmpty();
             pendingStatus.put(status.breaker(), json);
         }
     }
@@ -136,6 +155,28 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
         }
     }
 
+    /** Seconds the oldest update not yet written to Redis has waited (queued or being flushed); 0 when none. */
+    public double lagSeconds() {
+        synchronized (lock) {
+            long oldest;
+            if (flushing > 0) {
+                oldest = flushingSince; // queued before anything still pending
+            } else if (!pending.isEmpty() || !pendingStatus.isEmpty()) {
+                oldest = pendingSince;
+            } else {
+                return 0;
+            }
+            return Math.max(0, nanoTime.getAsLong() - oldest) / 1e9;
+        }
+    }
+
+    /** Called under lock before adding to the backlog. */
+    private void markNonEmpty() {
+        if (pending.isEmpty() && pendingStatus.isEmpty()) {
+            pendingSince = nanoTime.getAsLong();
+        }
+    }
+
     private void enqueue(Pending update) {
         synchronized (lock) {
             Pending previous = pending.get(update.databaseId());
@@ -150,6 +191,7 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
                 }
                 return;
             }
+            markNonEmpty();
             pending.put(update.databaseId(), update);
         }
     }
@@ -185,6 +227,9 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
             statuses = pendingStatus;
             pending = new LinkedHashMap<>();
             pendingStatus = new LinkedHashMap<>();
+            if (flushing++ == 0) { // a concurrent flush is older: keep its time until both are done (an overstatement)
+                flushingSince = pendingSince;
+            }
         }
         try {
             String sha = scriptSha();
@@ -209,6 +254,9 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
                     skippedOlder.increment();
                 }
             }
+            synchronized (lock) {
+                flushing--;
+            }
             return true;
         } catch (JedisDataException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) {
@@ -225,9 +273,13 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
     private void requeue(Map<String, Pending> batch, Map<String, byte[]> statuses, RuntimeException cause) {
         failedFlushes.increment();
         log.warn("Redis mirror flush of {} updates failed, retrying with backoff: {}", batch.size(), cause.toString());
-        batch.values().forEach(this::enqueue);
         synchronized (lock) {
+            batch.values().forEach(this::enqueue);
             statuses.forEach(pendingStatus::putIfAbsent);
+            flushing--;
+            if (!pending.isEmpty() || !pendingStatus.isEmpty()) {
+                pendingSince = flushingSince; // the requeued updates have waited since then
+            }
         }
     }
 

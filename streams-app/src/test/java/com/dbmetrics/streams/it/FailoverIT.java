@@ -34,9 +34,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Two streams-app processes (the built jar, one standby replica each) against the real broker and Redis: every key is
  * answerable through either instance; after {@code kill -9} of one, every key is answerable through the other again
- * (from its standby copy at once, then from its own active store), and the time that took is printed.
+ * (from its standby copy at once, then from its own active store), and the time that took is printed. Both are ready
+ * ({@code /readyz}) once running; the instances' /metrics count the forwarded and standby answers.
  */
-@Timeout(value = 4, unit = TimeUnit.MINUTES)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class FailoverIT {
 
     private static final File JAR = new File("target/dbmetrics-streams-app.jar");
@@ -61,6 +62,16 @@ class FailoverIT {
                 "STREAMS_STATE_DIR", dir.getPath(),
                 "STREAMS_NUM_STANDBY_REPLICAS", "1"));
         return pb.start();
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private double requests(int port, String outcome) throws Exception {
+        return StreamsAppIT.sample(get(port, "/metrics").body(),
+                "dbm_streams_iq_requests_total{outcome=\"" + outcome + "\",query=\"snapshot\"}");
     }
 
     private int status(int port, String id) {
@@ -103,6 +114,23 @@ class FailoverIT {
                 }
             });
 
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                assertThat(get(portA, "/readyz").statusCode()).as("A ready").isEqualTo(200);
+                assertThat(get(portB, "/readyz").statusCode()).as("B ready").isEqualTo(200);
+            });
+            // every request is counted once by the instance asked; a key owned by the other instance is forwarded
+            double forwardedByB = requests(portB, "forwarded");
+            for (int port : new int[] {portA, portB}) {
+                double counted = 0;
+                for (String outcome : List.of("local", "standby", "forwarded", "not_found", "unavailable")) {
+                    counted += requests(port, outcome);
+                }
+                assertThat(counted).as("snapshot requests counted on port %s", port).isGreaterThanOrEqualTo(ids.size());
+            }
+            assertThat(requests(portA, "forwarded") + forwardedByB).as("forwarded by A and B").isPositive();
+            assertThat(requests(portA, "local") + requests(portB, "local")).as("answered locally").isPositive();
+            double standbyBefore = requests(portB, "standby");
+
             a.destroyForcibly(); // SIGKILL: no clean shutdown, no leave-group
             long killed = System.nanoTime();
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
@@ -112,6 +140,22 @@ class FailoverIT {
             });
             long answeredAfterMs = (System.nanoTime() - killed) / 1_000_000;
             System.out.printf("FailoverIT: every key answerable through B %d ms after kill -9 of A%n", answeredAfterMs);
+            if (forwardedByB > 0 && answeredAfterMs < 10_000) {
+                // A owned keys, and B answered them before its group noticed A's death: from its standby copies
+                assertThat(requests(portB, "standby")).as("standby answers on B").isGreaterThan(standbyBefore);
+            }
+
+            // B stays ready: it keeps running its own tasks; A's move to it only once the group drops A (its session
+            // times out), when B restores their tail from its standby copies
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> get(portB, "/readyz").statusCode() == 200);
+            String metrics = get(portB, "/metrics").body();
+            assertThat(StreamsAppIT.sample(metrics, "dbm_streams_restoring_partitions")).isZero();
+            assertThat(StreamsAppIT.sample(metrics, "dbm_streams_restore_remaining_records")).isZero();
+            assertThat(StreamsAppIT.sample(metrics, "dbm_streams_restored_records_total")).isNotNegative();
+            for (String id : ids) {
+                assertThat(status(portB, id)).as("%s via B", id).isEqualTo(200);
+            }
         } finally {
             a.destroyForcibly();
             b.destroyForcibly();

@@ -185,6 +185,42 @@ class StreamsAppIT {
         return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
+    /** The sum of the samples on {@code /metrics} whose line starts with {@code series} (a name, maybe with labels). */
+    static double sample(String metrics, String series) {
+        return metrics.lines().filter(l -> l.startsWith(series) && (l.length() == series.length()
+                        || " {,".indexOf(l.charAt(series.length())) >= 0))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
+    void shouldBeReadyAndReportIqOutcomesRestorationAndMirrorLagWhenRunning() throws Exception {
+        String id = "ready-" + run;
+        produce(snapshot(id, "shop", T0, 1));
+        await().atMost(Duration.ofSeconds(60)).until(() -> iq("/internal/v1/snapshots/" + id).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> iq("/readyz").statusCode() == 200);
+        assertThat(mapper.readTree(iq("/readyz").body()).path("state").asText()).isEqualTo("RUNNING");
+        assertThat(iq("/healthz").statusCode()).isEqualTo(200);
+        assertThat(iq("/internal/v1/snapshots/absent-" + run).statusCode()).isEqualTo(404);
+        assertThat(iq("/internal/v1/projects/acme/shop/snapshots").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> redis.exists(RedisKeys.fresh(id)));
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            String metrics = iq("/metrics").body();
+            String requests = "dbm_streams_iq_requests_total{outcome=";
+            assertThat(sample(metrics, requests + "\"local\",query=\"snapshot\"}")).isGreaterThanOrEqualTo(1);
+            assertThat(sample(metrics, requests + "\"not_found\",query=\"snapshot\"}")).isGreaterThanOrEqualTo(1);
+            assertThat(sample(metrics, requests + "\"local\",query=\"project\"}")).isGreaterThanOrEqualTo(1);
+            // one instance: nothing to forward to, nothing to gather from, no standby
+            assertThat(sample(metrics, requests + "\"forwarded\"")).isZero();
+            assertThat(sample(metrics, requests + "\"gathered\"")).isZero();
+            assertThat(sample(metrics, requests + "\"standby\"")).isZero();
+            assertThat(sample(metrics, "dbm_streams_restoring_partitions")).isZero();
+            assertThat(sample(metrics, "dbm_streams_restore_remaining_records")).isZero();
+            assertThat(metrics).contains("dbm_streams_restored_records_total");
+            assertThat(sample(metrics, "dbm_streams_mirror_lag_seconds")).isZero(); // everything reached Redis
+        });
+    }
+
     @Test
     void shouldListProjectSortedAndPaged() throws Exception {
         String project = "proj-" + run;

@@ -1,0 +1,75 @@
+package com.dbmetrics.streams.query;
+
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Interactive-query requests by query and by how this instance answered them; shared by the HTTP threads, read by
+ * {@code /metrics}. A request forwarded to the owner counts {@code forwarded} here and its own outcome on the owner.
+ */
+public final class IqCounters {
+
+    /** Which internal endpoint was asked. */
+    public enum Query {
+        SNAPSHOT, PROJECT, POLLER_STATUS;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** How it was answered. */
+    public enum Outcome {
+        /** From this instance's active store. */
+        LOCAL,
+        /** From a standby or restoring copy: the owner was unreachable, or a forwarded key is not owned here. */
+        STANDBY,
+        /** Proxied from the owner found by {@code queryMetadataForKey}. */
+        FORWARDED,
+        /** Gathered from every instance (project listings). */
+        GATHERED,
+        /** 404: no such key in the store that answered. */
+        NOT_FOUND,
+        /** The typed 503 with {@code Retry-After}: rebalancing, restoring, or another instance not answering. */
+        UNAVAILABLE;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final Map<Query, Map<Outcome, LongAdder>> counts = new EnumMap<>(Query.class);
+
+    public IqCounters() {
+        for (Query query : Query.values()) {
+            Map<Outcome, LongAdder> byOutcome = new EnumMap<>(Outcome.class);
+            for (Outcome outcome : Outcome.values()) {
+                byOutcome.put(outcome, new LongAdder());
+            }
+            counts.put(query, byOutcome);
+        }
+    }
+
+    void count(Query query, Outcome outcome) {
+        counts.get(query).get(outcome).increment();
+    }
+
+    /** The counter of one query and outcome (registered once on {@code /metrics}). */
+    public LongAdder counter(Query query, Outcome outcome) {
+        return counts.get(query).get(outcome);
+    }
+
+    /** Whether {@code outcome} can happen for {@code query}, so that /metrics shows no series that stays 0 forever. */
+    public static boolean possible(Query query, Outcome outcome) {
+        switch (query) {
+            case PROJECT:
+                return outcome != Outcome.FORWARDED && outcome != Outcome.NOT_FOUND;
+            case POLLER_STATUS: // every status this instance holds, possibly none: never a 404
+                return outcome != Outcome.GATHERED && outcome != Outcome.NOT_FOUND;
+            default:
+                return outcome != Outcome.GATHERED;
+        }
+    }
+}

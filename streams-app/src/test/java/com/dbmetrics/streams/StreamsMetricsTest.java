@@ -1,0 +1,78 @@
+package com.dbmetrics.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.PollerStatus;
+import com.dbmetrics.streams.query.IqCounters;
+import com.dbmetrics.streams.redis.RedisMirror;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import com.dbmetrics.streams.topology.MirrorTarget;
+import com.dbmetrics.streams.topology.TopologyCounters;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+
+/** What {@code /metrics} exposes, as Prometheus names it; the client is never started, Redis never reached. */
+class StreamsMetricsTest {
+
+    private static final MirrorTarget NO_MIRROR = new MirrorTarget() {
+        @Override
+        public void snapshot(MetricsSnapshot snapshot, byte[] json) {}
+
+        @Override
+        public void tombstone(String databaseId, long eventMillis) {}
+
+        @Override
+        public void pollerStatus(PollerStatus status) {}
+    };
+
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void shouldExposeIqRequestsRestorationAndMirrorLagUnderTheirPrometheusNames() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        IqCounters iq = new IqCounters();
+        RestoreProgress restore = new RestoreProgress();
+        try (JedisPooled redis = new JedisPooled(new HostAndPort("127.0.0.1", 9));
+                RedisMirror mirror = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15),
+                        Duration.ofMillis(10), 10)) {
+            KafkaStreams streams = new KafkaStreams(MetricsTopology.build(MetricsTopology.TopicNames.DEFAULT,
+                    Json.newMapper(), NO_MIRROR, new TopologyCounters()), props);
+            try {
+                var registry = StreamsMetrics.create(streams, new TopologyCounters(), mirror, iq, restore);
+                iq.counter(IqCounters.Query.SNAPSHOT, IqCounters.Outcome.FORWARDED).add(3);
+                restore.onRestoreStart(new TopicPartition("metrics-test-latest-changelog", 0), "latest", 10, 110);
+                restore.onBatchRestored(new TopicPartition("metrics-test-latest-changelog", 0), "latest", 59, 50);
+
+                String scrape = registry.scrape();
+
+                assertThat(scrape.lines()).contains(
+                        "dbm_streams_iq_requests_total{outcome=\"forwarded\",query=\"snapshot\"} 3.0",
+                        "dbm_streams_iq_requests_total{outcome=\"local\",query=\"snapshot\"} 0.0",
+                        "dbm_streams_iq_requests_total{outcome=\"gathered\",query=\"project\"} 0.0",
+                        "dbm_streams_iq_requests_total{outcome=\"unavailable\",query=\"poller_status\"} 0.0",
+                        "dbm_streams_restore_remaining_records 50.0",
+                        "dbm_streams_restoring_partitions 1.0",
+                        "dbm_streams_restored_records_total 50.0",
+                        "dbm_streams_mirror_lag_seconds 0.0");
+                assertThat(scrape).doesNotContain("outcome=\"gathered\",query=\"snapshot\"")
+                        .doesNotContain("outcome=\"not_found\",query=\"poller_status\"");
+            } finally {
+                streams.close(Duration.ofSeconds(10));
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package com.dbmetrics.streams.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.PollerStatus;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import com.dbmetrics.streams.topology.MirrorTarget;
+import com.dbmetrics.streams.topology.TopologyCounters;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Health, readiness and the request counters of the interactive-query server over HTTP, with a Kafka Streams client
+ * that is not started (no broker needed); StreamsAppIT and FailoverIT cover a running one.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class IqServerTest {
+
+    private static final MirrorTarget NO_MIRROR = new MirrorTarget() {
+        @Override
+        public void snapshot(MetricsSnapshot snapshot, byte[] json) {}
+
+        @Override
+        public void tombstone(String databaseId, long eventMillis) {}
+
+        @Override
+        public void pollerStatus(PollerStatus status) {}
+    };
+
+    @TempDir
+    Path stateDir;
+
+    private final ObjectMapper mapper = Json.newMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final IqCounters counters = new IqCounters();
+    private KafkaStreams streams;
+    private IqServer server;
+
+    @BeforeEach
+    void setUp() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "iq-server-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9"); // never started: never connects
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        streams = new KafkaStreams(MetricsTopology.build(MetricsTopology.TopicNames.DEFAULT, mapper, NO_MIRROR,
+                new TopologyCounters()), props);
+        server = new IqServer(new SnapshotQueries(streams, new HostInfo("127.0.0.1", 7070)), counters, mapper,
+                "127.0.0.1", 0, () -> "");
+    }
+
+    @AfterEach
+    void tearDown() {
+        server.close();
+        streams.close(Duration.ofSeconds(10));
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldBeAliveButNotReadyBeforeKafkaStreamsRuns() throws Exception {
+        HttpResponse<String> health = get("/healthz");
+        HttpResponse<String> ready = get("/readyz");
+
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(mapper.readTree(health.body()).path("state").asText()).isEqualTo("CREATED");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        JsonNode body = mapper.readTree(ready.body());
+        assertThat(body.path("status").asInt()).isEqualTo(503);
+        assertThat(body.path("error").asText()).isEqualTo("Not ready: Kafka Streams is CREATED");
+    }
+
+    @Test
+    void shouldFailLivenessWhenKafkaStreamsHasStopped() throws Exception {
+        streams.close(Duration.ofSeconds(10));
+
+        HttpResponse<String> health = get("/healthz");
+
+        assertThat(health.statusCode()).isEqualTo(503);
+        assertThat(mapper.readTree(health.body()).path("error").asText()).isEqualTo("Kafka Streams is NOT_RUNNING");
+        assertThat(get("/readyz").statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    void shouldBeReadyOnlyWhenRunningAndAliveUnlessStoppedOrFailed() {
+        for (KafkaStreams.State state : KafkaStreams.State.values()) {
+            assertThat(IqServer.ready(state)).as("ready when %s", state).isEqualTo(state == KafkaStreams.State.RUNNING);
+            assertThat(IqServer.alive(state)).as("alive when %s", state).isEqualTo(!EnumSet.of(
+                    KafkaStreams.State.PENDING_SHUTDOWN, KafkaStreams.State.NOT_RUNNING,
+                    KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR).contains(state));
+        }
+    }
+
+    @Test
+    void shouldAnswerATyped503AndCountItAsUnavailableWhenStoresCannotAnswer() throws Exception {
+        HttpResponse<String> snapshot = get("/internal/v1/snapshots/db-1");
+        HttpResponse<String> project = get("/internal/v1/projects/acme/shop/snapshots");
+        HttpResponse<String> status = get("/internal/v1/poller-status");
+        get("/internal/v1/snapshots/.invalid"); // a 400 is not an interactive query: not counted
+
+        for (HttpResponse<String> response : java.util.List.of(snapshot, project, status)) {
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(response.body()).doesNotContain("Exception");
+        }
+        for (IqCounters.Query query : IqCounters.Query.values()) {
+            for (IqCounters.Outcome outcome : IqCounters.Outcome.values()) {
+                assertThat(counters.counter(query, outcome).sum()).as("%s %s", query, outcome)
+                        .isEqualTo(outcome == IqCounters.Outcome.UNAVAILABLE ? 1 : 0);
+            }
+        }
+    }
+}
