@@ -4,13 +4,16 @@ import com.dbmetrics.api.auth.Principal;
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.ratelimit.Decision;
 import com.dbmetrics.api.ratelimit.RateLimits;
+import com.dbmetrics.api.source.Layer;
 import com.dbmetrics.api.source.Lookup;
 import com.dbmetrics.schemas.Identifiers;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -26,7 +29,18 @@ public final class MetricsService {
     private final SnapshotRenderer renderer;
     private final RateLimits limits;
     private final ObjectMapper mapper;
+    /**
+     * The body last rendered per database for the common request (all fields, not stale). Rendering (a JSON tree and
+     * its serialisation) was the largest part of an L1 hit (JMH SnapshotReadBench); a body is reused only for the same
+     * snapshot instance and the same age in whole seconds, so it is byte for byte what rendering anew would give.
+     */
+    private final Map<String, Rendered> lastRendered = new ConcurrentHashMap<>();
     public final LongAdder requests = new LongAdder();
+
+    /** Bound of {@link #lastRendered}: when exceeded it is emptied (one render per database to refill it). */
+    static final int MAX_RENDERED = 10_000;
+
+    private record Rendered(MetricsSnapshot snapshot, long ageSeconds, byte[] body) {}
 
     public MetricsService(SnapshotLookup lookup, SnapshotRenderer renderer, RateLimits limits, ObjectMapper mapper) {
         this.lookup = lookup;
@@ -79,12 +93,30 @@ public final class MetricsService {
             return new ReadResult.Ok(new byte[0], found.layer().name(), freshness.ageSeconds(), etag,
                     freshness.maxAgeSeconds(), true);
         }
+        byte[] body;
+        if (fieldsParam == null && !freshness.stale()) {
+            Rendered last = lastRendered.get(databaseId);
+            if (last != null && last.snapshot() == snapshot && last.ageSeconds() == freshness.ageSeconds()) {
+                body = last.body();
+            } else {
+                body = render(snapshot, fields, found.origin());
+                if (lastRendered.size() >= MAX_RENDERED) {
+                    lastRendered.clear();
+                }
+                lastRendered.put(databaseId, new Rendered(snapshot, freshness.ageSeconds(), body));
+            }
+        } else {
+            body = render(snapshot, fields, found.origin());
+        }
+        return new ReadResult.Ok(body, found.layer().name(), freshness.ageSeconds(), etag, freshness.maxAgeSeconds(),
+                false);
+    }
+
+    private byte[] render(MetricsSnapshot snapshot, Set<Metric> fields, Layer origin) {
         try {
-            byte[] body = mapper.writeValueAsBytes(renderer.render(snapshot, fields, found.origin()));
-            return new ReadResult.Ok(body, found.layer().name(), freshness.ageSeconds(), etag,
-                    freshness.maxAgeSeconds(), false);
+            return mapper.writeValueAsBytes(renderer.render(snapshot, fields, origin));
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot render snapshot of " + databaseId, e);
+            throw new IllegalStateException("cannot render snapshot of " + snapshot.databaseId(), e);
         }
     }
 

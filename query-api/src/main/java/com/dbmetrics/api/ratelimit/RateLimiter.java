@@ -76,16 +76,21 @@ public final class RateLimiter {
             long now = clock.millis();
             long index = now / windowMs;
             long reset = LocalRateLimiter.ceilSeconds(windowMs - now % windowMs);
-            List<Integer> lacking = new ArrayList<>();
+            Lease[] held = new Lease[limits.size()];
+            List<Integer> lacking = null; // allocated only when a lease must be taken (once per lease size)
             synchronized (this) {
                 for (int i = 0; i < limits.size(); i++) {
                     Lease lease = leases.getIfPresent(key(limits.get(i), index));
                     if (lease == null || lease.permits == 0) {
+                        if (lacking == null) {
+                            lacking = new ArrayList<>(limits.size());
+                        }
                         lacking.add(i);
                     }
+                    held[i] = lease;
                 }
-                if (lacking.isEmpty()) {
-                    return spend(limits, index, reset);
+                if (lacking == null) {
+                    return spend(limits, held, reset);
                 }
             }
             Decision refused;
@@ -103,17 +108,13 @@ public final class RateLimiter {
         return new Decision(false, first.scope(), first.perWindow(), 0, 1, 1);
     }
 
-    private Decision spend(List<Limit> limits, long index, long reset) {
-        long remainingFirst = 0;
-        for (int i = 0; i < limits.size(); i++) {
-            Lease lease = leases.getIfPresent(key(limits.get(i), index));
+    /** Spends one permit of each held lease (under the lock); the decision reports the first limit. */
+    private Decision spend(List<Limit> limits, Lease[] held, long reset) {
+        for (Lease lease : held) {
             lease.permits--;
-            if (i == 0) {
-                remainingFirst = lease.permits + lease.leftInRedis;
-            }
         }
         Limit first = limits.get(0);
-        return new Decision(true, first.scope(), first.perWindow(), remainingFirst, 0, reset);
+        return new Decision(true, first.scope(), first.perWindow(), held[0].permits + held[0].leftInRedis, 0, reset);
     }
 
     /** Leases permits for the lacking scopes; returns the refusal, or null when leased. */

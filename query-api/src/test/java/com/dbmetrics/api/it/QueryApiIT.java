@@ -113,6 +113,13 @@ class QueryApiIT {
         HttpResponse<String> notModified = get("shop", id, "", "If-None-Match", etag);
         assertThat(notModified.statusCode()).isEqualTo(304);
         assertThat(notModified.body()).isEmpty();
+
+        // the body of an L1 hit is reused only within one second of age: a second later it says so
+        long ageOfSecond = mapper.readTree(second.body()).path("age_seconds").asLong();
+        Thread.sleep(1100);
+        HttpResponse<String> later = get("shop", id, "");
+        assertThat(later.headers().firstValue("X-Cache")).hasValue("L1");
+        assertThat(mapper.readTree(later.body()).path("age_seconds").asLong()).isGreaterThan(ageOfSecond);
     }
 
     @Test
