@@ -1,0 +1,31 @@
+package com.dbmetrics.bench;
+
+import com.dbmetrics.poller.catalogue.EngineCatalogue;
+import com.dbmetrics.poller.catalogue.ResourceMode;
+import com.dbmetrics.schemas.Json;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Prints, one per line, the Prometheus HTTP API paths of one database's dashboard view: the engine catalogue's instant
+ * queries narrowed to that database (the same expressions {@link PrometheusViews} sends), for a closed-loop load tool.
+ *
+ * <pre>
+ * java -cp benchmarks/target/dbmetrics-benchmarks.jar com.dbmetrics.bench.ViewQueries pg-demo-1 postgresql
+ * </pre>
+ */
+public final class ViewQueries {
+
+    private ViewQueries() {}
+
+    public static void main(String[] args) {
+        String databaseId = args[0];
+        String engine = args[1];
+        EngineCatalogue catalogue = EngineCatalogue.builtIn(Json.newMapper(), ResourceMode.PROCESS);
+        for (String promql : catalogue.queries(engine).orElseThrow(() ->
+                new IllegalArgumentException("the engine catalogue has no engine " + engine)).values()) {
+            String expr = PrometheusViews.withMatcher(promql, "database_id", databaseId);
+            System.out.println("/api/v1/query?query=" + URLEncoder.encode(expr, StandardCharsets.UTF_8));
+        }
+    }
+}
