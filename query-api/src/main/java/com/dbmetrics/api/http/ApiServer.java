@@ -64,9 +64,13 @@ public final class ApiServer implements AutoCloseable {
                 }));
             }
             cfg.requestLogger.http((ctx, ms) -> record(registry, timers, ctx, ms));
-            cfg.routes.before("/api/*", ctx -> ctx.header("Vary", "Authorization, Accept-Encoding, Origin"));
-            cfg.routes.before("/api/*", new RequestTargetCheck());
-            cfg.routes.before("/api/*", authentication);
+            // one before-handler, not three: each one costs a path match per request (JFR: 7 % of an L1 hit)
+            RequestTargetCheck targetCheck = new RequestTargetCheck();
+            cfg.routes.before("/api/*", ctx -> {
+                ctx.header("Vary", "Authorization, Accept-Encoding, Origin");
+                targetCheck.handle(ctx);
+                authentication.handle(ctx);
+            });
             cfg.routes.get(METRICS_PATH, metricsHandler);
             cfg.routes.get(PROJECT_PATH, projectHandler);
             cfg.routes.get(CACHE_STATS_PATH, statsHandler);
