@@ -25,7 +25,7 @@ import java.util.logging.Logger;
  * discovery ({@code up{database_id!=""}}) and the catalogue's queries see a fleet exactly as they see real exporters.
  *
  * <pre>
- * mvn -B -q -f benchmarks/pom.xml package
+ * mvn -B -q -DskipTests -pl benchmarks -am package
  * java -jar benchmarks/target/dbmetrics-benchmarks.jar --port 17900 --databases 10000 --sd-file /tmp/fleet.json
  * </pre>
  * (./dbm up --fleet N does this and adds the file_sd job to Prometheus.)

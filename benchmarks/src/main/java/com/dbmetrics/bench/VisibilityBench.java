@@ -20,7 +20,7 @@ import redis.clients.jedis.JedisPubSub;
  *
  * <pre>
  * ./dbm up
- * mvn -B -q -f benchmarks/pom.xml package
+ * mvn -B -q -DskipTests -pl benchmarks -am package
  * java -cp benchmarks/target/dbmetrics-benchmarks.jar com.dbmetrics.bench.VisibilityBench \
  *      127.0.0.1:17092 127.0.0.1:17379 [RATE_PER_S=1000] [SECONDS=30] [DATABASES=10000] [VARIANT]
  * </pre>
