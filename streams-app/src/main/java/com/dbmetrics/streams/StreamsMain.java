@@ -1,11 +1,15 @@
 package com.dbmetrics.streams;
 
+import com.dbmetrics.streams.redis.ResyncRedisCommand;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Entry point of the streams-app process: configuration from the environment, then run until SIGTERM. */
+/**
+ * Entry point of the streams-app process: configuration from the environment, then run until SIGTERM; or, with
+ * {@code resync-redis}, rewrite Redis from {@code dbmetrics.latest.v1} and exit.
+ */
 public final class StreamsMain {
 
     private static final Logger log = LoggerFactory.getLogger(StreamsMain.class);
@@ -18,6 +22,16 @@ public final class StreamsMain {
             config = StreamsAppConfig.fromEnv(System.getenv());
         } catch (IllegalArgumentException e) {
             log.error("Refusing to start: {}", e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (args.length == 1 && "resync-redis".equals(args[0])) {
+            System.exit(ResyncRedisCommand.run(config));
+            return;
+        }
+        if (args.length > 0) {
+            log.error("Unknown command {}: run without arguments to start the streams-app, or: resync-redis",
+                    String.join(" ", args));
             System.exit(2);
             return;
         }

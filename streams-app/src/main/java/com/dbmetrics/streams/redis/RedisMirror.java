@@ -155,6 +155,27 @@ public final class RedisMirror implements MirrorTarget, AutoCloseable {
         }
     }
 
+    /**
+     * Waits until nothing is queued or being flushed: every update handed over before has been written to Redis or
+     * refused by the guard, and the counters include it. For bulk writers that then exit ({@code resync-redis}); it
+     * polls the backlog once per flush interval and adds nothing to the path of an update. Returns false when
+     * {@code timeout} passed first (Redis failing; the backlog stays queued and retried).
+     */
+    public boolean awaitFlushed(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            synchronized (lock) {
+                if (pending.isEmpty() && pendingStatus.isEmpty() && flushing == 0) {
+                    return true;
+                }
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(Math.max(1, flushInterval.toMillis()));
+        }
+    }
+
     /** Seconds the oldest update not yet written to Redis has waited (queued or being flushed); 0 when none. */
     public double lagSeconds() {
         synchronized (lock) {

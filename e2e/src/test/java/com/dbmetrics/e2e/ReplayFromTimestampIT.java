@@ -1,0 +1,188 @@
+package com.dbmetrics.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.dbmetrics.schemas.DatabaseRef;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Another service replaying the snapshots topic from a timestamp (README, replay and bootstrap): the Java example
+ * {@link ReplayFromTimestamp} and the README's kcat command, run as written but on a topic of this test, return the
+ * same records: in each partition those from the first one at or after the timestamp, committed ones only.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class ReplayFromTimestampIT {
+
+    private static final Path README = Path.of("..").toAbsolutePath().normalize().resolve("README.md");
+    private static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
+    private static final Instant CUT = T0.plusSeconds(50);
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final String topic = "replay-it-" + run;
+    private final JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(Json.newMapper());
+    /** Committed records as "timestamp TAB key TAB value" (NULL for a tombstone), with partition and offset. */
+    private final List<Produced> committed = new ArrayList<>();
+
+    private record Produced(int partition, long offset, long timestamp, String line) {}
+
+    @Test
+    void shouldReplayTheSameCommittedRecordsFromTheTimestampWithJavaAndKcat() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+        }
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "replay-it-" + run,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int s = 0; s <= 90; s += 10) { // partition 0: one exactly at the cut
+                send(producer, 0, "a-" + run, T0.plusSeconds(s), true);
+            }
+            for (int s = 5; s <= 95; s += 10) { // partition 1: none exactly at it
+                send(producer, 1, "b-" + run, T0.plusSeconds(s), true);
+            }
+            for (int s = 0; s <= 40; s += 10) { // partition 2: everything before it, so it starts at its end
+                send(producer, 2, "c-" + run, T0.plusSeconds(s), true);
+            }
+            producer.commitTransaction();
+            producer.beginTransaction(); // a fenced poller's tick: never replayed
+            send(producer, 0, "a-" + run, T0.plusSeconds(100), false);
+            send(producer, 1, "b-" + run, T0.plusSeconds(100), false);
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            send(producer, 0, "a-" + run, T0.minusSeconds(3600), true); // a backfill appended later: replayed too
+            committed.add(record(producer, 1, "b-" + run, null, T0.plusSeconds(96))); // a tombstone
+            producer.commitTransaction();
+        }
+        List<String> expected = new ArrayList<>();
+        for (int p = 0; p < 3; p++) {
+            int partition = p;
+            long start = committed.stream()
+                    .filter(r -> r.partition() == partition && r.timestamp() >= CUT.toEpochMilli())
+                    .mapToLong(Produced::offset).min().orElse(Long.MAX_VALUE); // none: nothing from this partition
+            committed.stream().filter(r -> r.partition() == partition && r.offset() >= start)
+                    .forEach(r -> expected.add(r.line()));
+        }
+        assertThat(expected).hasSize(5 + 5 + 1 + 1); // a: 50..90 and the backfill; b: 55..95 and the tombstone
+
+        List<String> java = new ArrayList<>();
+        long count = ReplayFromTimestamp.replay(TestStack.kafka(), topic, CUT, r -> java.add(line(r.timestamp(),
+                r.key(), r.value() == null ? "NULL" : new String(r.value(), StandardCharsets.UTF_8))));
+
+        assertThat(count).isEqualTo(expected.size());
+        assertThat(java).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(kcat()).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void shouldQuoteTheJavaExampleAsWritten() throws Exception {
+        String readme = Files.readString(README);
+        int bullet = readme.indexOf("**Replay and bootstrap.**");
+        int block = readme.indexOf("```java", bullet);
+        assertThat(bullet).as("README's replay bullet").isPositive();
+        assertThat(block).as("its Java example").isPositive();
+        String quoted = readme.substring(block + "```java".length(), readme.indexOf("```", block + 7));
+        List<String> source = Files.readAllLines(Path.of("src/test/java/com/dbmetrics/e2e/ReplayFromTimestamp.java"))
+                .stream().map(String::strip).toList();
+        List<String> lines = quoted.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.equals("...")).toList();
+        assertThat(lines).hasSizeGreaterThan(10);
+        assertThat(source).containsAll(lines);
+    }
+
+    private void send(KafkaProducer<String, byte[]> producer, int partition, String key, Instant t,
+            boolean commits) throws Exception {
+        MetricsSnapshot snapshot = MetricsSnapshot.of(new DatabaseRef(key, key, "postgresql", "acme", "replay"), t, 10,
+                Map.of(Metric.CONNECTIONS, (double) t.getEpochSecond()));
+        Produced produced = record(producer, partition, key, serde.serialize(topic, snapshot), t);
+        if (commits) {
+            committed.add(produced);
+        }
+    }
+
+    private Produced record(KafkaProducer<String, byte[]> producer, int partition, String key, byte[] value, Instant t)
+            throws Exception {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, partition, t.toEpochMilli(), key, value);
+        if (value != null && t.isBefore(T0)) {
+            record.headers().add(Topics.HEADER_BACKFILL, "true".getBytes(StandardCharsets.UTF_8));
+        }
+        RecordMetadata sent = producer.send(record).get();
+        return new Produced(partition, sent.offset(), t.toEpochMilli(),
+                line(t.toEpochMilli(), key, value == null ? "NULL" : new String(value, StandardCharsets.UTF_8)));
+    }
+
+    private static String line(long timestamp, String key, String value) {
+        return timestamp + "\t" + key + "\t" + value;
+    }
+
+    /** The README's kcat command, as written there, with the test broker, this test's topic and the cut. */
+    private List<String> kcat() throws Exception {
+        String command = Files.readAllLines(README).stream().map(String::strip).filter(l -> l.startsWith("kcat -C"))
+                .findFirst().orElseThrow(() -> new AssertionError("README has no kcat -C command"));
+        List<String> args = tokens(command);
+        args.set(args.indexOf("-b") + 1, TestStack.kafka());
+        args.set(args.indexOf("-t") + 1, topic);
+        int offset = args.indexOf("-o") + 1;
+        assertThat(args.get(offset)).startsWith("s@");
+        args.set(offset, "s@" + CUT.toEpochMilli());
+        Process kcat;
+        try {
+            kcat = new ProcessBuilder(args).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("kcat is not installed: run the tests through ./dbm test", e);
+        }
+        String out = new String(kcat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(kcat.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(kcat.exitValue()).as("kcat exit status").isZero();
+        return out.lines().filter(l -> !l.isEmpty()).toList();
+    }
+
+    /** Splits a shell command on spaces, keeping single-quoted words whole (what the README's command uses). */
+    private static List<String> tokens(String command) {
+        List<String> tokens = new ArrayList<>();
+        StringBuilder token = new StringBuilder();
+        boolean quoted = false;
+        for (char c : command.toCharArray()) {
+            if (c == '\'') {
+                quoted = !quoted;
+            } else if (c == ' ' && !quoted) {
+                if (token.length() > 0) {
+                    tokens.add(token.toString());
+                    token.setLength(0);
+                }
+            } else {
+                token.append(c);
+            }
+        }
+        if (token.length() > 0) {
+            tokens.add(token.toString());
+        }
+        return new ArrayList<>(tokens);
+    }
+}
