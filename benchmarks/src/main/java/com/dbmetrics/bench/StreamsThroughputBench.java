@@ -70,7 +70,8 @@ import redis.clients.jedis.Response;
  *   <li>{@code baseline}: source → persistent store upsert → Redis {@code SET} pipelined every 10 ms, at-least-once,
  *       100 ms commits. No event-time guard, no project index, no output topic, no Lua.</li>
  *   <li>{@code ours-eos-20ms}: the real streams-app (StreamsApp.start) with its defaults: exactly_once_v2, 20 ms commits.</li>
- *   <li>{@code ours-eos-100ms}, {@code ours-alos-20ms}: the cost of the commit interval and of exactly-once.</li>
+ *   <li>{@code ours-eos-50ms}, {@code ours-eos-100ms}, {@code ours-alos-100ms}: the cost of the commit interval and of
+ *       exactly-once.</li>
  * </ul>
  */
 public final class StreamsThroughputBench {
@@ -87,7 +88,7 @@ public final class StreamsThroughputBench {
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         int partitions = args.length > 5 ? Integer.parseInt(args[5]) : 6;
         List<String> variants = args.length > 6 ? Arrays.asList(args[6].split(","))
-                : List.of(BASELINE, "ours-eos-20ms", "ours-eos-100ms", "ours-alos-20ms");
+                : List.of(BASELINE, "ours-eos-20ms", "ours-eos-50ms", "ours-eos-100ms", "ours-alos-100ms");
         String run = "bench-" + (System.currentTimeMillis() % 1_000_000);
         MetricsTopology.TopicNames topics = PrivateStreamsApp.topics(run);
         JedisPooled redis = new JedisPooled(redisUrl.getHost(), redisUrl.getPort());
