@@ -16,6 +16,7 @@ raise_fd_limit
 API=$(start_api l1)
 curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API$DEMO_PATH" >"$WORK/body.json"
 PLAIN=$(start_plain "$WORK/body.json")
+for _ in $(seq 1 20); do [ "$(layer_of "$API" "$DEMO_PATH")" = L1 ] && break; sleep 0.5; done
 [ "$(layer_of "$API" "$DEMO_PATH")" = L1 ] || { echo "the API does not answer from L1" >&2; exit 1; }
 ! grep -q '"stale"' "$WORK/body.json" || { echo "the demo database's data is stale: is the poller running?" >&2; exit 1; }
 PLAIN_URL="http://127.0.0.1:$PLAIN$DEMO_PATH"
