@@ -30,6 +30,14 @@ echo "API on $API (auth on, limits ${HIGH_LIMITS[*]}), plain Javalin on $PLAIN, 
 
 common=(--seconds "$MEASURE" --warmup "$WARMUP" --connections "$CONNECTIONS" --users "$GEN_USERS"
         --databases "$GEN_DATABASES" --secret-file .dbm/dev-jwt-secret)
+# JIT warm-up of both fresh JVMs before the first measured run (a cold API JVM on 2 busy cores needs more than one
+# run's warm-up: its first runs queue for seconds), not counted
+for port in "$PLAIN" "$API"; do
+  "${GEN_JAVA[@]}" --url "http://127.0.0.1:$port" --rate "${RATES[0]}" --seconds 5 --warmup "${OPEN_LOOP_JIT_WARMUP:-20}" \
+    --connections "$CONNECTIONS" --users "$GEN_USERS" --databases "$GEN_DATABASES" --secret-file .dbm/dev-jwt-secret \
+    >/dev/null 2>&1 || true
+done
+
 declare -A R # R[rate,what,metric] = space-separated values of the repeats
 add() { R[$1,$2,$3]="${R[$1,$2,$3]:-} $4"; }
 for ((rep = 1; rep <= REPEATS; rep++)); do
@@ -55,20 +63,21 @@ done
 
 pct() { awk -v v="$1" 'BEGIN { printf "%.1f", 100 * v }'; }
 cell() { fmt_stats "$1" ${R[$2,$3,$4]}; }
-sum_of() { echo ${R[$1,$2,$3]} | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
+sum_of() { echo ${R[$1,$2,$3]:-} | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
 
 emit "Open-loop latency of the query API (issue 6, item 3): a constant arrival rate, each request timed from its"
 emit "intended send time (queueing in the generator counts), recorded in an HdrHistogram; ${MEASURE} s measured after a"
-emit "${WARMUP} s warm-up that is not counted; $CONNECTIONS keep-alive connections. Each request picks one of"
-emit "$GEN_DATABASES fleet databases by Zipf popularity (exponent 1: the top database gets 13 %, the top 10 get 39 % of"
-emit "reads), then a random one of the $GEN_USERS users allowed to read it (each with its own JWT). The API is the real"
-emit "query-api jar against the up stack's Redis and streams-app, authentication on, rate limits on but high enough"
-emit "never to refuse, default L1 TTL (so both L1 and L2 answer: the share per layer is part of the result). Baseline in"
-emit "the same run: the same generator at the same rate against a plain Javalin endpoint returning the same bytes."
-emit "Median [min–max] over $REPEATS runs (API and baseline interleaved). Errors: non-2xx, timeouts (10 s) and"
-emit "connection errors, summed over the runs. \"gen. lag\" is the generator's own delay (due time → picked up for"
-emit "sending), included in the latencies; a run whose lag p99 exceeds ${GEN_MAX_LAG_MS:-5} ms is not valid and fails the"
-emit "scenario. \"saturated\": runs in which requests waited for a free connection and < 99 % of the rate was sent."
+emit "${WARMUP} s warm-up that is not counted (and ${OPEN_LOOP_JIT_WARMUP:-20} s of JIT warm-up per server before the first"
+emit "run); $CONNECTIONS keep-alive connections. Each request picks one of $GEN_DATABASES fleet databases by Zipf popularity"
+emit "(exponent 1: the top database gets 13 %, the top 10 get 39 % of reads), then a random one of the $GEN_USERS users"
+emit "allowed to read it (each with its own JWT). The API is the real query-api jar against the up stack's Redis and"
+emit "streams-app, authentication on, rate limits on but high enough never to refuse, default L1 TTL (so L1 and L2 both"
+emit "answer: the share per layer is part of the result). Baseline in the same run: the same generator at the same rate"
+emit "against a plain Javalin endpoint returning the same bytes. Median [min–max] over $REPEATS runs (API and baseline"
+emit "interleaved). Errors: non-2xx, timeouts (10 s) and connection errors, summed over the runs. \"gen. lag\" is the"
+emit "generator's own delay (due time → picked up for sending), included in the latencies; a run whose lag p99 exceeds"
+emit "${GEN_MAX_LAG_MS:-5} ms is not valid and fails the scenario. \"saturated\": runs in which requests waited for a free"
+emit "connection and < 99 % of the rate was sent."
 emit
 emit "| rate | what | sent req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | L1 / L2 / IQ % | gen. lag p99 ms | gen. CPU cores |"
 emit "|---|---|---|---|---|---|---|---|---|---|---|"

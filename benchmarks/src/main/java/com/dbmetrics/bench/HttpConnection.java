@@ -8,6 +8,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * One keep-alive HTTP/1.1 client connection of the open-loop generator, carrying one request at a time, with just
@@ -184,7 +185,7 @@ final class HttpConnection {
                 if (head.regionMatches(true, line, "content-length", 0, colon - line)) {
                     contentLength = Long.parseLong(value);
                 } else if (head.regionMatches(true, line, "transfer-encoding", 0, colon - line)) {
-                    chunked = value.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+                    chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
                 } else if (head.regionMatches(true, line, "x-cache", 0, colon - line)) {
                     cache = value;
                 } else if (head.regionMatches(true, line, "connection", 0, colon - line)) {

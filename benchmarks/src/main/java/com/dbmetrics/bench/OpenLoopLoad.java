@@ -151,6 +151,7 @@ public final class OpenLoopLoad {
         r.put("lag_max_ms", fmt(t.pickupLag.getMaxValue() / 1000.0, 3));
         r.put("sched_lag_p99_ms", fmt(ms(t.schedulerLag, 99), 3));
         r.put("queue_max", Integer.toString(t.queueMax));
+        r.put("connect_s", fmt(t.connectSeconds, 2));
         r.put("gen_cpu_cores", fmt(t.processCpuSeconds / (t.windowNanos / 1e9), 2));
         r.put("valid", Boolean.toString(exit != 2));
         r.put("saturated", Boolean.toString(exit == 3));

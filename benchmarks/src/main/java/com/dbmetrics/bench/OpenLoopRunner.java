@@ -72,7 +72,7 @@ final class OpenLoopRunner {
         long windowNanos;
         double processCpuSeconds;
         int partsPerView;
-        int connectionsOpen;
+        double connectSeconds;
     }
 
     private final Settings settings;
@@ -97,6 +97,7 @@ final class OpenLoopRunner {
 
     Tally run() throws IOException, InterruptedException {
         selector = Selector.open();
+        long setupStart = System.nanoTime();
         for (int i = 0; i < settings.connections(); i++) {
             HttpConnection connection = new HttpConnection(settings.address());
             try {
@@ -111,7 +112,7 @@ final class OpenLoopRunner {
             all.add(connection);
             free.add(connection);
         }
-        tally.connectionsOpen = all.size();
+        tally.connectSeconds = (System.nanoTime() - setupStart) / 1e9;
         long warmup = TimeUnit.SECONDS.toNanos(settings.warmupSeconds());
         long measure = TimeUnit.SECONDS.toNanos(settings.seconds());
         total = (long) Math.ceil(settings.rate() * (settings.warmupSeconds() + settings.seconds()) - 1e-9);
