@@ -91,6 +91,12 @@ JAVA
   echo "$port"
 }
 
+# metric_sum URL REGEX [PRINTF_FORMAT] -> sum of the samples of the series of a /metrics page whose line matches REGEX
+metric_sum() {
+  curl -fsS --max-time 5 "$1" | awk -v re="$2" -v f="${3:-%.3f}" '$0 !~ /^#/ && $1 ~ re { s += $NF }
+    END { printf f "\n", s }'
+}
+
 # raise the open-file limit as far as allowed (thousands of connections)
 raise_fd_limit() { ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true; }
 

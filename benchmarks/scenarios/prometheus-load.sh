@@ -24,9 +24,7 @@ INTERVAL=${POLL_INTERVAL_SECONDS:-5}
 PHASE_MS=${PROMETHEUS_LOAD_PHASE_MS:-1700} # 0.3 s before the next tick's queries go out (T + 2 s)
 ((WINDOW % INTERVAL == 0)) || { echo "PROMETHEUS_LOAD_WINDOW must be a multiple of $INTERVAL s" >&2; exit 1; }
 
-sum_metric() { # URL REGEX -> sum of the samples of the matching series
-  curl -fsS --max-time 5 "$1" | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re { s += $NF } END { printf "%.0f\n", s }'
-}
+sum_metric() { metric_sum "$1" "$2" %.0f; } # URL REGEX -> the sum, whole
 read_counters() { # -> "prometheus poller_sent poller_discoveries ticks missed poller_failed"
   local p q d t m f
   # sent = reached Prometheus: every outcome but breaker_open, overloaded and unreachable; failed = sent, not ok

@@ -26,9 +26,6 @@ STREAMS_METRICS="$IQ_URL/metrics"
 POLLER_METRICS="$POLLER_URL/metrics"
 REDIS_HOSTPORT=${REDIS_URL#redis://}
 
-metric() { # URL NAME_REGEX -> sum of the samples
-  curl -fsS --max-time 5 "$1" | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re { s += $NF } END { printf "%.3f\n", s }'
-}
 
 rss_table() {
   local f name pid rss out=()
@@ -46,7 +43,7 @@ set_fleet() {
   local n=$1 known _
   ./dbm up --fleet "$n" >&2
   for _ in $(seq 1 90); do
-    known=$(metric "$POLLER_METRICS" '^dbm_poller_databases$' | cut -d. -f1)
+    known=$(metric_sum "$POLLER_METRICS" '^dbm_poller_databases$' | cut -d. -f1)
     ((known >= n)) && break
     sleep 2
   done
@@ -57,19 +54,19 @@ set_fleet() {
 # measure N -> one line: cycles mean_s max_s missed snapshots_per_s written_per_s lag(p50 p99 p999 max)
 measure() {
   local c0 s0 a0 w0 m0 c1 s1 a1 w1 m1 lag max
-  c0=$(metric "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_count')
-  s0=$(metric "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_sum')
-  m0=$(metric "$POLLER_METRICS" '^dbm_poller_missed_ticks_total')
-  a0=$(metric "$STREAMS_METRICS" '^dbm_streams_snapshots_accepted_total')
-  w0=$(metric "$STREAMS_METRICS" '^dbm_streams_mirror_written_total')
+  c0=$(metric_sum "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_count')
+  s0=$(metric_sum "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_sum')
+  m0=$(metric_sum "$POLLER_METRICS" '^dbm_poller_missed_ticks_total')
+  a0=$(metric_sum "$STREAMS_METRICS" '^dbm_streams_snapshots_accepted_total')
+  w0=$(metric_sum "$STREAMS_METRICS" '^dbm_streams_mirror_written_total')
   lag=$(java -Xmx256m -cp "$BENCH_JAR" com.dbmetrics.bench.PipelineLagProbe "$KAFKA_BOOTSTRAP" "$REDIS_HOSTPORT" \
     "$WINDOW" 0 | awk '/^lag/')
-  c1=$(metric "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_count')
-  s1=$(metric "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_sum')
-  m1=$(metric "$POLLER_METRICS" '^dbm_poller_missed_ticks_total')
-  a1=$(metric "$STREAMS_METRICS" '^dbm_streams_snapshots_accepted_total')
-  w1=$(metric "$STREAMS_METRICS" '^dbm_streams_mirror_written_total')
-  max=$(metric "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_max')
+  c1=$(metric_sum "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_count')
+  s1=$(metric_sum "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_sum')
+  m1=$(metric_sum "$POLLER_METRICS" '^dbm_poller_missed_ticks_total')
+  a1=$(metric_sum "$STREAMS_METRICS" '^dbm_streams_snapshots_accepted_total')
+  w1=$(metric_sum "$STREAMS_METRICS" '^dbm_streams_mirror_written_total')
+  max=$(metric_sum "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_max')
   awk -v c="$(awk -v a="$c1" -v b="$c0" 'BEGIN{print a-b}')" -v s="$(awk -v a="$s1" -v b="$s0" 'BEGIN{print a-b}')" \
       -v m="$(awk -v a="$m1" -v b="$m0" 'BEGIN{print a-b}')" -v a="$(awk -v x="$a1" -v y="$a0" 'BEGIN{print x-y}')" \
       -v w="$(awk -v x="$w1" -v y="$w0" 'BEGIN{print x-y}')" -v mx="$max" -v win="$WINDOW" -v lag="$lag" 'BEGIN {
