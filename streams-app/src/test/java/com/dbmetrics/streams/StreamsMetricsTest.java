@@ -3,19 +3,13 @@ package com.dbmetrics.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.Json;
-import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.PollerStatus;
 import com.dbmetrics.streams.query.IqCounters;
 import com.dbmetrics.streams.redis.RedisMirror;
-import com.dbmetrics.streams.topology.MetricsTopology;
-import com.dbmetrics.streams.topology.MirrorTarget;
 import com.dbmetrics.streams.topology.TopologyCounters;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Properties;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.HostAndPort;
@@ -24,33 +18,17 @@ import redis.clients.jedis.JedisPooled;
 /** What {@code /metrics} exposes, as Prometheus names it; the client is never started, Redis never reached. */
 class StreamsMetricsTest {
 
-    private static final MirrorTarget NO_MIRROR = new MirrorTarget() {
-        @Override
-        public void snapshot(MetricsSnapshot snapshot, byte[] json) {}
-
-        @Override
-        public void tombstone(String databaseId, long eventMillis) {}
-
-        @Override
-        public void pollerStatus(PollerStatus status) {}
-    };
-
     @TempDir
     Path stateDir;
 
     @Test
     void shouldExposeIqRequestsRestorationAndMirrorLagUnderTheirPrometheusNames() {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         IqCounters iq = new IqCounters();
         RestoreProgress restore = new RestoreProgress();
         try (JedisPooled redis = new JedisPooled(new HostAndPort("127.0.0.1", 9));
                 RedisMirror mirror = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15),
                         Duration.ofMillis(10), 10)) {
-            KafkaStreams streams = new KafkaStreams(MetricsTopology.build(MetricsTopology.TopicNames.DEFAULT,
-                    Json.newMapper(), NO_MIRROR, new TopologyCounters()), props);
+            KafkaStreams streams = UnstartedStreams.create("metrics-test", stateDir);
             try {
                 var registry = StreamsMetrics.create(streams, new TopologyCounters(), mirror, iq, restore);
                 iq.counter(IqCounters.Query.SNAPSHOT, IqCounters.Outcome.FORWARDED).add(3);

@@ -3,11 +3,7 @@ package com.dbmetrics.streams.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.Json;
-import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.PollerStatus;
-import com.dbmetrics.streams.topology.MetricsTopology;
-import com.dbmetrics.streams.topology.MirrorTarget;
-import com.dbmetrics.streams.topology.TopologyCounters;
+import com.dbmetrics.streams.UnstartedStreams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
@@ -17,10 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,17 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class IqServerTest {
 
-    private static final MirrorTarget NO_MIRROR = new MirrorTarget() {
-        @Override
-        public void snapshot(MetricsSnapshot snapshot, byte[] json) {}
-
-        @Override
-        public void tombstone(String databaseId, long eventMillis) {}
-
-        @Override
-        public void pollerStatus(PollerStatus status) {}
-    };
-
     @TempDir
     Path stateDir;
 
@@ -57,12 +40,7 @@ class IqServerTest {
 
     @BeforeEach
     void setUp() {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "iq-server-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9"); // never started: never connects
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        streams = new KafkaStreams(MetricsTopology.build(MetricsTopology.TopicNames.DEFAULT, mapper, NO_MIRROR,
-                new TopologyCounters()), props);
+        streams = UnstartedStreams.create("iq-server-test", stateDir);
         server = new IqServer(new SnapshotQueries(streams, new HostInfo("127.0.0.1", 7070)), counters, mapper,
                 "127.0.0.1", 0, () -> "");
     }
