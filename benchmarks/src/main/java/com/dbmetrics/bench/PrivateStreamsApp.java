@@ -47,12 +47,16 @@ final class PrivateStreamsApp {
                 .all().get();
     }
 
-    /** Starts variant {@code ours-<eos|alos>-<N>ms} as application {@code appId}, mirror flushing every 10 ms. */
+    /**
+     * Starts variant {@code ours-<eos|alos>-<N>ms[-<T>t]} as application {@code appId}, mirror flushing every 10 ms,
+     * with T stream threads (1 when not named).
+     */
     static StreamsApp start(String variant, String appId, String bootstrap, URI redisUrl,
             MetricsTopology.TopicNames topics, Path stateDir) throws IOException {
-        String[] parts = variant.split("-");
+        String[] parts = withoutThreads(variant).split("-");
         if (parts.length != 3 || !"ours".equals(parts[0]) || !parts[2].endsWith("ms")) {
-            throw new IllegalArgumentException("variant must look like ours-eos-20ms but was " + variant);
+            throw new IllegalArgumentException("variant must look like ours-eos-20ms or ours-eos-20ms-2t but was "
+                    + variant);
         }
         String guarantee = switch (parts[1]) {
             case "eos" -> StreamsConfig.EXACTLY_ONCE_V2;
@@ -60,9 +64,20 @@ final class PrivateStreamsApp {
             default -> throw new IllegalArgumentException("guarantee must be eos or alos in " + variant);
         };
         StreamsAppConfig config = new StreamsAppConfig(bootstrap, redisUrl, appId, new HostInfo("127.0.0.1", freePort()),
-                stateDir, guarantee, Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, 1,
+                stateDir, guarantee, Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, threads(variant),
                 Duration.ofMinutes(10), Duration.ofMillis(10), 200_000);
         return StreamsApp.start(config, topics);
+    }
+
+    /** The stream threads a variant names with its {@code -<T>t} suffix; 1 without one. */
+    static int threads(String variant) {
+        String base = withoutThreads(variant);
+        return base.equals(variant) ? 1 : Integer.parseInt(variant.substring(base.length() + 1, variant.length() - 1));
+    }
+
+    /** The variant without its {@code -<T>t} suffix. */
+    static String withoutThreads(String variant) {
+        return variant.matches(".+-[1-9][0-9]*t") ? variant.substring(0, variant.lastIndexOf('-')) : variant;
     }
 
     private static int freePort() throws IOException {

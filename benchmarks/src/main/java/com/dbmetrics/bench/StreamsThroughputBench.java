@@ -65,13 +65,13 @@ import redis.clients.jedis.Response;
  * variant runs REPEATS times, every run a new application id with empty state reading the whole topic, Redis flushed
  * before it. A run's clock starts when KafkaStreams reaches RUNNING (group joined, tasks assigned; the start-up time is
  * printed separately) and stops when the group's committed offsets equal the end offsets and every database's key in
- * Redis holds its last snapshot's time. Variants:
+ * Redis holds its last snapshot's time. Variants (a {@code -2t} suffix: two stream threads, else one):
  * <ul>
- *   <li>{@code baseline}: source → persistent store upsert → Redis {@code SET} pipelined every 10 ms, at-least-once,
- *       100 ms commits. No event-time guard, no project index, no output topic, no Lua.</li>
- *   <li>{@code ours-eos-20ms}: the real streams-app (StreamsApp.start) with its defaults: exactly_once_v2, 20 ms commits.</li>
- *   <li>{@code ours-eos-50ms}, {@code ours-eos-100ms}, {@code ours-alos-100ms}: the cost of the commit interval and of
- *       exactly-once.</li>
+ *   <li>{@code baseline}, {@code baseline-2t}: source → persistent store upsert → Redis {@code SET} pipelined every
+ *       10 ms, at-least-once, 100 ms commits. No event-time guard, no project index, no output topic, no Lua.</li>
+ *   <li>{@code ours-eos-20ms-2t}: the real streams-app (StreamsApp.start) with its defaults: exactly_once_v2, 20 ms
+ *       commits, two stream threads; {@code ours-eos-20ms} the same with one thread.</li>
+ *   <li>{@code ours-eos-100ms-2t}, {@code ours-alos-100ms-2t}: the cost of the commit interval and of exactly-once.</li>
  * </ul>
  */
 public final class StreamsThroughputBench {
@@ -88,7 +88,8 @@ public final class StreamsThroughputBench {
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         int partitions = args.length > 5 ? Integer.parseInt(args[5]) : 6;
         List<String> variants = args.length > 6 ? Arrays.asList(args[6].split(","))
-                : List.of(BASELINE, "ours-eos-20ms", "ours-eos-50ms", "ours-eos-100ms", "ours-alos-100ms");
+                : List.of(BASELINE + "-2t", "ours-eos-20ms-2t", BASELINE, "ours-eos-20ms", "ours-eos-100ms-2t",
+                        "ours-alos-100ms-2t");
         String run = "bench-" + (System.currentTimeMillis() % 1_000_000);
         MetricsTopology.TopicNames topics = PrivateStreamsApp.topics(run);
         JedisPooled redis = new JedisPooled(redisUrl.getHost(), redisUrl.getPort());
@@ -181,8 +182,9 @@ public final class StreamsThroughputBench {
         long[] runningAt = {0};
         AutoCloseable app;
         KafkaStreams streams;
-        if (BASELINE.equals(variant)) {
-            streams = baseline(appId, bootstrap, topics.snapshots(), redis, stateRoot.resolve(appId));
+        if (isBaseline(variant)) {
+            streams = baseline(appId, bootstrap, topics.snapshots(), redis, stateRoot.resolve(appId),
+                    PrivateStreamsApp.threads(variant));
             app = streams::close;
         } else {
             StreamsApp ours = PrivateStreamsApp.start(variant, appId, bootstrap, redisUrl, topics,
@@ -235,7 +237,7 @@ public final class StreamsThroughputBench {
             try (Pipeline pipeline = redis.pipelined()) {
                 for (int db = from; db < Math.min(databases, from + batch); db++) {
                     String id = "tp-" + db;
-                    answers.add(pipeline.get(BASELINE.equals(variant) ? "baseline:" + id
+                    answers.add(pipeline.get(isBaseline(variant) ? "baseline:" + id
                             : com.dbmetrics.streams.redis.RedisMirror.timeKey(id)));
                 }
                 pipeline.sync();
@@ -250,7 +252,12 @@ public final class StreamsThroughputBench {
     }
 
     /** The minimal topology the 45–50k/s figure describes: upsert into a persistent store, mirror by SET. */
-    private static KafkaStreams baseline(String appId, String bootstrap, String topic, JedisPooled redis, Path state) {
+    private static boolean isBaseline(String variant) {
+        return BASELINE.equals(PrivateStreamsApp.withoutThreads(variant));
+    }
+
+    private static KafkaStreams baseline(String appId, String bootstrap, String topic, JedisPooled redis, Path state,
+            int threads) {
         ObjectMapper mapper = Json.newMapper();
         Topology topology = new Topology();
         topology.addSource("source", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topic);
@@ -296,6 +303,7 @@ public final class StreamsThroughputBench {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         KafkaStreams streams = new KafkaStreams(topology, p);
         streams.start();
@@ -312,12 +320,16 @@ public final class StreamsThroughputBench {
 
     private static void printTable(Map<String, List<double[]>> results, List<String> variants, int snapshots,
             int databases, int partitions) {
-        double baseline = results.containsKey(BASELINE) ? Stats.median(column(results.get(BASELINE), 0)) : Double.NaN;
-        System.out.printf(Locale.ROOT, "%n%,d snapshots over %,d databases, %d partitions, 1 stream thread; "
-                + "median of %d runs [min–max]%n%n", snapshots, databases, partitions, results.get(variants.get(0)).size());
+        System.out.printf(Locale.ROOT, "%n%,d snapshots over %,d databases, %d partitions; stream threads as named "
+                + "(-2t: 2, else 1); ratio to the baseline with the same threads; median of %d runs [min–max]%n%n",
+                snapshots, databases, partitions, results.get(variants.get(0)).size());
         System.out.println("| variant | snapshots/s | ratio to baseline | processing s | start-up s |");
         System.out.println("|---|---|---|---|---|");
         for (String variant : variants) {
+            int threads = PrivateStreamsApp.threads(variant);
+            String sameThreads = threads == 1 ? BASELINE : BASELINE + "-" + threads + "t";
+            double baseline = results.containsKey(sameThreads) ? Stats.median(column(results.get(sameThreads), 0))
+                    : Double.NaN;
             double[] rate = column(results.get(variant), 0);
             double[] seconds = column(results.get(variant), 1);
             double[] startup = column(results.get(variant), 2);

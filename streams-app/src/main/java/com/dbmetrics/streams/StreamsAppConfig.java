@@ -41,8 +41,12 @@ public record StreamsAppConfig(
     public static final String STREAMS_COMMIT_INTERVAL = "STREAMS_COMMIT_INTERVAL";
     /** Standby replicas of each store (default 0; set 1 when more than one instance runs). */
     public static final String STREAMS_NUM_STANDBY_REPLICAS = "STREAMS_NUM_STANDBY_REPLICAS";
-    /** Stream threads (default 1). */
+    /**
+     * Stream threads (default 2: one per core of a 2-core instance; with one thread a replay or a burst of a whole
+     * fleet's tick used one core: 36k snapshots/s, and 1.6-1.7x that with two, BENCHMARKS.md, write-path).
+     */
     public static final String STREAMS_NUM_THREADS = "STREAMS_NUM_THREADS";
+    static final int DEFAULT_STREAM_THREADS = 2;
     /** TTL of the fresh Redis key; never less than interval + 5 s (default 15 s). */
     public static final String METRICS_CACHE_REDIS_TTL = "METRICS_CACHE_REDIS_TTL";
     /** How often the Redis mirror flushes its pipeline (default 10 ms). */
@@ -84,7 +88,7 @@ public record StreamsAppConfig(
                 env.string(STREAMS_PROCESSING_GUARANTEE, StreamsConfig.EXACTLY_ONCE_V2),
                 env.duration(STREAMS_COMMIT_INTERVAL, Duration.ofMillis(20)),
                 env.integer(STREAMS_NUM_STANDBY_REPLICAS, 0),
-                env.integer(STREAMS_NUM_THREADS, 1),
+                env.integer(STREAMS_NUM_THREADS, DEFAULT_STREAM_THREADS),
                 env.duration(METRICS_CACHE_REDIS_TTL, Duration.ofSeconds(15)),
                 env.duration(REDIS_MIRROR_FLUSH_INTERVAL, Duration.ofMillis(10)),
                 env.integer(REDIS_MIRROR_MAX_BACKLOG, 200_000));
