@@ -3,6 +3,8 @@ package com.dbmetrics.api.http;
 import com.dbmetrics.api.ReadResult;
 import com.dbmetrics.api.ratelimit.Decision;
 import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -24,7 +26,8 @@ final class Answers {
             if (ok.notModified()) {
                 ctx.status(304);
             } else {
-                ctx.contentType("application/json").result(ok.body());
+                ctx.contentType("application/json");
+                writeBody(ctx, ok.body());
             }
         } else if (result instanceof ReadResult.BadRequest bad) {
             throw new ApiError(400, bad.message());
@@ -35,6 +38,19 @@ final class Answers {
                     Map.of("Retry-After", Integer.toString(unavailable.retryAfterSeconds())));
         } else if (result instanceof ReadResult.RateLimited limited) {
             tooMany(ctx, limited.decision());
+        }
+    }
+
+    /**
+     * Writes the body straight to the response stream (through Javalin's compression wrapper, which decides on gzip
+     * at this one write as it would for {@code result(bytes)}). {@code result(bytes)} would wrap the bytes in a stream
+     * and copy them through a new 32 KB buffer per response: 70 % of the API's allocation on L1 hits (JFR).
+     */
+    private static void writeBody(Context ctx, byte[] body) {
+        try {
+            ctx.outputStream().write(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
