@@ -76,7 +76,7 @@ emit "answer: the share per layer is part of the result). Baseline in the same r
 emit "against a plain Javalin endpoint returning the same bytes. Median [min–max] over $REPEATS runs (API and baseline"
 emit "interleaved). Errors: non-2xx, timeouts (10 s) and connection errors, summed over the runs. \"gen. lag\" is the"
 emit "generator's own delay (due time → picked up for sending), included in the latencies; a run whose lag p99 exceeds"
-emit "${GEN_MAX_LAG_MS:-5} ms is not valid and fails the scenario. \"saturated\": runs in which requests waited for a free"
+emit "${GEN_MAX_LAG_MS:-25} ms is not valid and fails the scenario. \"saturated\": runs in which requests waited for a free"
 emit "connection and < 99 % of the rate was sent."
 emit
 emit "| rate | what | sent req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors | L1 / L2 / IQ % | gen. lag p99 ms | gen. CPU cores |"
