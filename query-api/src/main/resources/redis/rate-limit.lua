@@ -4,18 +4,18 @@
 -- grants min(wanted, what is left); all scopes must grant at least one, else nothing is granted. Permits are counted
 -- when leased, so all instances together never admit more than the limit.
 -- KEYS: for scope i, KEYS[2i-1] = current window counter, KEYS[2i] = previous window counter
--- ARGV[1] = ms elapsed in the current window, ARGV[2] = window length in ms,
--- ARGV[2+2i-1] = limit of scope i, ARGV[2+2i] = permits wanted for scope i
+-- ARGV[1] = window length in ms; for scope i: ARGV[3i-1] = its limit, ARGV[3i] = permits wanted, ARGV[3i+1] = ms
+-- elapsed in its current window (each subject's windows start at its own offset, so elapsed differs per scope)
 -- Returns {1, 0, grant_1, left_1, grant_2, left_2, ...} or {0, failing scope index, retry after ms}
-local elapsed = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local weight = (window - elapsed) / window
+local window = tonumber(ARGV[1])
 local scopes = #KEYS / 2
 local grants = {}
 local lefts = {}
 for i = 1, scopes do
-  local limit = tonumber(ARGV[1 + 2 * i])
-  local want = tonumber(ARGV[2 + 2 * i])
+  local limit = tonumber(ARGV[3 * i - 1])
+  local want = tonumber(ARGV[3 * i])
+  local elapsed = tonumber(ARGV[3 * i + 1])
+  local weight = (window - elapsed) / window
   local current = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
   local previous = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
   local available = math.floor(limit - (previous * weight + current))

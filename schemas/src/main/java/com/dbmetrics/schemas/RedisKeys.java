@@ -41,7 +41,9 @@ public final class RedisKeys {
      *
      * @param scope {@code user}, {@code database} or {@code global}
      * @param subject the user id ({@code sub}), the database id, or {@code all}
-     * @param window epoch milliseconds divided by the window length
+     * @param window the subject's window index: (epoch milliseconds + the subject's phase) divided by the window
+     *     length, the phase a fixed offset below the window length from a hash of scope and subject (query-api
+     *     RateLimiter), so the windows of different subjects do not all end at the same instant
      */
     public static String rateLimit(String scope, String subject, long window) {
         return RATE_LIMIT_PREFIX + "{rl}:" + scope + ':' + subject + ':' + window;

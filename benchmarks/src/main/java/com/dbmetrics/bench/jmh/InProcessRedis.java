@@ -60,15 +60,15 @@ public final class InProcessRedis implements CommandExecutor {
         leases.increment();
         int keyCount = Integer.parseInt(arg(args, 2));
         int argv = 3 + keyCount;
-        long elapsed = Long.parseLong(arg(args, argv));
-        long window = Long.parseLong(arg(args, argv + 1));
-        double weight = (double) (window - elapsed) / window;
+        long window = Long.parseLong(arg(args, argv));
         int scopes = keyCount / 2;
         long[] grants = new long[scopes];
         long[] lefts = new long[scopes];
         for (int i = 0; i < scopes; i++) {
-            long limit = Long.parseLong(arg(args, argv + 2 + 2 * i));
-            long want = Long.parseLong(arg(args, argv + 3 + 2 * i));
+            long limit = Long.parseLong(arg(args, argv + 1 + 3 * i));
+            long want = Long.parseLong(arg(args, argv + 2 + 3 * i));
+            long elapsed = Long.parseLong(arg(args, argv + 3 + 3 * i));
+            double weight = (double) (window - elapsed) / window;
             long current = counters.getOrDefault(arg(args, 3 + 2 * i), 0L);
             long previous = counters.getOrDefault(arg(args, 4 + 2 * i), 0L);
             long available = (long) Math.floor(limit - (previous * weight + current));

@@ -74,13 +74,13 @@ public final class RateLimiter {
         }
         for (int attempt = 0; attempt < 3; attempt++) {
             long now = clock.millis();
-            long index = now / windowMs;
-            long reset = LocalRateLimiter.ceilSeconds(windowMs - now % windowMs);
+            long[] index = new long[limits.size()];
             Lease[] held = new Lease[limits.size()];
             List<Integer> lacking = null; // allocated only when a lease must be taken (once per lease size)
             synchronized (this) {
                 for (int i = 0; i < limits.size(); i++) {
-                    Lease lease = leases.getIfPresent(key(limits.get(i), index));
+                    index[i] = windowIndex(limits.get(i), now);
+                    Lease lease = leases.getIfPresent(key(limits.get(i), index[i]));
                     if (lease == null || lease.permits == 0) {
                         if (lacking == null) {
                             lacking = new ArrayList<>(limits.size());
@@ -90,12 +90,12 @@ public final class RateLimiter {
                     held[i] = lease;
                 }
                 if (lacking == null) {
-                    return spend(limits, held, reset);
+                    return spend(limits, held, resetSeconds(limits.get(0), now));
                 }
             }
             Decision refused;
             try {
-                refused = lease(limits, lacking, index, now % windowMs);
+                refused = lease(limits, lacking, index, now);
             } catch (RuntimeException e) {
                 return unreachable(limits, e);
             }
@@ -118,17 +118,17 @@ public final class RateLimiter {
     }
 
     /** Leases permits for the lacking scopes; returns the refusal, or null when leased. */
-    private Decision lease(List<Limit> limits, List<Integer> lacking, long index, long elapsed) {
+    private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now) {
         List<String> keys = new ArrayList<>(lacking.size() * 2);
-        List<String> args = new ArrayList<>(lacking.size() * 2 + 2);
-        args.add(Long.toString(elapsed));
+        List<String> args = new ArrayList<>(lacking.size() * 3 + 1);
         args.add(Long.toString(windowMs));
         for (int i : lacking) {
             Limit limit = limits.get(i);
-            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index));
-            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index - 1));
+            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i]));
+            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i] - 1));
             args.add(Long.toString(limit.perWindow()));
             args.add(Long.toString(leaseSize(limit.perWindow())));
+            args.add(Long.toString(elapsed(limit, now)));
         }
         redisRoundTrips.increment();
         List<?> result = (List<?>) evalsha(keys, args);
@@ -136,16 +136,44 @@ public final class RateLimiter {
             Limit refused = limits.get(lacking.get(((Long) result.get(1)).intValue() - 1));
             long retryMs = (Long) result.get(2);
             return new Decision(false, refused.scope(), refused.perWindow(), 0, LocalRateLimiter.ceilSeconds(retryMs),
-                    LocalRateLimiter.ceilSeconds(windowMs - elapsed));
+                    resetSeconds(refused, now));
         }
         synchronized (this) {
             for (int j = 0; j < lacking.size(); j++) {
-                Lease lease = leases.get(key(limits.get(lacking.get(j)), index), k -> new Lease());
+                int i = lacking.get(j);
+                Lease lease = leases.get(key(limits.get(i), index[i]), k -> new Lease());
                 lease.permits += (Long) result.get(2 + 2 * j);
                 lease.leftInRedis = (Long) result.get(3 + 2 * j);
             }
         }
         return null;
+    }
+
+    /**
+     * Where a subject's windows start: a fixed offset within the window length from a hash of scope and subject, the
+     * same in every instance (String.hashCode is specified). With windows aligned to the clock every user's lease
+     * ran out at the same instant and every user's next request waited for Redis at once (open-loop benchmark,
+     * 10,000 users: p99 1.2 s in a run that crossed a minute); staggered, the renewals spread over the window.
+     */
+    long phaseMs(Limit limit) {
+        long z = limit.scope().name().hashCode() * 31 + limit.subject().hashCode();
+        // SplitMix64's finaliser: String.hashCode of ids like user-1, user-2 are consecutive numbers, which would put
+        // 10,000 such users' window ends into 10 seconds of a minute
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return Math.floorMod(z ^ (z >>> 31), windowMs);
+    }
+
+    long windowIndex(Limit limit, long now) {
+        return Math.floorDiv(now + phaseMs(limit), windowMs);
+    }
+
+    private long elapsed(Limit limit, long now) {
+        return Math.floorMod(now + phaseMs(limit), windowMs);
+    }
+
+    private long resetSeconds(Limit limit, long now) {
+        return LocalRateLimiter.ceilSeconds(windowMs - elapsed(limit, now));
     }
 
     private Decision unreachable(List<Limit> limits, RuntimeException e) {
