@@ -29,7 +29,8 @@ for c in 64 1024; do # JIT warm-up of both JVMs, not counted
 done
 
 emit "Body: $(wc -c <"$WORK/body.json") bytes (one database's five metrics). \`wrk -t2 -c<N> -d${SECONDS_PER_RUN}s\`," \
-  "$REPEATS runs per cell, median [min–max]. Both servers and wrk share the 2 cores."
+  "$REPEATS runs per cell, median [min–max]. Both servers and wrk share the 2 cores. The plain endpoint has the" \
+  "API's Jetty settings and writes the bytes straight to the response stream, as the API does (lib.sh start_plain)."
 emit ""
 emit "| connections | plain Javalin req/s | API (L1 hit, auth, limits) req/s | ratio | plain p50 / p99 ms | API p50 / p99 ms | errors (plain / API) |"
 emit "|---|---|---|---|---|---|---|"

@@ -16,12 +16,12 @@
 # and the generator must not have needed to reconnect. The script raises its fd limit first; the servers it starts
 # inherit it.
 #
-# The baseline is lib.sh's plain Javalin endpoint with the two Jetty settings 10,000 connections need (measured
-# 2026-12-02): a listen backlog of 4096 instead of Jetty's default (acceptQueueSize 0 = the JDK's 50: a burst of
+# The baseline is lib.sh's plain Javalin endpoint, which has the two Jetty settings 10,000 connections need (measured
+# 2026-12-02), as the API has: a listen backlog of 4096 instead of Jetty's default (acceptQueueSize 0 = the JDK's 50: a burst of
 # thousands of connects overflows it, SYNs are dropped and retried after 1 s, connections are reset), and no
 # per-connection header-field cache (Jetty's default headerCacheSize 1024 costs about 96 KB of heap per connection:
-# 10,000 connections need about 1 GB, so a 512 MB JVM thrashes in full GCs). Without them the baseline itself cannot
-# hold 10,000 connections; the API row shows whether query-api has them.
+# 10,000 connections need about 1 GB, so a 512 MB JVM thrashes in full GCs). Without them a plain endpoint cannot hold
+# 10,000 connections.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/_generator.sh"
 
@@ -37,43 +37,7 @@ API=$(start_api connections)
 wait_fleet_served "$API" "$GEN_DATABASES"
 curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API$DEMO_PATH" >"$WORK/body.json"
 
-# start_plain_for_connections BODY_FILE -> port: lib.sh's plain endpoint with backlog 4096 and no header cache
-start_plain_for_connections() {
-  local port
-  mkdir -p "$WORK/plainc"
-  cat >"$WORK/plainc/PlainConnections.java" <<'JAVA'
-import io.javalin.Javalin;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.ServerConnector;
-public class PlainConnections {
-    public static void main(String[] args) throws Exception {
-        byte[] body = Files.readAllBytes(Path.of(args[1]));
-        int port = Integer.parseInt(args[0]);
-        Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheSize(0));
-            cfg.jetty.addConnector((server, http) -> {
-                ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
-                connector.setHost("127.0.0.1");
-                connector.setPort(port);
-                connector.setAcceptQueueSize(4096);
-                return connector;
-            });
-            cfg.routes.get("/*", ctx -> ctx.contentType("application/json").result(body));
-        }).start();
-    }
-}
-JAVA
-  javac -cp "$API_JAR" -d "$WORK/plainc" "$WORK/plainc/PlainConnections.java"
-  port=$(free_port)
-  java -Xmx512m -cp "$API_JAR:$WORK/plainc" PlainConnections "$port" "$1" >"$WORK/plainc.log" 2>&1 &
-  echo $! >"$WORK/plainc.pid"
-  wait_http "http://127.0.0.1:$port/"
-  echo "$port"
-}
-PLAIN=$(start_plain_for_connections "$WORK/body.json")
+PLAIN=$(start_plain "$WORK/body.json")
 layer_of "$API" "$DEMO_PATH" >/dev/null
 layer=$(layer_of "$API" "$DEMO_PATH")
 [[ $layer == L1 ]] || { echo "expected L1 answers from the API on $API, got X-Cache '$layer'" >&2; exit 1; }
@@ -186,7 +150,7 @@ for what in plain api; do
 done
 emit
 
-for what in api plainc; do
+for what in api plain; do
   log="$WORK/$what.log"
   [[ $what == api ]] && log="$WORK/api-connections.log"
   if grep -q OutOfMemoryError "$log"; then

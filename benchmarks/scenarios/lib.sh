@@ -65,7 +65,11 @@ start_api() {
 }
 
 # start_plain BODY_FILE -> prints the port of a plain Javalin endpoint answering every GET with those bytes (no auth,
-# no limits, no cache, no logging): the ceiling of this machine for an HTTP answer of that size.
+# no limits, no cache, no logging): the ceiling of this machine for an HTTP answer of that size. Jetty as the API sets
+# it up (query-api ApiServer): listen backlog 4096 (the JDK's 50 drops SYNs when thousands connect at once), no
+# per-connection header cache (~96 KB a connection: 10,000 connections would need ~1 GB), the body written straight to
+# the response stream (Javalin's result(bytes) copies it through a new 32 KB buffer per response), so the gap to the
+# API is the API's own work.
 start_plain() {
   local port
   mkdir -p "$WORK/plain"
@@ -73,13 +77,27 @@ start_plain() {
 import io.javalin.Javalin;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 public class Plain {
     public static void main(String[] args) throws Exception {
         byte[] body = Files.readAllBytes(Path.of(args[1]));
+        int port = Integer.parseInt(args[0]);
         Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
-            cfg.routes.get("/*", ctx -> ctx.contentType("application/json").result(body));
-        }).start("127.0.0.1", Integer.parseInt(args[0]));
+            cfg.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheSize(0));
+            cfg.jetty.addConnector((server, http) -> {
+                ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                connector.setHost("127.0.0.1");
+                connector.setPort(port);
+                connector.setAcceptQueueSize(4096);
+                return connector;
+            });
+            cfg.routes.get("/*", ctx -> {
+                ctx.contentType("application/json");
+                ctx.outputStream().write(body);
+            });
+        }).start();
     }
 }
 JAVA
