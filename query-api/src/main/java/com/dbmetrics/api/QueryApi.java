@@ -33,10 +33,12 @@ public final class QueryApi implements AutoCloseable {
 
     private final ApiServer server;
     private final JedisPooled redis;
+    private final SnapshotLookup lookup;
 
-    private QueryApi(ApiServer server, JedisPooled redis) {
+    private QueryApi(ApiServer server, JedisPooled redis, SnapshotLookup lookup) {
         this.server = server;
         this.redis = redis;
+        this.lookup = lookup;
     }
 
     public static QueryApi start(ApiConfig config, Clock clock, Ticker ticker) throws Exception {
@@ -64,6 +66,7 @@ public final class QueryApi implements AutoCloseable {
         CacheStats stats = new CacheStats(lookup, service, limits, mapper);
         FunctionCounter.builder("dbm_api_l1_hits", lookup.l1Hits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_l2_hits", lookup.l2Hits, a -> a.sum()).register(registry);
+        FunctionCounter.builder("dbm_api_l1_refreshes", lookup.refreshes, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_source_hits", lookup.sourceHits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_stale_hits", lookup.staleHits, a -> a.sum()).register(registry);
         FunctionCounter.builder("dbm_api_redis_errors", lookup.redisErrors, a -> a.sum()).register(registry);
@@ -82,7 +85,7 @@ public final class QueryApi implements AutoCloseable {
                 registry);
         log.info("Query API listening on port {} (management {}), Redis {}, streams-app {}", server.port(),
                 server.managementPort(), config.redisUrl(), config.streamsIqUrls());
-        return new QueryApi(server, redis);
+        return new QueryApi(server, redis, lookup);
     }
 
     private static boolean pingQuietly(RedisSnapshots redis) {
@@ -100,6 +103,7 @@ public final class QueryApi implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        lookup.close();
         redis.close();
     }
 }

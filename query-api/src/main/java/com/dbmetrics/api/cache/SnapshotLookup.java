@@ -8,11 +8,18 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy.VarExpiration;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import com.dbmetrics.api.ratelimit.Decision;
 import java.util.concurrent.atomic.LongAdder;
@@ -22,6 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The read path's layers: Caffeine L1 → Redis fresh key → interactive query → Redis stale copy. Concurrent misses for
  * one database coalesce into a single lookup (Caffeine computes each key once); only found snapshots stay in L1.
+ * Refresh ahead: an L1 hit on an entry past half its TTL has the entry re-read from Redis in the background (once at
+ * a time per database), so a database read at least once per half TTL never makes a reader wait for Redis; the TTL
+ * still bounds how old an L1 answer can be.
  */
 public final class SnapshotLookup {
 
@@ -38,8 +48,14 @@ public final class SnapshotLookup {
     public final LongAdder redisErrors = new LongAdder();
     public final LongAdder iqFailures = new LongAdder();
 
+    public final LongAdder refreshes = new LongAdder();
+
     private final Timer redisTimer;
     private final Timer iqTimer;
+    private final long refreshAfterNanos;
+    private final VarExpiration<String, Lookup> expiration;
+    private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
+    private final ThreadPoolExecutor refresher;
 
     public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker,
             MeterRegistry registry) {
@@ -70,6 +86,14 @@ public final class SnapshotLookup {
                     }
                 })
                 .build();
+        this.refreshAfterNanos = ttlNanos / 2;
+        this.expiration = l1.policy().expireVariably().orElseThrow();
+        this.refresher = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(10_000),
+                r -> {
+                    Thread t = new Thread(r, "l1-refresh");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.DiscardPolicy());
     }
 
     /**
@@ -84,9 +108,42 @@ public final class SnapshotLookup {
         });
         if (result instanceof Lookup.Found found && !loadedNow[0]) {
             l1Hits.increment();
+            refreshIfOld(databaseId, found.snapshot());
             return new Lookup.Found(found.snapshot(), Layer.L1, found.origin());
         }
         return result;
+    }
+
+    private void refreshIfOld(String databaseId, MetricsSnapshot held) {
+        OptionalLong left = expiration.getExpiresAfter(databaseId, TimeUnit.NANOSECONDS);
+        if (left.isPresent() && left.getAsLong() < refreshAfterNanos && refreshing.add(databaseId)) {
+            try {
+                refresher.execute(() -> refresh(databaseId, held));
+            } catch (RuntimeException e) { // rejected while shutting down
+                refreshing.remove(databaseId);
+            }
+        }
+    }
+
+    /** Replaces the L1 entry by Redis' fresh copy when that is not older; otherwise the entry expires as it would. */
+    private void refresh(String databaseId, MetricsSnapshot held) {
+        try {
+            Optional<MetricsSnapshot> fresh = redisTimer.record(() -> redis.fresh(databaseId));
+            if (fresh.isPresent() && !fresh.get().timestamp().isBefore(held.timestamp())) {
+                l1.put(databaseId, new Lookup.Found(fresh.get(), Layer.L2));
+                refreshes.increment();
+            }
+        } catch (RuntimeException e) {
+            redisErrors.increment();
+            log.debug("L1 refresh from Redis failed for database_id={}: {}", databaseId, e.toString());
+        } finally {
+            refreshing.remove(databaseId);
+        }
+    }
+
+    /** Stops the background refresh. */
+    public void close() {
+        refresher.shutdownNow();
     }
 
     public long size() {

@@ -123,6 +123,35 @@ class QueryApiIT {
     }
 
     @Test
+    void shouldRefreshAnL1EntryFromRedisBeforeItExpires() throws Exception {
+        // TTL 4 s: a hit past 2 s refreshes the entry in the background, so the newer snapshot is answered from L1
+        // before the entry would have expired, and no reader waits for Redis
+        try (QueryApi refreshing = ApiFixture.start(ApiFixture.redisUrl(), Map.of("METRICS_CACHE_MEMORY_TTL", "4s"))) {
+            String id = "refresh-" + run;
+            Instant first = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(5);
+            put(id, "shop", first, true);
+            String token = token("acme/shop");
+            String path = ApiFixture.metricsPath("shop", id);
+            long loadedAt = System.nanoTime();
+            assertThat(ApiFixture.get(refreshing, path, token).headers().firstValue("X-Cache")).hasValue("L2");
+            Instant second = first.plusSeconds(5);
+            put(id, "shop", second, true);
+
+            Thread.sleep(2200); // past half the TTL: this hit still answers the held entry and starts the refresh
+            HttpResponse<String> old = ApiFixture.get(refreshing, path, token);
+            assertThat(old.headers().firstValue("X-Cache")).hasValue("L1");
+            assertThat(mapper.readTree(old.body()).path("timestamp").asText()).isEqualTo(first.toString());
+
+            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+                HttpResponse<String> r = ApiFixture.get(refreshing, path, token);
+                assertThat(r.headers().firstValue("X-Cache")).hasValue("L1");
+                assertThat(mapper.readTree(r.body()).path("timestamp").asText()).isEqualTo(second.toString());
+            });
+            assertThat(Duration.ofNanos(System.nanoTime() - loadedAt)).isLessThan(Duration.ofSeconds(4));
+        }
+    }
+
+    @Test
     void shouldAnswerCorsPreflightOnlyForAllowedOrigins() throws Exception {
         try (QueryApi cors = ApiFixture.start(ApiFixture.redisUrl(),
                 Map.of("API_CORS_ORIGINS", "https://dash.example.com"))) {
