@@ -15,9 +15,10 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -54,7 +55,13 @@ public final class SnapshotLookup {
     private final Timer iqTimer;
     private final long refreshAfterNanos;
     private final VarExpiration<String, Lookup> expiration;
-    private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
+    /**
+     * The entry each database's last refresh started from: a refresh starts only from an entry not tried yet, so an
+     * entry that Redis could not replace (no fresh key, an older one, Redis down) is not re-read on every later hit
+     * but left to expire; a successful refresh puts a new entry, which may be refreshed in its turn.
+     */
+    private final Map<String, MetricsSnapshot> refreshedFrom = new ConcurrentHashMap<>();
+    private final int maxEntries;
     private final ThreadPoolExecutor refresher;
 
     public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker,
@@ -87,13 +94,14 @@ public final class SnapshotLookup {
                 })
                 .build();
         this.refreshAfterNanos = ttlNanos / 2;
+        this.maxEntries = maxEntries;
         this.expiration = l1.policy().expireVariably().orElseThrow();
         this.refresher = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(10_000),
                 r -> {
                     Thread t = new Thread(r, "l1-refresh");
                     t.setDaemon(true);
                     return t;
-                }, new ThreadPoolExecutor.DiscardPolicy());
+                }, new ThreadPoolExecutor.AbortPolicy());
     }
 
     /**
@@ -116,11 +124,14 @@ public final class SnapshotLookup {
 
     private void refreshIfOld(String databaseId, MetricsSnapshot held) {
         OptionalLong left = expiration.getExpiresAfter(databaseId, TimeUnit.NANOSECONDS);
-        if (left.isPresent() && left.getAsLong() < refreshAfterNanos && refreshing.add(databaseId)) {
+        if (left.isPresent() && left.getAsLong() < refreshAfterNanos && refreshedFrom.put(databaseId, held) != held) {
+            if (refreshedFrom.size() > maxEntries) { // ids that left L1 long ago; at worst one extra refresh each
+                refreshedFrom.clear();
+            }
             try {
                 refresher.execute(() -> refresh(databaseId, held));
-            } catch (RuntimeException e) { // rejected while shutting down
-                refreshing.remove(databaseId);
+            } catch (RejectedExecutionException e) { // queue full, or shutting down: a later hit may try again
+                refreshedFrom.remove(databaseId, held);
             }
         }
     }
@@ -136,8 +147,6 @@ public final class SnapshotLookup {
         } catch (RuntimeException e) {
             redisErrors.increment();
             log.debug("L1 refresh from Redis failed for database_id={}: {}", databaseId, e.toString());
-        } finally {
-            refreshing.remove(databaseId);
         }
     }
 
