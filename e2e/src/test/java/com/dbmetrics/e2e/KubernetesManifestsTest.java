@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dbmetrics.api.ApiConfig;
 import com.dbmetrics.poller.PollerConfig;
+import com.dbmetrics.poller.cli.CreateTopicsConfig;
+import com.dbmetrics.schemas.Topics;
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.streams.StreamsAppConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -392,6 +394,30 @@ class KubernetesManifestsTest {
                 }
             }
         }
+    }
+
+    @Test
+    void shouldCreateTheTopicsWithThePollerJarsOneDefinition() {
+        Workload job = workloads().get("kafka-topics");
+        Container container = container("kafka-topics");
+        assertThat(container.getImage()).as("the poller's image").isEqualTo(container("poller").getImage());
+        assertThat(container.getCommand()).as("the image's entry point runs the jar").isEmpty();
+        assertThat(container.getArgs()).containsExactly("create-topics");
+        Map<String, String> env = environment(job, container, podName(job));
+        Set<String> allowed = new TreeSet<>(ConfigVariables.of(CreateTopicsConfig.class));
+        allowed.addAll(EXTRA_VARIABLES);
+        assertThat(env.keySet()).as("variables of the kafka-topics Job").isSubsetOf(allowed)
+                .contains(CreateTopicsConfig.KAFKA_BOOTSTRAP_SERVERS);
+        CreateTopicsConfig topics = CreateTopicsConfig.fromEnv(env);
+        Workload poller = workloads().get("poller");
+        PollerConfig pollerConfig = PollerConfig.fromEnv(environment(poller, container("poller"), podName(poller)));
+        assertThat(topics.kafkaBootstrapServers()).isEqualTo(pollerConfig.kafkaBootstrapServers());
+        assertThat(topics.topics()).extracting(t -> t.name()).containsExactly(Topics.SNAPSHOTS, Topics.LATEST,
+                Topics.POLLER_STATUS, Topics.SNAPSHOTS_DLQ, Topics.POLLER_ELECTION);
+        assertThat(topics.topics().get(0).numPartitions()).as("as the poller would create it")
+                .isEqualTo(pollerConfig.snapshotPartitions());
+        assertThat(topics.snapshotsRetention()).as("as the poller would create it")
+                .isEqualTo(pollerConfig.snapshotRetention());
     }
 
     @Test

@@ -115,7 +115,7 @@ public final class TopicBootstrap {
             try {
                 creating.get(topic.name()).get(ms, TimeUnit.MILLISECONDS);
                 created.add(new Report(topic.name(), Report.Outcome.CREATED, describe(topic.numPartitions(),
-                        topic.configs()) + ", replication factor " + replication(topic)));
+                        configs(topic)) + ", replication factor " + replication(topic)));
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
@@ -157,7 +157,7 @@ public final class TopicBootstrap {
         if (partitions != wanted.numPartitions()) {
             differences.add(partitions + " partitions where the definition has " + wanted.numPartitions());
         }
-        String policy = wanted.configs().get(TopicConfig.CLEANUP_POLICY_CONFIG);
+        String policy = configs(wanted).get(TopicConfig.CLEANUP_POLICY_CONFIG);
         String actualPolicy = actual.get(TopicConfig.CLEANUP_POLICY_CONFIG);
         if (policy != null && !policy.equals(actualPolicy)) {
             differences.add("cleanup.policy=" + actualPolicy + " where the definition has " + policy);
@@ -171,6 +171,10 @@ public final class TopicBootstrap {
         StringBuilder text = new StringBuilder(partitions + (partitions == 1 ? " partition" : " partitions"));
         new TreeMap<>(configs).forEach((k, v) -> text.append(", ").append(k).append('=').append(v));
         return text.toString();
+    }
+
+    private static Map<String, String> configs(NewTopic topic) {
+        return topic.configs() == null ? Map.of() : topic.configs();
     }
 
     private static String replication(NewTopic topic) {
