@@ -874,8 +874,8 @@ class KubernetesManifestsTest {
     /**
      * The paths each service's HTTP servers answer, by port, from its resolved configuration: query-api's ApiServer
      * (public port: the API, /healthz, /readyz; management port: /metrics, /healthz), streams-app's IqServer (its
-     * application.server port: /internal/v1/..., /healthz, /readyz, /metrics), the poller's ManagementServer
-     * (/healthz, /metrics).
+     * application.server port: /internal/v1/... only) and ManagementServer (/healthz, /readyz, /metrics), the poller's
+     * ManagementServer (/healthz, /metrics).
      */
     private static Map<Integer, Set<String>> servedPaths(String service, Map<String, String> env) {
         Map<String, String> config = withTestSecret(env);
@@ -885,9 +885,11 @@ class KubernetesManifestsTest {
                 return Map.of(api.port(), Set.of("/healthz", "/readyz", "/api/v1"),
                         api.managementPort(), Set.of("/metrics", "/healthz"));
             }
-            case "streams-app":
-                return Map.of(StreamsAppConfig.fromEnv(config).applicationServer().port(),
-                        Set.of("/healthz", "/readyz", "/metrics", "/internal/v1"));
+            case "streams-app": {
+                StreamsAppConfig streams = StreamsAppConfig.fromEnv(config);
+                return Map.of(streams.applicationServer().port(), Set.of("/internal/v1"),
+                        streams.managementPort(), Set.of("/healthz", "/readyz", "/metrics"));
+            }
             case "poller":
                 return Map.of(PollerConfig.fromEnv(config).managementPort(), Set.of("/healthz", "/metrics"));
             default:
