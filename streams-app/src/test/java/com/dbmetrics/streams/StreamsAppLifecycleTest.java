@@ -1,9 +1,11 @@
 package com.dbmetrics.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dbmetrics.schemas.time.MutableClock;
 import com.dbmetrics.streams.topology.MetricsTopology;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -41,9 +43,7 @@ class StreamsAppLifecycleTest {
                         || name.startsWith(METRICS_REFRESH)).sorted().toList();
     }
 
-    @Test
-    void shouldStopEveryThreadItStartedOnCloseIncludingTheResyncThread() throws Exception {
-        String applicationId = "lifecycle-" + System.identityHashCode(this);
+    private Map<String, String> env(String applicationId) throws Exception {
         Map<String, String> env = new HashMap<>();
         env.put(StreamsAppConfig.KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:" + closedPort());
         env.put(StreamsAppConfig.REDIS_URL, "redis://127.0.0.1:" + closedPort());
@@ -52,9 +52,14 @@ class StreamsAppLifecycleTest {
         env.put(StreamsAppConfig.STREAMS_MANAGEMENT_PORT, "0");
         env.put(StreamsAppConfig.STREAMS_STATE_DIR, stateDir.toString());
         env.put(StreamsAppConfig.STREAMS_PROCESSING_GUARANTEE, "at_least_once");
+        return env;
+    }
 
-        StreamsApp app = StreamsApp.create(StreamsAppConfig.fromEnv(env), MetricsTopology.TopicNames.DEFAULT,
-                new MutableClock());
+    @Test
+    void shouldStopEveryThreadItStartedOnCloseIncludingTheResyncThread() throws Exception {
+        String applicationId = "lifecycle-" + System.identityHashCode(this);
+        StreamsApp app = StreamsApp.create(StreamsAppConfig.fromEnv(env(applicationId)),
+                MetricsTopology.TopicNames.DEFAULT, new MutableClock());
         assertThat(running(applicationId)).as("threads after building").isEmpty();
 
         app.start();
@@ -64,5 +69,21 @@ class StreamsAppLifecycleTest {
         app.close();
         assertThat(running(applicationId)).as("threads after close").isEmpty();
         app.close(); // a second close (a shutdown hook after a failed start) does nothing
+    }
+
+    @Test
+    void shouldStopWhatItStartedWhenTheManagementPortIsTaken() throws Exception {
+        String applicationId = "lifecycle-taken-" + System.identityHashCode(this);
+        try (ServerSocket taken = new ServerSocket(0)) {
+            Map<String, String> env = env(applicationId);
+            env.put(StreamsAppConfig.STREAMS_MANAGEMENT_PORT, Integer.toString(taken.getLocalPort()));
+            StreamsApp app = StreamsApp.create(StreamsAppConfig.fromEnv(env), MetricsTopology.TopicNames.DEFAULT,
+                    new MutableClock());
+
+            assertThatThrownBy(app::start).isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining(Integer.toString(taken.getLocalPort()));
+            assertThat(running(applicationId)).as("threads after a failed start").isEmpty();
+            app.close();
+        }
     }
 }
