@@ -15,7 +15,6 @@ import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
@@ -31,6 +30,8 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.HashMap;
@@ -56,7 +57,8 @@ import redis.clients.jedis.JedisPooled;
 
 /**
  * Each layer of the read path serving, with the real streams-app, Kafka and Redis: IQ when Redis has nothing, L1 on
- * the next read, L2 once L1 expired and Redis has the key again, the project listing gathered by the streams-app.
+ * the next read, L2 once L1 expired and Redis has the key again, the project listing gathered by the streams-app. The
+ * API runs in this JVM on a clock the test moves: its L1 TTL passes when the test says so, not while it sleeps.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -70,6 +72,7 @@ class LayersIT {
             "layers-latest-" + run, "layers-status-" + run, "layers-dlq-" + run);
     private final ObjectMapper mapper = Json.newMapper();
     private final HttpClient http = HttpClient.newHttpClient();
+    private final ManualClock apiClock = new ManualClock(Instant.now());
     private StreamsApp streams;
     private QueryApi api;
     private JedisPooled redis;
@@ -98,7 +101,7 @@ class LayersIT {
         env.put("API_PORT", "0");
         env.put("API_MANAGEMENT_PORT", "0");
         env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
-        api = QueryApi.start(ApiConfig.fromEnv(env), Clock.systemUTC(), Ticker.systemTicker());
+        api = QueryApi.start(ApiConfig.fromEnv(env), apiClock);
         URI uri = URI.create(TestStack.redisUrl());
         redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka(),
@@ -160,7 +163,7 @@ class LayersIT {
         redis.setex(RedisKeys.fresh(id), 60, mapper.writeValueAsString(s));
         // left unread, the L1 entry expires (read past half its TTL it would be refreshed from Redis instead, and
         // keep answering from L1): the next read comes from Redis
-        Thread.sleep(L1_TTL.toMillis() + 200);
+        apiClock.advance(L1_TTL.plusMillis(200));
         assertThat(get(path).headers().firstValue("X-Cache")).hasValue("L2");
     }
 
@@ -179,5 +182,37 @@ class LayersIT {
             assertThat(body.path("items").get(0).path("metrics").size()).isEqualTo(1);
             assertThat(body.path("next_cursor").isTextual()).isTrue();
         });
+    }
+
+    /**
+     * The API's clock: real time when the test starts, then moved by hand. (The shared MutableClock lives in the
+     * schemas test jar, which this module does not depend on yet.)
+     */
+    private static final class ManualClock extends Clock {
+
+        private volatile Instant now;
+
+        ManualClock(Instant start) {
+            this.now = start;
+        }
+
+        synchronized void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
 }
