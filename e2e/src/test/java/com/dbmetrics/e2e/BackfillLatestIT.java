@@ -64,6 +64,7 @@ class BackfillLatestIT {
         env.put("REDIS_URL", TestStack.redisUrl());
         env.put("STREAMS_APPLICATION_ID", "dbm-backfill-it-" + UUID.randomUUID());
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
         env.put("STREAMS_STATE_DIR", Files.createTempDirectory("dbm-backfill-it").toString());
         URI redisUri = URI.create(TestStack.redisUrl());
         try (StreamsApp streams = StreamsApp.start(StreamsAppConfig.fromEnv(env),

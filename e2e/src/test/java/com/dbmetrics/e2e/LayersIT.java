@@ -11,6 +11,7 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.schemas.time.MutableClock;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
@@ -27,11 +28,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.HashMap;
@@ -72,7 +70,7 @@ class LayersIT {
             "layers-latest-" + run, "layers-status-" + run, "layers-dlq-" + run);
     private final ObjectMapper mapper = Json.newMapper();
     private final HttpClient http = HttpClient.newHttpClient();
-    private final ManualClock apiClock = new ManualClock(Instant.now());
+    private final MutableClock apiClock = new MutableClock(Instant.now()); // real time at start, then moved by hand
     private StreamsApp streams;
     private QueryApi api;
     private JedisPooled redis;
@@ -94,6 +92,7 @@ class LayersIT {
         env.put("REDIS_URL", TestStack.redisUrl());
         env.put("STREAMS_APPLICATION_ID", "layers-" + run);
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
         env.put("STREAMS_STATE_DIR", Files.createTempDirectory("layers-state").toString());
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), topics);
         env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
@@ -182,37 +181,5 @@ class LayersIT {
             assertThat(body.path("items").get(0).path("metrics").size()).isEqualTo(1);
             assertThat(body.path("next_cursor").isTextual()).isTrue();
         });
-    }
-
-    /**
-     * The API's clock: real time when the test starts, then moved by hand. (The shared MutableClock lives in the
-     * schemas test jar, which this module does not depend on yet.)
-     */
-    private static final class ManualClock extends Clock {
-
-        private volatile Instant now;
-
-        ManualClock(Instant start) {
-            this.now = start;
-        }
-
-        synchronized void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

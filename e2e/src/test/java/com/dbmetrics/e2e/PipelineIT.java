@@ -16,7 +16,6 @@ import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
@@ -91,6 +90,7 @@ class PipelineIT {
         env.put("REDIS_URL", TestStack.redisUrl());
         env.put("STREAMS_APPLICATION_ID", "dbm-e2e-" + UUID.randomUUID());
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
         env.put("STREAMS_STATE_DIR", stateDir.toString());
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), MetricsTopology.TopicNames.DEFAULT);
 
@@ -99,7 +99,7 @@ class PipelineIT {
         env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
         env.put("AUTH_JWT_SECRET", SECRET);
         env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
-        api = QueryApi.start(ApiConfig.fromEnv(env), Clock.systemUTC(), Ticker.systemTicker());
+        api = QueryApi.start(ApiConfig.fromEnv(env), Clock.systemUTC());
     }
 
     @AfterAll

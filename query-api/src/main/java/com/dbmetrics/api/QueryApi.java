@@ -92,16 +92,6 @@ public final class QueryApi implements AutoCloseable {
         return create(config, clock).start();
     }
 
-    /**
-     * As {@link #start(ApiConfig, Clock)}: {@code ticker} is ignored, every ticker is derived from {@code clock}.
-     *
-     * @deprecated kept only while e2e {@code PipelineIT} still calls it; use {@link #start(ApiConfig, Clock)}
-     */
-    @Deprecated(forRemoval = true)
-    public static QueryApi start(ApiConfig config, Clock clock, Ticker ticker) throws IOException, ParseException {
-        return start(config, clock);
-    }
-
     /** Caffeine's time, read from the process' clock (millisecond steps are plenty for TTLs of a second or more). */
     static Ticker ticker(Clock clock) {
         return () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());

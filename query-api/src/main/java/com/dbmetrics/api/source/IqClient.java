@@ -99,13 +99,16 @@ public final class IqClient {
         return java.util.Optional.empty();
     }
 
-    /** Whether some instance answers its health check. */
+    /**
+     * Whether some instance answers on its interactive-query API: any answer below 500 to
+     * {@code /internal/v1/poller-status} (its probes live on its management port, which the API is not told).
+     */
     public boolean reachable() {
         for (URI base : instances) {
             try {
-                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(base + "/healthz"))
+                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(base + "/internal/v1/poller-status"))
                         .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.discarding());
-                if (response.statusCode() == 200) {
+                if (response.statusCode() < 500) {
                     return true;
                 }
             } catch (IOException e) {
