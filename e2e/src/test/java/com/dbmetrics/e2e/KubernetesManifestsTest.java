@@ -117,6 +117,18 @@ class KubernetesManifestsTest {
 
     /** Stands in for the JWT Secret's placeholder when a resolved environment is validated. */
     private static final String TEST_SECRET = "kubernetes-manifests-test-secret-0123456789";
+    /** Stands in for the Secret the manifests mount as AUTH_JWT_SECRET_FILE. */
+    private static final java.nio.file.Path TEST_SECRET_FILE = testSecretFile();
+
+    private static java.nio.file.Path testSecretFile() {
+        try {
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("k8s-jwt", ".secret");
+            file.toFile().deleteOnExit();
+            return java.nio.file.Files.writeString(file, TEST_SECRET);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private static List<HasMetadata> objects;
     private static Map<HasMetadata, String> files;
@@ -363,11 +375,17 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void shouldRefuseToStartTheQueryApiWithThePlaceholderSecret() {
-        Map<String, String> env = environment(workloads().get("query-api"), container("query-api"), "query-api-1");
-        assertThat(env.get(ApiConfig.AUTH_JWT_SECRET)).as("the placeholder says what to do").contains("REPLACE");
+    void shouldRefuseToStartTheQueryApiWithThePlaceholderSecret() throws Exception {
+        Map<String, String> env = new LinkedHashMap<>(
+                environment(workloads().get("query-api"), container("query-api"), "query-api-1"));
+        String placeholder = secretValues(named(Secret.class, "dbmetrics-jwt")).get(ApiConfig.AUTH_JWT_SECRET);
+        assertThat(placeholder).as("the placeholder says what to do").contains("REPLACE");
+        // the Secret is mounted as the file AUTH_JWT_SECRET_FILE names: stand in for the mount
+        java.nio.file.Path mounted = java.nio.file.Files.createTempFile("k8s-jwt-placeholder", ".secret");
+        mounted.toFile().deleteOnExit();
+        env.put(ApiConfig.AUTH_JWT_SECRET_FILE, java.nio.file.Files.writeString(mounted, placeholder).toString());
         assertThatThrownBy(() -> ApiConfig.fromEnv(env)).isInstanceOf(ConfigException.class)
-                .hasMessageContaining(ApiConfig.AUTH_JWT_SECRET);
+                .hasMessageContaining(ApiConfig.AUTH_JWT_SECRET_FILE);
     }
 
     @Test
@@ -860,7 +878,8 @@ class KubernetesManifestsTest {
 
     private static Map<String, String> withTestSecret(Map<String, String> env) {
         Map<String, String> copy = new LinkedHashMap<>(env);
-        copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET, (k, v) -> TEST_SECRET);
+        copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET, (k, v) -> v.isEmpty() ? v : TEST_SECRET);
+        copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET_FILE, (k, v) -> TEST_SECRET_FILE.toString());
         return copy;
     }
 

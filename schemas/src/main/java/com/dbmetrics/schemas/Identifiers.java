@@ -2,7 +2,7 @@ package com.dbmetrics.schemas;
 
 import java.util.regex.Pattern;
 
-/** The shape every {@code database_id}, {@code domain} and {@code project} must have (ARCHITECTURE.md, Identifiers). */
+/** The shape every {@code database_id}, {@code domain} and {@code project} must have (docs/architecture.md, Identifiers). */
 public final class Identifiers {
 
     /** 1–128 characters of {@code [A-Za-z0-9._-]}, not starting with a dot. */

@@ -1,6 +1,6 @@
 package com.dbmetrics.schemas;
 
-/** Topic names and record headers of the Kafka contract (ARCHITECTURE.md, Kafka contract). */
+/** Topic names and record headers of the Kafka contract (docs/architecture.md, Kafka). */
 public final class Topics {
 
     /** History of snapshots, key = database id; tombstone when a database is removed. Retention 7 days. */

@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code leased}: {@link RateLimiter} holding leased permits spends one per scope under its lock; every 1000th
  *       decision per scope leases the next batch, here from {@code InProcessRedis} (no network: a real round trip
- *       would add its latency / 1000 per decision, see README, rate limits);</li>
+ *       would add its latency / 1000 per decision, see docs/architecture.md, decision 11);</li>
  *   <li>{@code local}: {@link LocalRateLimiter}, which stands in while Redis is unreachable (fail open): sliding-window
  *       counters in a Caffeine cache under one lock.</li>
  * </ul>

@@ -14,7 +14,7 @@ import java.util.Optional;
 import org.apache.kafka.streams.state.HostInfo;
 
 /**
- * A project's listing, gathered (see README: project listing): a project's databases are spread over every instance,
+ * A project's listing, gathered (docs/architecture.md, decision 5): a project's databases are spread over every instance,
  * so the page is this instance's part merged with every other instance's, sorted by database id and cut to the limit.
  * Each instance is asked for one more than the page, so that the gatherer knows whether a next page exists. A request
  * that is itself a gathering instance's ({@code local}) answers this instance's part only, without a cursor.

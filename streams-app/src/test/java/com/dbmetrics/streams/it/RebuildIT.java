@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Rebuilding the view from the history topic (README, replay): a streams-app with an empty state directory and a new
+ * Rebuilding the view from the history topic (docs/operations.md, replay): a streams-app with an empty state directory and a new
  * application id reads dbmetrics.snapshots.v1 from the beginning, including replayed older snapshots out of order, and
  * ends with the same latest snapshot per database as the instance it replaces.
  */

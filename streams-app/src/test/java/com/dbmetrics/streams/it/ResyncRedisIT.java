@@ -43,7 +43,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /**
- * {@code streams-app resync-redis} (README, replay and bootstrap): the real streams-app mirrors snapshots and a
+ * {@code streams-app resync-redis} (docs/operations.md, replay, resync and backfill): the real streams-app mirrors snapshots and a
  * tombstone, Redis loses them, and the command puts every key back from the view topic as the app had written it,
  * without replacing a newer value written to Redis in the meantime.
  */
