@@ -61,16 +61,16 @@ public final class Poller implements AutoCloseable {
         ObjectMapper mapper = Json.newMapper();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         catalogue = EngineCatalogue.load(mapper, config.queriesFile(), config.resourceMetrics());
-        HttpClient http = HttpClient.newBuilder().connectTimeout(config.effectiveQueryTimeout())
+        HttpClient http = config.prometheusAuth().httpClient().connectTimeout(config.effectiveQueryTimeout())
                 .version(HttpClient.Version.HTTP_1_1).build();
         PrometheusClient client = new PrometheusClient(http, config.prometheusUrl(), mapper,
-                config.effectiveQueryTimeout(), config.maxResponseBytes());
+                config.effectiveQueryTimeout(), config.maxResponseBytes(), config.prometheusAuth().requestHeaders(clock));
         String transactionalId = config.election() ? config.transactionalId() : null;
-        publisher = new KafkaPublisher(() -> Producers.create(config.kafkaBootstrapServers(),
+        publisher = new KafkaPublisher(() -> Producers.create(config.kafka(),
                 "dbmetrics-poller-" + config.pollerId(), transactionalId), config.election(),
                 new SnapshotRecords(JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), clock));
         election = config.election()
-                ? new PollerElection(config.kafkaBootstrapServers(), Topics.POLLER_ELECTION, config.electionGroup(),
+                ? new PollerElection(config.kafka(), Topics.POLLER_ELECTION, config.electionGroup(),
                         config.pollerId(), config.electionSessionTimeout())
                 : null;
         StatusChanges statusChanges = new StatusChanges();
@@ -91,7 +91,7 @@ public final class Poller implements AutoCloseable {
         List<MeterBinder> binders = List.of(publisher.metrics(), new BreakerMetrics(prometheus), cycleMetrics,
                 tickMetrics);
         binders.forEach(binder -> binder.bindTo(registry));
-        management = new ManagementServer(new InetSocketAddress(config.managementPort()), registry::scrape,
+        management = new ManagementServer(new InetSocketAddress(config.bindHost(), config.managementPort()), registry::scrape,
                 Map.of("/healthz", () -> true));
     }
 
@@ -102,15 +102,16 @@ public final class Poller implements AutoCloseable {
 
     /** Creates the poller's missing topics, then starts the election, the management server and the ticks. */
     public Poller start() {
-        TopicBootstrap.ensure(config.kafkaBootstrapServers(),
+        TopicBootstrap.ensure(config.kafka(),
                 TopicBootstrap.topics(config.snapshotPartitions(), config.snapshotRetention()));
         if (election != null) {
             election.start();
         }
         management.start();
         scheduler.start();
-        log.info("Poller {} started: Prometheus {}, interval {}, engines {}, management port {}", config.pollerId(),
-                config.prometheusUrl(), config.pollInterval(), catalogue.engines(), management.port());
+        log.info("Poller {} started: Prometheus {} ({}), Kafka {}, interval {}, engines {}, management on {}:{}",
+                config.pollerId(), config.prometheusUrl(), config.prometheusAuth().describe(), config.kafka().describe(),
+                config.pollInterval(), catalogue.engines(), config.bindHost(), management.port());
         return this;
     }
 

@@ -1,17 +1,25 @@
 package com.dbmetrics.poller;
 
 import com.dbmetrics.poller.catalogue.ResourceMode;
+import com.dbmetrics.poller.prometheus.PrometheusAuth;
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
-/** Everything the poller is configured with; {@link #fromEnv} reads it and the constructor refuses bad values. */
+/**
+ * Everything the poller is configured with; {@link #fromEnv} reads it and the constructor refuses bad values. Kafka
+ * is reached as {@link KafkaClientSettings} say (the variables every process shares), Prometheus with the credentials,
+ * headers and CA of {@link PrometheusAuth}.
+ */
 public record PollerConfig(
         URI prometheusUrl,
-        String kafkaBootstrapServers,
+        PrometheusAuth prometheusAuth,
+        KafkaClientSettings kafka,
+        String bindHost,
         Duration pollInterval,
         Duration ingestionDelay,
         Duration discoveryInterval,
@@ -39,8 +47,9 @@ public record PollerConfig(
     public static final String POLLER_SNAPSHOTS_RETENTION = "POLLER_SNAPSHOTS_RETENTION";
     /** Base URL of Prometheus' HTTP API. */
     public static final String PROMETHEUS_URL = "PROMETHEUS_URL";
-    /** Kafka bootstrap servers. */
-    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
+    /** Address the management server ({@code /healthz}, {@code /metrics}) binds (default 127.0.0.1, loopback). */
+    public static final String POLLER_BIND_HOST = "POLLER_BIND_HOST";
+    static final String DEFAULT_BIND_HOST = "127.0.0.1";
     /** Base tick: every database is polled once per interval (default 15 s). */
     public static final String METRICS_POLL_INTERVAL = "METRICS_POLL_INTERVAL";
     /** How long after evaluation time T a query for T is sent, so later queries at T agree (default 2 s). */
@@ -87,8 +96,18 @@ public record PollerConfig(
         if (prometheusUrl == null || prometheusUrl.getScheme() == null || prometheusUrl.getHost() == null) {
             throw new ConfigException(PROMETHEUS_URL + " must be an http(s) URL but was " + prometheusUrl);
         }
-        if (kafkaBootstrapServers == null || kafkaBootstrapServers.isBlank()) {
-            throw new ConfigException(KAFKA_BOOTSTRAP_SERVERS + " must be set");
+        if (prometheusAuth == null) {
+            throw new IllegalArgumentException("prometheusAuth must not be null");
+        }
+        if (prometheusAuth.caFile() != null && !"https".equals(prometheusUrl.getScheme())) {
+            throw new ConfigException(PrometheusAuth.PROMETHEUS_CA_FILE + " is set but " + PROMETHEUS_URL
+                    + " is not https");
+        }
+        if (kafka == null) {
+            throw new ConfigException(KafkaClientSettings.KAFKA_BOOTSTRAP_SERVERS + " must be set");
+        }
+        if (bindHost == null || bindHost.isBlank()) {
+            throw new ConfigException(POLLER_BIND_HOST + " must not be blank");
         }
         Env.requirePositive(METRICS_POLL_INTERVAL, pollInterval);
         if (pollInterval.toMillis() % 1000 != 0) {
@@ -137,7 +156,9 @@ public record PollerConfig(
         Duration interval = env.duration(METRICS_POLL_INTERVAL, Duration.ofSeconds(15));
         return new PollerConfig(
                 parseUrl(env.required(PROMETHEUS_URL)),
-                env.required(KAFKA_BOOTSTRAP_SERVERS),
+                PrometheusAuth.fromEnv(env),
+                KafkaClientSettings.fromEnv(env),
+                env.string(POLLER_BIND_HOST, DEFAULT_BIND_HOST),
                 interval,
                 env.duration(POLLER_INGESTION_DELAY, Duration.ofSeconds(2)),
                 env.duration(POLLER_DISCOVERY_INTERVAL, Duration.ofSeconds(30)),
@@ -165,6 +186,11 @@ public record PollerConfig(
                 + " must be process or container but was \"" + value + "\""));
     }
 
+    /** Kafka's bootstrap servers, as {@link #kafka()} names them. */
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
     /** A query never runs past its interval: the effective timeout is the smaller of the two. */
     public Duration effectiveQueryTimeout() {
         Duration budget = pollInterval.minus(ingestionDelay);
@@ -172,15 +198,20 @@ public record PollerConfig(
     }
 
     private static URI parseUrl(String value) {
+        URI uri;
         try {
-            URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
-            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-                throw new ConfigException(PROMETHEUS_URL + " must be an http(s) URL but was " + value);
-            }
-            return uri;
+            uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
         } catch (IllegalArgumentException e) {
+            throw new ConfigException(PROMETHEUS_URL + " must be an http(s) URL but could not be parsed");
+        }
+        if (uri.getRawUserInfo() != null) { // never repeated: it may hold a password
+            throw new ConfigException(PROMETHEUS_URL + " must not carry credentials: set "
+                    + PrometheusAuth.PROMETHEUS_USERNAME + " and " + PrometheusAuth.PROMETHEUS_PASSWORD_FILE);
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
             throw new ConfigException(PROMETHEUS_URL + " must be an http(s) URL but was " + value);
         }
+        return uri;
     }
 
     private static String defaultPollerId(Map<String, String> variables) {

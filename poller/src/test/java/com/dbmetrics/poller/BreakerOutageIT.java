@@ -9,12 +9,14 @@ import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.PollerStatus;
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,7 +44,6 @@ class BreakerOutageIT {
 
     @Test
     void shouldOpenWhenPrometheusStopsSayItOnKafkaAndCloseWhenItIsBack() throws Exception {
-        String kafka = require("DBM_IT_KAFKA_BOOTSTRAP");
         try (FixtureExporter exporter = new FixtureExporter("/fixtures/mongodb_exporter.prom", Map.of());
                 LocalPrometheus prometheus = new LocalPrometheus("""
                           - job_name: outage-fixture
@@ -50,16 +51,17 @@ class BreakerOutageIT {
                               - targets: ['%s']
                                 labels: {database_id: outage-db-1, engine: mongodb, domain: it-breaker, project: outage}
                         """.formatted(exporter.target()), Duration.ofSeconds(1));
-                KafkaConsumer<String, byte[]> consumer = statusConsumer(kafka)) {
-            Map<String, String> env = Map.of(
+                KafkaConsumer<String, byte[]> consumer = statusConsumer()) {
+            // the poller's own topics, transactional id and group: as the poller principal
+            Map<String, String> env = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_POLLER));
+            env.putAll(Map.of(
                     "PROMETHEUS_URL", prometheus.url().toString(),
-                    "KAFKA_BOOTSTRAP_SERVERS", kafka,
                     "METRICS_POLL_INTERVAL", "2s",
                     "POLLER_INGESTION_DELAY", "500ms",
                     "POLLER_QUERY_TIMEOUT", "1s",
                     "CIRCUIT_BREAKER_THRESHOLD", "3",
                     "CIRCUIT_BREAKER_TIMEOUT", "3s",
-                    "POLLER_ID", pollerId);
+                    "POLLER_ID", pollerId));
             try (Poller poller = Poller.start(PollerConfig.fromEnv(env), Clock.systemUTC())) {
                 awaitStatus(consumer, PollerStatus.State.CLOSED, true);
 
@@ -97,11 +99,11 @@ class BreakerOutageIT {
         return found[0];
     }
 
-    private static KafkaConsumer<String, byte[]> statusConsumer(String kafka) {
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+    private static KafkaConsumer<String, byte[]> statusConsumer() {
+        Map<String, Object> config = TestServices.kafkaProperties(TestServices.KAFKA_OPERATOR);
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config);
         TopicPartition partition = new TopicPartition(Topics.POLLER_STATUS, 0);
         consumer.assign(List.of(partition));
         consumer.seekToEnd(List.of(partition));

@@ -53,4 +53,36 @@ class PollerConfigTest {
         assertThat(config.inventoryFile()).contains("/etc/dbm/inventory.json");
         assertThat(config.maxInFlight()).isEqualTo(8);
     }
+
+    @Test
+    void shouldBindTheManagementServerToLoopbackAndConnectToKafkaInPlaintextByDefault() {
+        PollerConfig config = PollerConfig.fromEnv(env());
+
+        assertThat(config.bindHost()).isEqualTo("127.0.0.1");
+        assertThat(config.kafka().clientProperties()).containsEntry("bootstrap.servers", "127.0.0.1:9092")
+                .containsEntry("security.protocol", "PLAINTEXT");
+        assertThat(config.prometheusAuth().describe()).isEqualTo("no credentials");
+        assertThat(PollerConfig.fromEnv(env("POLLER_BIND_HOST", "0.0.0.0")).bindHost()).isEqualTo("0.0.0.0");
+    }
+
+    @Test
+    void shouldRefuseCredentialsInThePrometheusUrlWithoutRepeatingThem() {
+        assertThatThrownBy(() -> PollerConfig.fromEnv(env("PROMETHEUS_URL", "https://poller:hunter2@prom:9090")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("PROMETHEUS_URL")
+                .hasMessageContaining("PROMETHEUS_PASSWORD_FILE").message().doesNotContain("hunter2");
+    }
+
+    @Test
+    void shouldReadSaslSettingsForEveryKafkaClientAndNeverShowThePassword() {
+        PollerConfig config = PollerConfig.fromEnv(env("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                "KAFKA_SASL_USERNAME", "poller", "KAFKA_SASL_PASSWORD", "kafka-secret-123"));
+
+        assertThat(config.kafka().clientProperties()).containsEntry("sasl.mechanism", "SCRAM-SHA-512");
+        assertThat(String.valueOf(config.kafka().clientProperties().get("sasl.jaas.config")))
+                .contains("kafka-secret-123");
+        assertThat(config.toString()).doesNotContain("kafka-secret-123");
+        assertThatThrownBy(() -> PollerConfig.fromEnv(env("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("KAFKA_SASL_USERNAME");
+    }
+
 }

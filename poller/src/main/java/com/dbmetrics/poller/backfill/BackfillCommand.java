@@ -13,7 +13,6 @@ import com.dbmetrics.poller.publish.TickTransaction;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -53,18 +52,20 @@ public final class BackfillCommand {
             return 2;
         }
         ObjectMapper mapper = Json.newMapper();
-        PrometheusClient client = new PrometheusClient(HttpClient.newHttpClient(), config.prometheusUrl(), mapper,
-                config.queryTimeout(), config.maxResponseBytes());
+        Clock clock = Clock.systemUTC();
+        PrometheusClient client = new PrometheusClient(config.prometheusAuth().httpClient().build(),
+                config.prometheusUrl(), mapper, config.queryTimeout(), config.maxResponseBytes(),
+                config.prometheusAuth().requestHeaders(clock));
         EngineCatalogue catalogue = EngineCatalogue.load(mapper, config.queriesFile(), config.resourceMetrics());
         InventorySource inventory = InventorySource.of(config.inventoryFile(), mapper, config.pollInterval(),
                 client::query);
-        try (KafkaPublisher publisher = new KafkaPublisher(() -> Producers.create(config.kafkaBootstrapServers(),
+        try (KafkaPublisher publisher = new KafkaPublisher(() -> Producers.create(config.kafka(),
                 "dbmetrics-backfill-" + config.pollerId(), null), false,
-                new SnapshotRecords(JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), Clock.systemUTC()))) {
+                new SnapshotRecords(JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), clock))) {
             Optional<TickTransaction> opened = publisher.activate()
                     ? publisher.beginTick(new StatusChanges()) : Optional.empty();
             if (opened.isEmpty()) {
-                log.error("Kafka unreachable at {}", config.kafkaBootstrapServers());
+                log.error("Kafka unreachable ({})", config.kafka().describe());
                 return 1;
             }
             TickTransaction batch = opened.get();

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.KafkaException;
 
 /**
@@ -44,9 +43,7 @@ public final class CreateTopicsCommand {
             return 1;
         }
         String bootstrap = config.kafkaBootstrapServers();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+        try (Admin admin = Admin.create(TopicBootstrap.adminProperties(config.kafka(), timeout))) {
             List<Report> reports = TopicBootstrap.apply(admin, config.topics(), timeout);
             reports.forEach(r -> out.println(r.line()));
             List<String> differing = reports.stream().filter(r -> r.outcome() == Report.Outcome.DIFFERS)

@@ -3,17 +3,21 @@ package com.dbmetrics.poller.cli;
 import com.dbmetrics.poller.publish.TopicBootstrap;
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
 
-/** What {@code create-topics} reads; {@link #fromEnv} reads it and the constructor refuses bad values by name. */
-public record CreateTopicsConfig(String kafkaBootstrapServers, short replicationFactor, int partitions,
+/**
+ * What {@code create-topics} reads; {@link #fromEnv} reads it and the constructor refuses bad values by name. Kafka is
+ * reached as the poller reaches it ({@link KafkaClientSettings}).
+ */
+public record CreateTopicsConfig(KafkaClientSettings kafka, short replicationFactor, int partitions,
         Duration snapshotsRetention) {
 
     /** Kafka bootstrap servers (as the poller reads them). */
-    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaClientSettings.KAFKA_BOOTSTRAP_SERVERS;
     /** Replication factor of every topic (default 1; -1 takes the brokers' default.replication.factor). */
     public static final String KAFKA_TOPIC_REPLICATION_FACTOR = "KAFKA_TOPIC_REPLICATION_FACTOR";
     /** Partitions of the topics keyed by database id, snapshots and latest (default 6); the others have one. */
@@ -22,7 +26,7 @@ public record CreateTopicsConfig(String kafkaBootstrapServers, short replication
     public static final String SNAPSHOTS_RETENTION_MS = "SNAPSHOTS_RETENTION_MS";
 
     public CreateTopicsConfig {
-        if (kafkaBootstrapServers == null || kafkaBootstrapServers.isBlank()) {
+        if (kafka == null) {
             throw new ConfigException(KAFKA_BOOTSTRAP_SERVERS + " must be set");
         }
         if (replicationFactor < 1 && replicationFactor != TopicBootstrap.BROKER_DEFAULT_REPLICATION) {
@@ -44,10 +48,15 @@ public record CreateTopicsConfig(String kafkaBootstrapServers, short replication
                     + " but was " + replication);
         }
         return new CreateTopicsConfig(
-                env.required(KAFKA_BOOTSTRAP_SERVERS),
+                KafkaClientSettings.fromEnv(env),
                 (short) replication,
                 env.integer(KAFKA_TOPIC_PARTITIONS, TopicBootstrap.DEFAULT_PARTITIONS),
                 Duration.ofMillis(milliseconds(env, SNAPSHOTS_RETENTION_MS, TopicBootstrap.DEFAULT_RETENTION)));
+    }
+
+    /** Kafka's bootstrap servers, as {@link #kafka()} names them. */
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
     }
 
     /** The topics of the Kafka contract as configured. */

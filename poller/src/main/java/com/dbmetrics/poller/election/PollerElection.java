@@ -1,6 +1,8 @@
 package com.dbmetrics.poller.election;
 
+import com.dbmetrics.schemas.config.KafkaClientSettings;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -33,11 +35,11 @@ public final class PollerElection implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
 
-    public PollerElection(String bootstrapServers, String topic, String groupId, String memberId,
+    public PollerElection(KafkaClientSettings kafka, String topic, String groupId, String memberId,
             Duration sessionTimeout) {
         this.topic = topic;
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        Map<String, Object> config = new HashMap<>(kafka.clientProperties());
+        config.putAll(Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, groupId,
                 ConsumerConfig.CLIENT_ID_CONFIG, "dbmetrics-poller-election-" + memberId,
                 ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeout.toMillis(),
@@ -46,6 +48,7 @@ public final class PollerElection implements AutoCloseable {
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+        this.consumer = new KafkaConsumer<>(config);
         this.thread = new Thread(this::run, "poller-election");
         this.thread.setDaemon(true);
     }

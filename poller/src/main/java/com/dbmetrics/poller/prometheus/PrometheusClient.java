@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Evaluates instant queries over Prometheus' HTTP API ({@code /api/v1/query}) at an explicit evaluation time, and
@@ -31,6 +32,7 @@ public final class PrometheusClient {
     private final ObjectMapper mapper;
     private final Duration timeout;
     private final int maxBodyBytes;
+    private final Supplier<Map<String, String>> headers;
 
     /** Default cap on an answer's body: far above what engines × databases produce (about 200 bytes a series). */
     public static final int DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -40,6 +42,12 @@ public final class PrometheusClient {
     }
 
     public PrometheusClient(HttpClient http, URI baseUrl, ObjectMapper mapper, Duration timeout, int maxBodyBytes) {
+        this(http, baseUrl, mapper, timeout, maxBodyBytes, Map::of);
+    }
+
+    /** {@code headers} are asked for before each request: credentials and extra headers ({@link PrometheusAuth}). */
+    public PrometheusClient(HttpClient http, URI baseUrl, ObjectMapper mapper, Duration timeout, int maxBodyBytes,
+            Supplier<Map<String, String>> headers) {
         if (maxBodyBytes <= 0) {
             throw new IllegalArgumentException("maxBodyBytes must be > 0 but was " + maxBodyBytes);
         }
@@ -48,6 +56,7 @@ public final class PrometheusClient {
         this.mapper = mapper;
         this.timeout = timeout;
         this.maxBodyBytes = maxBodyBytes;
+        this.headers = headers;
     }
 
     /** The instant vector of {@code promql} evaluated at {@code time}. */
@@ -94,11 +103,12 @@ public final class PrometheusClient {
     private record Answer(int status, byte[] body) {}
 
     private Answer post(String path, String form) throws PrometheusException {
-        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve(baseUrl.getPath() + path))
+        HttpRequest.Builder builder = HttpRequest.newBuilder(baseUrl.resolve(baseUrl.getPath() + path))
                 .timeout(timeout)
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(form))
-                .build();
+                .POST(HttpRequest.BodyPublishers.ofString(form));
+        headers.get().forEach(builder::header);
+        HttpRequest request = builder.build();
         int status;
         byte[] body;
         try {

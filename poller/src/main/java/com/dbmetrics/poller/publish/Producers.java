@@ -1,5 +1,6 @@
 package com.dbmetrics.poller.publish;
 
+import com.dbmetrics.schemas.config.KafkaClientSettings;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -17,13 +18,12 @@ public final class Producers {
      * Idempotent, acks=all, small linger so one tick's snapshots travel in few batches; transactional when
      * {@code transactionalId} is not null (the active/standby setup).
      */
-    public static Producer<String, byte[]> create(String bootstrapServers, String clientId, String transactionalId) {
-        Map<String, Object> config = new HashMap<>();
+    public static Producer<String, byte[]> create(KafkaClientSettings kafka, String clientId, String transactionalId) {
+        Map<String, Object> config = new HashMap<>(kafka.clientProperties());
         if (transactionalId != null) {
             config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
             config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
         }
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

@@ -1,8 +1,10 @@
 package com.dbmetrics.poller.publish;
 
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -186,10 +188,8 @@ public final class TopicBootstrap {
      * Creates what is missing, at the poller's start; returns the names it created. Existing topics are not even
      * described. A broker that cannot be reached is logged and left to the producer, which buffers and counts.
      */
-    public static Set<String> ensure(String bootstrapServers, List<NewTopic> wanted) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000))) {
+    public static Set<String> ensure(KafkaClientSettings kafka, List<NewTopic> wanted) {
+        try (Admin admin = Admin.create(adminProperties(kafka, Duration.ofSeconds(10)))) {
             List<String> created = createMissing(admin, wanted, 10_000).created().stream().map(Report::topic)
                     .toList();
             if (!created.isEmpty()) {
@@ -205,4 +205,13 @@ public final class TopicBootstrap {
             return Set.of();
         }
     }
+
+    /** An admin client's properties: the connection and security of {@code kafka}, {@code timeout} per request. */
+    public static Map<String, Object> adminProperties(KafkaClientSettings kafka, Duration timeout) {
+        Map<String, Object> properties = new HashMap<>(kafka.clientProperties());
+        properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+        properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+        return properties;
+    }
+
 }

@@ -12,12 +12,13 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
-import java.net.URI;
-import java.net.http.HttpClient;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,16 +38,17 @@ class BackfillIT {
 
     @Test
     void shouldProduceHistoricalSnapshotsWithOriginalEventTimesAndBackfillHeader() throws Exception {
-        String kafka = require("DBM_IT_KAFKA_BOOTSTRAP");
-        String prometheus = require("DBM_IT_PROMETHEUS_URL");
         String pg = require("DBM_IT_PG_DATABASE_ID");
-        PollerConfig config = PollerConfig.fromEnv(Map.of("PROMETHEUS_URL", prometheus,
-                "KAFKA_BOOTSTRAP_SERVERS", kafka, "METRICS_POLL_INTERVAL", "5s", "POLLER_INGESTION_DELAY", "1s",
-                "POLLER_ID", "backfill-it"));
+        // the backfill runs with the poller's environment: its Kafka principal, its Prometheus user
+        Map<String, String> env = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_POLLER));
+        env.putAll(TestServices.prometheusEnv(TestServices.PROMETHEUS_POLLER));
+        env.putAll(Map.of("METRICS_POLL_INTERVAL", "5s", "POLLER_INGESTION_DELAY", "1s", "POLLER_ID", "backfill-it"));
+        PollerConfig config = PollerConfig.fromEnv(env);
         String connections = EngineCatalogue.builtIn(Json.newMapper()).queries("postgresql").orElseThrow()
                 .get(Metric.CONNECTIONS);
-        PrometheusClient client = new PrometheusClient(HttpClient.newHttpClient(), URI.create(prometheus),
-                Json.newMapper(), Duration.ofSeconds(5));
+        PrometheusClient client = new PrometheusClient(config.prometheusAuth().httpClient().build(),
+                config.prometheusUrl(), Json.newMapper(), Duration.ofSeconds(5), PrometheusClient.DEFAULT_MAX_BODY_BYTES,
+                config.prometheusAuth().requestHeaders(Clock.systemUTC()));
         // The stack may be younger than the window: wait until Prometheus has three points of it, then expect exactly
         // the aligned times Prometheus has data for.
         Map<Instant, Double> expected = new java.util.TreeMap<>();
@@ -65,7 +67,7 @@ class BackfillIT {
         });
         Instant from = window[0];
         Instant to = window[1];
-        try (KafkaConsumer<String, byte[]> consumer = SnapshotTail.fromEnd(kafka, false)) {
+        try (KafkaConsumer<String, byte[]> consumer = SnapshotTail.fromEnd(false)) {
             int status = BackfillCommand.run(new String[] {"backfill", "--from", from.toString(), "--to",
                     to.toString(), "--database", pg}, config);
             assertThat(status).isZero();

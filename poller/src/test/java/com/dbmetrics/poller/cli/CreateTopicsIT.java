@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.dbmetrics.poller.publish.TopicBootstrap;
 import com.dbmetrics.poller.publish.TopicBootstrap.Report;
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class CreateTopicsIT {
 
-    private final String kafka = require("DBM_IT_KAFKA_BOOTSTRAP");
+    /** Creating the contract's topics (and unique ones) is the Kafka admin's: no app's ACLs grant it. */
+    private final Map<String, String> kafkaEnv = TestServices.kafkaEnv(TestServices.KAFKA_ADMIN);
 
     @Test
     void shouldLeaveEveryTopicOfTheContractInPlaceRunAfterRunFromTheJar() throws Exception {
@@ -73,19 +74,11 @@ class CreateTopicsIT {
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder builder = new ProcessBuilder(java, "-Xmx128m", "-jar", jar.toString(), "create-topics")
                 .redirectError(new File("target", "create-topics-it.err"));
-        builder.environment().put("KAFKA_BOOTSTRAP_SERVERS", kafka);
+        builder.environment().putAll(kafkaEnv);
         return builder.start();
     }
 
     private Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka));
-    }
-
-    private static String require(String name) {
-        String value = System.getenv(name);
-        if (value == null || value.isBlank()) {
-            throw new IllegalStateException(name + " is not set: run the integration tests through ./dbm test");
-        }
-        return value;
+        return Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN));
     }
 }

@@ -11,6 +11,7 @@ import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,12 +50,11 @@ class ElectionIT {
 
     @Test
     void shouldHandOverToTheStandbyAndFenceThePausedLeaderWithoutDoubleSnapshots() throws Exception {
-        String kafka = require("DBM_IT_KAFKA_BOOTSTRAP");
-        String prometheus = require("DBM_IT_PROMETHEUS_URL");
         String pg = require("DBM_IT_PG_DATABASE_ID");
-        Map<String, String> env = new HashMap<>(Map.of(
-                "PROMETHEUS_URL", prometheus,
-                "KAFKA_BOOTSTRAP_SERVERS", kafka,
+        // a unique group and transactional id, which the poller principal's ACLs do not name: as the Kafka admin
+        Map<String, String> env = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
+        env.putAll(TestServices.prometheusEnv(TestServices.PROMETHEUS_POLLER));
+        env.putAll(Map.of(
                 "METRICS_POLL_INTERVAL", "2s",
                 "POLLER_INGESTION_DELAY", "500ms",
                 "POLLER_ELECTION_GROUP", group,
@@ -62,7 +62,7 @@ class ElectionIT {
                 "POLLER_ELECTION_SESSION_TIMEOUT", SESSION.toSeconds() + "s"));
         int portA = LocalPrometheus.freePort();
         Process a = startProcessPoller(env, "poller-a", portA);
-        try (KafkaConsumer<String, byte[]> consumer = SnapshotTail.fromEnd(kafka, true)) {
+        try (KafkaConsumer<String, byte[]> consumer = SnapshotTail.fromEnd(true)) {
             await("A active").atMost(Duration.ofSeconds(60)).until(() -> metric(portA, "dbm_poller_active") == 1);
             env.put("POLLER_ID", "poller-b");
             try (Poller b = Poller.start(PollerConfig.fromEnv(env), Clock.systemUTC())) {

@@ -1,5 +1,6 @@
 package com.dbmetrics.poller.prometheus;
 
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,12 +30,15 @@ final class FakePrometheus implements AutoCloseable {
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
     volatile Supplier<Answer> answer = () -> Answer.json(200, EMPTY_VECTOR);
+    /** The headers of the last request. */
+    volatile Headers lastHeaders;
 
     FakePrometheus() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.createContext("/api/v1/query", exchange -> {
             requests.incrementAndGet();
+            lastHeaders = exchange.getRequestHeaders();
             maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
             try {
                 exchange.getRequestBody().readAllBytes();

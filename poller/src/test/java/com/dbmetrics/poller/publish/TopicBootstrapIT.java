@@ -2,13 +2,15 @@ package com.dbmetrics.poller.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.dbmetrics.schemas.config.Env;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
@@ -20,18 +22,16 @@ class TopicBootstrapIT {
 
     @Test
     void shouldCreateMissingTopicsWithTheirSettingsOnceAndOnlyOnce() throws Exception {
-        String bootstrap = System.getenv("DBM_IT_KAFKA_BOOTSTRAP");
-        if (bootstrap == null) {
-            throw new IllegalStateException("DBM_IT_KAFKA_BOOTSTRAP is not set: run the tests through ./dbm test");
-        }
+        // a unique topic name, which no app's ACLs name: as the Kafka admin
+        KafkaClientSettings kafka = KafkaClientSettings.fromEnv(new Env(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN)));
         String name = "bootstrap-it-" + UUID.randomUUID();
         List<NewTopic> wanted = List.of(new NewTopic(name, 3, (short) -1).configs(Map.of("cleanup.policy", "delete",
                 "retention.ms", Long.toString(Duration.ofHours(5).toMillis()))));
 
-        assertThat(TopicBootstrap.ensure(bootstrap, wanted)).containsExactly(name);
-        assertThat(TopicBootstrap.ensure(bootstrap, wanted)).isEmpty();
+        assertThat(TopicBootstrap.ensure(kafka, wanted)).containsExactly(name);
+        assertThat(TopicBootstrap.ensure(kafka, wanted)).isEmpty();
 
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
             assertThat(admin.describeTopics(List.of(name)).allTopicNames().get().get(name).partitions()).hasSize(3);
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
             assertThat(admin.describeConfigs(List.of(resource)).all().get().get(resource).get("retention.ms").value())

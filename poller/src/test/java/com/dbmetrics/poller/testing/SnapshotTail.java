@@ -1,7 +1,7 @@
 package com.dbmetrics.poller.testing;
 
 import com.dbmetrics.schemas.Topics;
-import java.util.HashMap;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -10,15 +10,18 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-/** A consumer of every partition of {@code dbmetrics.snapshots.v1}, positioned at its end: it sees only what follows. */
+/**
+ * A consumer of every partition of {@code dbmetrics.snapshots.v1}, positioned at its end: it sees only what follows.
+ * It reads as the operator principal (every dbmetrics topic, no consumer group).
+ */
 public final class SnapshotTail {
 
     private SnapshotTail() {}
 
     /** {@code readCommitted}: skip records of aborted (fenced) transactions, as a well-behaved consumer does. */
-    public static KafkaConsumer<String, byte[]> fromEnd(String kafka, boolean readCommitted) {
-        Map<String, Object> config = new HashMap<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka,
+    public static KafkaConsumer<String, byte[]> fromEnd(boolean readCommitted) {
+        Map<String, Object> config = TestServices.kafkaProperties(TestServices.KAFKA_OPERATOR);
+        config.putAll(Map.of(
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
         if (readCommitted) {
