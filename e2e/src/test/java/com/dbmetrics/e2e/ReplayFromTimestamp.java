@@ -15,13 +15,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * How another service replays {@code dbmetrics.snapshots.v1} from a point in time (README, "Replay and bootstrap"):
- * a copyable example that needs only kafka-clients. Every partition starts at the first record whose timestamp (the
- * snapshot's event time) is at or after {@code from}, found with {@code offsetsForTimes}; a partition with none starts
- * at its end. It reads committed records only, up to the end offsets seen at start, then returns. Records appended
- * later with an older event time (backfills, header {@code dbm-backfill: true}) come too: filter on
- * {@code record.timestamp()} for a strict cut. No consumer group: nothing is committed, every run starts anew.
- * {@code ReplayFromTimestampIT} checks it against the test broker, and that kcat returns the same records.
+ * How another service replays {@code dbmetrics.snapshots.v1} from a point in time (docs/operations.md, "Replay
+ * history from a time"): a copyable example that needs only kafka-clients. Every partition starts at the first
+ * record whose timestamp (the snapshot's event time) is at or after {@code from}, found with {@code offsetsForTimes};
+ * a partition with none starts at its end. It reads committed records only, up to the end offsets seen at start, then
+ * returns. Records appended later with an older event time (backfills, header {@code dbm-backfill: true}) come too:
+ * filter on {@code record.timestamp()} for a strict cut. No consumer group: nothing is committed, every run starts
+ * anew. {@code ReplayFromTimestampIT} checks it against the test broker, and that kcat returns the same records.
  */
 public final class ReplayFromTimestamp {
 

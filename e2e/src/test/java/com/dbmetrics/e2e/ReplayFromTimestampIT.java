@@ -30,14 +30,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Another service replaying the snapshots topic from a timestamp (README, replay and bootstrap): the Java example
- * {@link ReplayFromTimestamp} and the README's kcat command, run as written but on a topic of this test, return the
- * same records: in each partition those from the first one at or after the timestamp, committed ones only.
+ * Another service replaying the snapshots topic from a timestamp (docs/operations.md, "Replay history from a time"):
+ * the Java example {@link ReplayFromTimestamp} and the guide's kcat command, run as written but on a topic of this
+ * test, return the same records: in each partition those from the first one at or after the timestamp, committed ones
+ * only.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ReplayFromTimestampIT {
 
-    private static final Path README = Path.of("..").toAbsolutePath().normalize().resolve("README.md");
+    private static final Path GUIDE = Path.of("..").toAbsolutePath().normalize().resolve("docs/operations.md");
     private static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
     private static final Instant CUT = T0.plusSeconds(50);
 
@@ -103,12 +104,12 @@ class ReplayFromTimestampIT {
 
     @Test
     void shouldQuoteTheJavaExampleAsWritten() throws Exception {
-        String readme = Files.readString(README);
-        int bullet = readme.indexOf("**Replay and bootstrap.**");
-        int block = readme.indexOf("```java", bullet);
-        assertThat(bullet).as("README's replay bullet").isPositive();
+        String guide = Files.readString(GUIDE);
+        int bullet = guide.indexOf("**Replay and bootstrap.**");
+        int block = guide.indexOf("```java", bullet);
+        assertThat(bullet).as("the guide's replay paragraph").isPositive();
         assertThat(block).as("its Java example").isPositive();
-        String quoted = readme.substring(block + "```java".length(), readme.indexOf("```", block + 7));
+        String quoted = guide.substring(block + "```java".length(), guide.indexOf("```", block + 7));
         List<String> source = Files.readAllLines(Path.of("src/test/java/com/dbmetrics/e2e/ReplayFromTimestamp.java"))
                 .stream().map(String::strip).toList();
         List<String> lines = quoted.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.equals("...")).toList();
@@ -141,10 +142,10 @@ class ReplayFromTimestampIT {
         return timestamp + "\t" + key + "\t" + value;
     }
 
-    /** The README's kcat command, as written there, with the test broker, this test's topic and the cut. */
+    /** The guide's kcat command, as written there, with the test broker, this test's topic and the cut. */
     private List<String> kcat() throws Exception {
-        String command = Files.readAllLines(README).stream().map(String::strip).filter(l -> l.startsWith("kcat -C"))
-                .findFirst().orElseThrow(() -> new AssertionError("README has no kcat -C command"));
+        String command = Files.readAllLines(GUIDE).stream().map(String::strip).filter(l -> l.startsWith("kcat -C"))
+                .findFirst().orElseThrow(() -> new AssertionError("docs/operations.md has no kcat -C command"));
         List<String> args = tokens(command);
         args.set(args.indexOf("-b") + 1, TestStack.kafka());
         args.set(args.indexOf("-t") + 1, topic);
@@ -163,7 +164,7 @@ class ReplayFromTimestampIT {
         return out.lines().filter(l -> !l.isEmpty()).toList();
     }
 
-    /** Splits a shell command on spaces, keeping single-quoted words whole (what the README's command uses). */
+    /** Splits a shell command on spaces, keeping single-quoted words whole (what the guide's command uses). */
     private static List<String> tokens(String command) {
         List<String> tokens = new ArrayList<>();
         StringBuilder token = new StringBuilder();
