@@ -23,7 +23,9 @@ PREVIOUS_FLEET=0
 restore_fleet() { ./dbm up --fleet "$PREVIOUS_FLEET" >/dev/null 2>&1 || true; }
 trap 'restore_fleet; bench_cleanup' EXIT
 
-STREAMS_METRICS="$IQ_URL/metrics"
+# the streams-app's /metrics is on its management port (not in ./dbm status): from the port table of ./dbm
+# shellcheck source=tools/dbm/common.sh
+STREAMS_METRICS="http://127.0.0.1:$(ROOT=$PWD && source tools/dbm/common.sh && use_stack up && port streams_management)/metrics"
 POLLER_METRICS="$POLLER_URL/metrics"
 REDIS_HOSTPORT=${REDIS_URL#redis://}
 

@@ -11,9 +11,9 @@ app_env() {
       "METRICS_POLL_INTERVAL=$POLL_INTERVAL" "POLLER_MANAGEMENT_PORT=$(port poller_management)" ;;
     streams) printf '%s\n' "KAFKA_BOOTSTRAP_SERVERS=$kafka" "REDIS_URL=$redis" \
       "STREAMS_APPLICATION_SERVER=127.0.0.1:$(port streams_iq)" "STREAMS_STATE_DIR=$DATA_DIR/streams" \
-      "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
+      "STREAMS_MANAGEMENT_PORT=$(port streams_management)" "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
     api) printf '%s\n' "REDIS_URL=$redis" "STREAMS_IQ_URLS=http://127.0.0.1:$(port streams_iq)" \
-      "AUTH_JWT_SECRET=$(dev_secret)" "AUTH_JWT_ISSUER=$DEV_TOKEN_ISSUER" \
+      "AUTH_JWT_SECRET_FILE=$(dev_secret_file)" "AUTH_JWT_ISSUER=$DEV_TOKEN_ISSUER" \
       "API_PORT=$(port api)" "API_MANAGEMENT_PORT=$(port api_management)" \
       "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
     *) die "no app '$1'" ;;
@@ -39,7 +39,7 @@ start_apps() {
 await_api() {
   local url token deadline code='' body c
   url="http://127.0.0.1:$(port api)/api/v1/domain/${DB_DOMAINS[0]}/project/${DB_PROJECTS[0]}/databases/${DB_IDS[0]}/metrics"
-  token=$(make_token dev 3600 false "${DB_DOMAINS[0]}/${DB_PROJECTS[0]}")
+  token=$(mint_token --user dev --ttl 3600 --tenant "${DB_DOMAINS[0]}/${DB_PROJECTS[0]}")
   deadline=$(( $(now_ms) + APP_READY_TIMEOUT * 1000 ))
   log "waiting (up to ${APP_READY_TIMEOUT}s) for $url"
   body=$(mktemp)

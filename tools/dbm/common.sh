@@ -25,6 +25,7 @@ PORT_TABLE='
     api                 17080  27080  query-api HTTP (API_PORT)
     api_management      17081  27081  query-api /metrics, /healthz (API_MANAGEMENT_PORT)
     streams_iq          17070  27070  streams-app interactive queries (STREAMS_APPLICATION_SERVER)
+    streams_management  17072  27072  streams-app /metrics, /healthz, /readyz (STREAMS_MANAGEMENT_PORT)
     poller_management   17071  27071  poller /metrics, /healthz (POLLER_MANAGEMENT_PORT)
 '
 
@@ -57,6 +58,8 @@ SCRAPE_INTERVAL_SECONDS=5
 DEV_TOKEN_ISSUER=dbmetrics-dev # `iss` of ./dbm token; the API that `up` starts checks it (AUTH_JWT_ISSUER)
 POLL_INTERVAL=5s
 APP_READY_TIMEOUT=90
+# Short-lived JVMs of ./dbm (Kafka's StorageTool, create-topics, token): quick to start, small.
+TOOL_JVM_OPTS=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true)
 FLEET_SCRAPE_INTERVAL=15s # the fleet simulator's targets (./dbm up --fleet N)
 FLEET_MAX=100000
 

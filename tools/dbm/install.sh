@@ -5,7 +5,7 @@
 # The local stack of `up` and `test`: Prometheus, Redis, the demo databases and their exporters; curl and jq for the
 # readiness checks and `status --json`.
 STACK_PACKAGES=(prometheus redis-server postgresql prometheus-postgres-exporter prometheus-redis-exporter mariadb-server
-  prometheus-mysqld-exporter prometheus-process-exporter curl jq openssl)
+  prometheus-mysqld-exporter prometheus-process-exporter curl jq)
 # What the tests call beside the stack: shellcheck (first phase of `./dbm test`), kcat (KcatSchemaIT,
 # ReplayFromTimestampIT).
 TEST_PACKAGES=(shellcheck kcat)
@@ -27,7 +27,7 @@ install_for() {
     test) pkgs=("${STACK_PACKAGES[@]}" "${TEST_PACKAGES[@]}") plain=("${TEST_PACKAGES_NO_RECOMMENDS[@]}") ;;
     bench) pkgs=("${BENCH_PACKAGES[@]}") ;;
     restart) ;;
-    token) pkgs=(jq openssl) java=0 ;;
+    token) ;;
     status) pkgs=(jq) java=0 ;;
     *) die "install_for: no package list for '$1'" ;;
   esac
@@ -120,4 +120,23 @@ ensure_jars() {
     [[ -f $ROOT/$jar ]] || die "the build did not produce $jar"
     touch "$ROOT/$jar" # an unchanged jar keeps its old time: do not rebuild on every `up`
   done
+}
+
+# ensure_jars_in_background APP...: ensure_jars as a background job (its output in the stack's logs/build.log), so the
+# build overlaps with the start of the infrastructure; await_jars waits for it.
+JARS_BUILD_PID=''
+ensure_jars_in_background() {
+  mkdir -p "$LOG_DIR"
+  (ensure_jars "$@") >>"$LOG_DIR/build.log" 2>&1 8>&- &
+  JARS_BUILD_PID=$!
+}
+
+await_jars() {
+  [[ -n $JARS_BUILD_PID ]] || return 0
+  local pid=$JARS_BUILD_PID
+  JARS_BUILD_PID=''
+  if ! wait "$pid"; then
+    tail -n 30 "$LOG_DIR/build.log" >&2
+    die "building the jars failed (see $LOG_DIR/build.log)"
+  fi
 }

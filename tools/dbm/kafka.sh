@@ -3,17 +3,6 @@
 # in tools/dbm/templates/kafka, and the dbmetrics topics.
 
 KAFKA_JVM_OPTS=(-Xmx512m -Xms512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true)
-TOOL_JVM_OPTS=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true)
-
-# Kafka topics (the Kafka contract in ARCHITECTURE.md). Created explicitly: auto-create is off.
-#   topic                          partitions  configs (comma-separated, - for none)
-TOPICS='
-    dbmetrics.snapshots.v1         6           retention.ms=604800000,cleanup.policy=delete
-    dbmetrics.latest.v1            6           cleanup.policy=compact
-    dbmetrics.poller-status.v1     1           cleanup.policy=compact
-    dbmetrics.snapshots.dlq.v1     1           cleanup.policy=delete
-    dbmetrics.poller-election.v1   1           -
-'
 
 kafka_tool() {
   java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$DATA_DIR/kafka/tools-log4j2.properties" \
@@ -59,16 +48,19 @@ await_kafka() {
   return 0
 }
 
+# The topics of the Kafka contract (auto-create is off), from their one definition: the poller jar's create-topics, which
+# compose and Kubernetes run too. It prints one line per topic ("NAME: created|exists (...)") and fails when a topic
+# differs from the definition.
 create_topics() {
-  local topic partitions configs args pids=() names=() i rc=0 cfg
-  while read -r topic partitions configs; do
-    args=(--bootstrap-server "127.0.0.1:$(port kafka)" --create --if-not-exists --topic "$topic"
-      --partitions "$partitions" --replication-factor 1)
-    if [[ $configs != - ]]; then for cfg in ${configs//,/ }; do args+=(--config "$cfg"); done; fi
-    kafka_tool org.apache.kafka.tools.TopicCommand "${args[@]}" >>"$(logfile kafka)" 2>&1 &
-    pids+=($!) names+=("$topic")
-  done < <(rows "$TOPICS")
-  for i in "${!pids[@]}"; do wait "${pids[$i]}" || { log "creating topic ${names[$i]} failed"; rc=1; }; done
-  ((rc == 0)) || fail_with_log kafka "could not create the Kafka topics"
-  log "kafka topics ready: ${names[*]}"
+  local jar out
+  await_jars
+  ensure_jars poller
+  jar=$ROOT/$(app_jar poller)
+  if ! out=$(KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(port kafka) java "${TOOL_JVM_OPTS[@]}" -jar "$jar" create-topics \
+      2>>"$(logfile kafka)"); then
+    printf '%s\n' "$out" >>"$(logfile kafka)"
+    fail_with_log kafka "could not create the Kafka topics (java -jar $jar create-topics)"
+  fi
+  printf '%s\n' "$out" >>"$(logfile kafka)"
+  log "kafka topics ready: $(awk -F': ' '$2 ~ /^(created|exists) / { print $1 }' <<<"$out" | paste -sd' ')"
 }

@@ -27,6 +27,7 @@ write_prometheus_config() {
     fi
     if [[ $STACK == up ]]; then # the apps' own metrics (the tests run the apps in-process, on ports of their own)
       render prometheus/app-job.yml JOB=dbmetrics-poller PORT="$(port poller_management)"
+      render prometheus/app-job.yml JOB=dbmetrics-streams-app PORT="$(port streams_management)"
       render prometheus/app-job.yml JOB=dbmetrics-query-api PORT="$(port api_management)"
     fi
   } >"$file"

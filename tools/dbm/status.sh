@@ -10,6 +10,9 @@ print_summary() {
     read -r key value < <(endpoint "$c")
     printf '  %-20s %s\n' "$c" "$value"
   done
+  if is_running streams; then
+    printf '  %-20s %s\n' "streams management" "http://127.0.0.1:$(port streams_management)/metrics"
+  fi
   if is_running api; then
     printf '  %-20s %s\n' "api management" "http://127.0.0.1:$(port api_management)/metrics"
   fi
@@ -22,7 +25,7 @@ print_summary() {
   echo
   echo "Logs: ./dbm logs [component]   Status: ./dbm status [--json]   Stop: ./dbm down"
   if is_running api; then
-    token=$(make_token dev 86400 false "${DB_DOMAINS[0]}/${DB_PROJECTS[0]}")
+    token=$(mint_token --user dev --ttl 86400 --tenant "${DB_DOMAINS[0]}/${DB_PROJECTS[0]}")
     echo
     echo "Try (development token for ${DB_DOMAINS[0]}/${DB_PROJECTS[0]}, valid 24 h; more with ./dbm token):"
     echo "  curl -H 'Authorization: Bearer $token' \\"

@@ -67,7 +67,8 @@ cmd_test() {
   t=$(now_ms); install_for test; log "phase install check: $(since "$t")"
   t=$(now_ms); run_shellcheck; log "phase shellcheck: $(since "$t")"
   t=$(now_ms); ensure_kafka_libs; log "phase kafka jars: $(since "$t")"
-  t=$(now_ms); start_infra; log "phase infrastructure: $(since "$t")"
+  ensure_jars_in_background poller # create-topics, at the end of the infrastructure phase
+  t=$(now_ms); start_infra; log "phase infrastructure (and the poller jar): $(since "$t")"
   t=$(now_ms); await_scrapes; log "phase first scrapes: $(since "$t")"
   export_test_env
 
