@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * {@code StreamsAppConfig}, {@code ApiConfig} and the records of the {@code backfill}, {@code create-topics},
  * {@code resync-redis} and {@code token} commands). Source parsing rather than reflection, so a command's record
  * is checked without being named here. What the document lists is the first column of the tables under the
- * headings of that process ({@code ## poller}, {@code ### poller `backfill`}, ...). No services needed.
+ * headings of that process ({@code ## poller}, {@code ### poller `backfill`}, ...). Constants of the shared
+ * {@code schemas} classes a process uses count as that process's. No services needed.
  */
 class ConfigurationGuideTest {
 
@@ -129,23 +130,46 @@ class ConfigurationGuideTest {
 
     private static final Map<String, Set<String>> SOURCES = new LinkedHashMap<>();
 
-    /** The self-named public String constants in a module's main sources: the variables its records read. */
+    /**
+     * The self-named public String constants a process's records read: those in its module's main sources, plus
+     * those of the shared {@code schemas} classes its sources use (e.g. client settings every process reads alike).
+     */
     private static synchronized Set<String> variablesInSources(String module) {
         return SOURCES.computeIfAbsent(module, name -> {
-            Set<String> names = new TreeSet<>();
-            try (Stream<Path> files = Files.walk(ROOT.resolve(name).resolve("src/main/java"))) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
-                    Matcher m = CONSTANT.matcher(read(file));
-                    while (m.find()) {
-                        names.add(m.group(1));
-                    }
+            String sources = javaSources(ROOT.resolve(name));
+            Set<String> names = constants(sources);
+            for (Path shared : javaFiles(ROOT.resolve("schemas"))) {
+                String type = shared.getFileName().toString().replaceFirst("\\.java$", "");
+                if (Pattern.compile("(?<![\\w.])" + type + "(?!\\w)").matcher(sources).find()) {
+                    names.addAll(constants(read(shared)));
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
             assertThat(names).as("variables in the sources of %s", name).isNotEmpty();
             return names;
         });
+    }
+
+    private static Set<String> constants(String source) {
+        Set<String> names = new TreeSet<>();
+        Matcher m = CONSTANT.matcher(source);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    private static String javaSources(Path module) {
+        StringBuilder all = new StringBuilder();
+        javaFiles(module).forEach(file -> all.append(read(file)).append('\n'));
+        return all.toString();
+    }
+
+    private static List<Path> javaFiles(Path module) {
+        try (Stream<Path> files = Files.walk(module.resolve("src/main/java"))) {
+            return files.filter(f -> f.toString().endsWith(".java")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static String read(Path file) {

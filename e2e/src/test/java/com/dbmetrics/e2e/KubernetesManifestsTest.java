@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dbmetrics.api.ApiConfig;
 import com.dbmetrics.poller.PollerConfig;
+import com.dbmetrics.poller.cli.CreateTopicsConfig;
+import com.dbmetrics.schemas.Topics;
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.streams.StreamsAppConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -392,6 +394,30 @@ class KubernetesManifestsTest {
                 }
             }
         }
+    }
+
+    @Test
+    void shouldCreateTheTopicsWithThePollerJarsOneDefinition() {
+        Workload job = workloads().get("kafka-topics");
+        Container container = container("kafka-topics");
+        assertThat(container.getImage()).as("the poller's image").isEqualTo(container("poller").getImage());
+        assertThat(container.getCommand()).as("the image's entry point runs the jar").isEmpty();
+        assertThat(container.getArgs()).containsExactly("create-topics");
+        Map<String, String> env = environment(job, container, podName(job));
+        Set<String> allowed = new TreeSet<>(ConfigVariables.of(CreateTopicsConfig.class));
+        allowed.addAll(EXTRA_VARIABLES);
+        assertThat(env.keySet()).as("variables of the kafka-topics Job").isSubsetOf(allowed)
+                .contains(CreateTopicsConfig.KAFKA_BOOTSTRAP_SERVERS);
+        CreateTopicsConfig topics = CreateTopicsConfig.fromEnv(env);
+        Workload poller = workloads().get("poller");
+        PollerConfig pollerConfig = PollerConfig.fromEnv(environment(poller, container("poller"), podName(poller)));
+        assertThat(topics.kafkaBootstrapServers()).isEqualTo(pollerConfig.kafkaBootstrapServers());
+        assertThat(topics.topics()).extracting(t -> t.name()).containsExactly(Topics.SNAPSHOTS, Topics.LATEST,
+                Topics.POLLER_STATUS, Topics.SNAPSHOTS_DLQ, Topics.POLLER_ELECTION);
+        assertThat(topics.topics().get(0).numPartitions()).as("as the poller would create it")
+                .isEqualTo(pollerConfig.snapshotPartitions());
+        assertThat(topics.snapshotsRetention()).as("as the poller would create it")
+                .isEqualTo(pollerConfig.snapshotRetention());
     }
 
     @Test
@@ -848,8 +874,8 @@ class KubernetesManifestsTest {
     /**
      * The paths each service's HTTP servers answer, by port, from its resolved configuration: query-api's ApiServer
      * (public port: the API, /healthz, /readyz; management port: /metrics, /healthz), streams-app's IqServer (its
-     * application.server port: /internal/v1/..., /healthz, /readyz, /metrics), the poller's ManagementServer
-     * (/healthz, /metrics).
+     * application.server port: /internal/v1/... only) and ManagementServer (/healthz, /readyz, /metrics), the poller's
+     * ManagementServer (/healthz, /metrics).
      */
     private static Map<Integer, Set<String>> servedPaths(String service, Map<String, String> env) {
         Map<String, String> config = withTestSecret(env);
@@ -859,9 +885,11 @@ class KubernetesManifestsTest {
                 return Map.of(api.port(), Set.of("/healthz", "/readyz", "/api/v1"),
                         api.managementPort(), Set.of("/metrics", "/healthz"));
             }
-            case "streams-app":
-                return Map.of(StreamsAppConfig.fromEnv(config).applicationServer().port(),
-                        Set.of("/healthz", "/readyz", "/metrics", "/internal/v1"));
+            case "streams-app": {
+                StreamsAppConfig streams = StreamsAppConfig.fromEnv(config);
+                return Map.of(streams.applicationServer().port(), Set.of("/internal/v1"),
+                        streams.managementPort(), Set.of("/healthz", "/readyz", "/metrics"));
+            }
             case "poller":
                 return Map.of(PollerConfig.fromEnv(config).managementPort(), Set.of("/healthz", "/metrics"));
             default:

@@ -1,109 +1,117 @@
 package com.dbmetrics.poller;
 
-import com.dbmetrics.poller.catalogue.Discovery;
-import com.dbmetrics.poller.election.PollerElection;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
-import com.dbmetrics.poller.catalogue.InventoryFile;
 import com.dbmetrics.poller.catalogue.InventorySource;
+import com.dbmetrics.poller.election.PollerElection;
+import com.dbmetrics.poller.prometheus.BreakerMetrics;
 import com.dbmetrics.poller.prometheus.GuardedPrometheus;
 import com.dbmetrics.poller.prometheus.PrometheusClient;
-import com.dbmetrics.poller.publish.KafkaSnapshotSink;
+import com.dbmetrics.poller.publish.KafkaPublisher;
+import com.dbmetrics.poller.publish.Producers;
+import com.dbmetrics.poller.publish.SnapshotRecords;
+import com.dbmetrics.poller.publish.StatusChanges;
 import com.dbmetrics.poller.publish.TopicBootstrap;
 import com.dbmetrics.poller.schedule.PollCycle;
 import com.dbmetrics.poller.schedule.PollerMetrics;
+import com.dbmetrics.poller.schedule.TickMetrics;
+import com.dbmetrics.poller.schedule.TickRunner;
 import com.dbmetrics.poller.schedule.TickScheduler;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
-import com.dbmetrics.schemas.PollerStatus;
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.ops.ManagementServer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
-import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running poller: wires client, breaker, cycle, scheduler, Kafka sink and management server, and stops them. */
+/**
+ * The poller process: its constructor wires the Prometheus client and breaker, the cycle, the tick runner and
+ * scheduler, the Kafka publisher, the election and the management server, without a thread or a port;
+ * {@link #start()} creates missing topics and starts the election, the management server and the ticks;
+ * {@link #close()} stops them.
+ */
 public final class Poller implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Poller.class);
 
-    private final KafkaSnapshotSink sink;
+    private final PollerConfig config;
+    private final KafkaPublisher publisher;
     private final TickScheduler scheduler;
     private final ManagementServer management;
     private final GuardedPrometheus prometheus;
     private final ExecutorService queries;
     private final PollerElection election;
+    private final EngineCatalogue catalogue;
 
-    private Poller(KafkaSnapshotSink sink, TickScheduler scheduler, ManagementServer management,
-            GuardedPrometheus prometheus, ExecutorService queries, PollerElection election) {
-        this.queries = queries;
-        this.election = election;
-        this.sink = sink;
-        this.scheduler = scheduler;
-        this.management = management;
-        this.prometheus = prometheus;
-    }
-
-    public static Poller start(PollerConfig config, Clock clock) throws IOException {
+    public Poller(PollerConfig config, Clock clock) {
+        this.config = config;
         ObjectMapper mapper = Json.newMapper();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        EngineCatalogue catalogue = config.queriesFile()
-                .map(file -> EngineCatalogue.fromFile(mapper, Path.of(file), config.resourceMetrics()))
-                .orElseGet(() -> EngineCatalogue.builtIn(mapper, config.resourceMetrics()));
-        HttpClient http = HttpClient.newBuilder()
-                .connectTimeout(config.effectiveQueryTimeout())
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+        catalogue = EngineCatalogue.load(mapper, config.queriesFile(), config.resourceMetrics());
+        HttpClient http = HttpClient.newBuilder().connectTimeout(config.effectiveQueryTimeout())
+                .version(HttpClient.Version.HTTP_1_1).build();
         PrometheusClient client = new PrometheusClient(http, config.prometheusUrl(), mapper,
                 config.effectiveQueryTimeout(), config.maxResponseBytes());
+        String transactionalId = config.election() ? config.transactionalId() : null;
+        publisher = new KafkaPublisher(() -> Producers.create(config.kafkaBootstrapServers(),
+                "dbmetrics-poller-" + config.pollerId(), transactionalId), config.election(),
+                new SnapshotRecords(JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), clock));
+        election = config.election()
+                ? new PollerElection(config.kafkaBootstrapServers(), Topics.POLLER_ELECTION, config.electionGroup(),
+                        config.pollerId(), config.electionSessionTimeout())
+                : null;
+        StatusChanges statusChanges = new StatusChanges();
+        prometheus = new GuardedPrometheus(client,
+                GuardedPrometheus.newBreaker(config.breakerThreshold(), config.breakerTimeout(), clock), clock,
+                config.pollerId(), statusChanges, config.maxInFlight(), config.effectiveQueryTimeout());
+        queries = Executors.newFixedThreadPool(config.maxInFlight(), daemon("poller-query"));
+        PollerMetrics cycleMetrics = new PollerMetrics();
+        PollCycle cycle = new PollCycle(prometheus,
+                InventorySource.of(config.inventoryFile(), mapper, config.pollInterval(), prometheus), catalogue,
+                config.pollInterval(), config.discoveryInterval(), config.tombstoneAfter(), queries, cycleMetrics,
+                clock);
+        TickMetrics tickMetrics = new TickMetrics();
+        BooleanSupplier elected = election == null ? () -> true : election::isActive;
+        TickRunner ticks = new TickRunner(cycle, publisher, elected, config.election(), prometheus::status,
+                statusChanges, clock, tickMetrics);
+        scheduler = new TickScheduler(clock, config.pollInterval(), config.ingestionDelay(), ticks, tickMetrics);
+        List<MeterBinder> binders = List.of(publisher.metrics(), new BreakerMetrics(prometheus), cycleMetrics,
+                tickMetrics);
+        binders.forEach(binder -> binder.bindTo(registry));
+        management = new ManagementServer(new InetSocketAddress(config.managementPort()), registry::scrape,
+                Map.of("/healthz", () -> true));
+    }
+
+    /** Builds and starts a poller: {@code new Poller(config, clock).start()}. */
+    public static Poller start(PollerConfig config, Clock clock) {
+        return new Poller(config, clock).start();
+    }
+
+    /** Creates the poller's missing topics, then starts the election, the management server and the ticks. */
+    public Poller start() {
         TopicBootstrap.ensure(config.kafkaBootstrapServers(),
                 TopicBootstrap.topics(config.snapshotPartitions(), config.snapshotRetention()));
-        String transactionalId = config.election() ? config.transactionalId() : null;
-        KafkaSnapshotSink sink = new KafkaSnapshotSink(() -> KafkaSnapshotSink.newProducer(
-                config.kafkaBootstrapServers(), "dbmetrics-poller-" + config.pollerId(), transactionalId),
-                config.election(), JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), clock, registry);
-        PollerElection election = config.election()
-                ? new PollerElection(config.kafkaBootstrapServers(), Topics.POLLER_ELECTION, config.electionGroup(),
-                        config.pollerId(), config.electionSessionTimeout()).start()
-                : null;
-        registry.gauge("dbm_poller_active", sink, s -> s.isActive() ? 1 : 0);
-        GuardedPrometheus prometheus = new GuardedPrometheus(client,
-                GuardedPrometheus.newBreaker(config.breakerThreshold(), config.breakerTimeout(), clock), clock,
-                config.pollerId(), sink::publish, config.maxInFlight(), config.effectiveQueryTimeout());
-        registry.gauge("dbm_poller_breaker_open", prometheus,
-                p -> p.status().state() == PollerStatus.State.OPEN ? 1 : 0);
-        for (PollerStatus.State state : PollerStatus.State.values()) {
-            Gauge.builder("dbm_poller_breaker_state", prometheus, p -> p.status().state() == state ? 1 : 0)
-                    .description("1 for the breaker's current state").tag("state", state.name())
-                    .register(registry);
+        if (election != null) {
+            election.start();
         }
-        InventorySource source = config.inventoryFile()
-                .<InventorySource>map(file -> new InventoryFile(mapper, Path.of(file), config.pollInterval()))
-                .orElseGet(() -> new Discovery(prometheus, config.pollInterval()));
-        ExecutorService queries = Executors.newFixedThreadPool(config.maxInFlight(), daemon("poller-query"));
-        PollCycle cycle = new PollCycle(prometheus, source, catalogue, sink, config.pollInterval(),
-                config.discoveryInterval(), config.tombstoneAfter(), queries, new PollerMetrics(registry));
-        Timer cycles = Timer.builder("dbm_poller_cycle_duration").description("Duration of one tick, publish included")
-                .publishPercentileHistogram().register(registry);
-        TickScheduler scheduler = new TickScheduler(clock, config.pollInterval(), config.ingestionDelay(),
-                t -> runTick(cycle, prometheus, sink, election, t, clock, cycles, registry), registry);
-        ManagementServer management = new ManagementServer(config.managementPort(), registry, () -> true);
+        management.start();
         scheduler.start();
         log.info("Poller {} started: Prometheus {}, interval {}, engines {}, management port {}", config.pollerId(),
                 config.prometheusUrl(), config.pollInterval(), catalogue.engines(), management.port());
-        return new Poller(sink, scheduler, management, prometheus, queries, election);
+        return this;
     }
 
     private static ThreadFactory daemon(String name) {
@@ -115,48 +123,13 @@ public final class Poller implements AutoCloseable {
         };
     }
 
-    /**
-     * One tick: only the active poller queries Prometheus and writes. A standby skips the tick entirely (no query);
-     * the active one writes the tick in Kafka transactions (one per engine, committed as soon as that engine's queries
-     * have answered), which a newer leader's producer can fence.
-     */
-    private static void runTick(PollCycle cycle, GuardedPrometheus prometheus, KafkaSnapshotSink sink,
-            PollerElection election, Instant t, Clock clock, Timer cycles, MeterRegistry registry) {
-        boolean elected = election == null || election.isActive();
-        if (!elected) {
-            if (sink.isActive()) {
-                log.info("Standing by: another poller is active");
-                sink.deactivate();
-            }
-            registry.counter("dbm_poller_standby_ticks").increment();
-            return;
-        }
-        if (!sink.isActive()) {
-            if (!sink.activate()) {
-                registry.counter("dbm_poller_ticks_aborted_total").increment();
-                return;
-            }
-            log.info("Active: producing{}", election == null ? "" : " transactionally, older leaders fenced");
-        }
-        if (!sink.beginTick()) {
-            return;
-        }
-        long started = clock.millis();
-        PollCycle.Outcome outcome = cycles.record(() -> cycle.run(t));
-        sink.publish(prometheus.status());
-        boolean committed = sink.endTick();
-        log.info("Tick T={} databases={} due={} queries={} failed={} snapshots={} tombstones={} committed={} took {} ms",
-                t, cycle.inventory().databases().size(), outcome.due(), outcome.queries(), outcome.failedQueries(),
-                outcome.snapshots(), outcome.tombstones(), committed, clock.millis() - started);
-    }
-
     public int managementPort() {
         return management.port();
     }
 
     /** Whether this poller is the active one and producing. */
     public boolean isActive() {
-        return sink.isActive();
+        return publisher.isActive();
     }
 
     public GuardedPrometheus prometheus() {
@@ -170,7 +143,7 @@ public final class Poller implements AutoCloseable {
         if (election != null) {
             election.close();
         }
-        sink.close();
+        publisher.close();
         management.close();
     }
 }

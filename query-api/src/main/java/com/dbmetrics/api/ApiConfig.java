@@ -2,8 +2,11 @@ package com.dbmetrics.api;
 
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -38,9 +41,14 @@ public record ApiConfig(
     public static final String REDIS_URL = "REDIS_URL";
     /** Comma-separated base URLs of streams-app instances; any will do, the next is tried on failure. */
     public static final String STREAMS_IQ_URLS = "STREAMS_IQ_URLS";
-    /** HS256 secret, at least 32 bytes. Exactly one of this and AUTH_JWKS_FILE. */
+    /** HS256 secret, at least 32 bytes. Exactly one of this, AUTH_JWT_SECRET_FILE and AUTH_JWKS_FILE. */
     public static final String AUTH_JWT_SECRET = "AUTH_JWT_SECRET";
-    /** JWKS file with RS256/ES256 public keys. Exactly one of this and AUTH_JWT_SECRET. */
+    /**
+     * File holding the HS256 secret (one trailing line break ignored), instead of AUTH_JWT_SECRET: keeps the secret out
+     * of the process environment. Exactly one of this, AUTH_JWT_SECRET and AUTH_JWKS_FILE.
+     */
+    public static final String AUTH_JWT_SECRET_FILE = "AUTH_JWT_SECRET_FILE";
+    /** JWKS file with RS256/ES256 public keys. Exactly one of this, AUTH_JWT_SECRET and AUTH_JWT_SECRET_FILE. */
     public static final String AUTH_JWKS_FILE = "AUTH_JWKS_FILE";
     /** Required {@code iss} when set. */
     public static final String AUTH_JWT_ISSUER = "AUTH_JWT_ISSUER";
@@ -78,7 +86,8 @@ public record ApiConfig(
             throw new ConfigException(STREAMS_IQ_URLS + " must list at least one http://host:port URL");
         }
         if (jwtSecret.isPresent() == jwksFile.isPresent()) {
-            throw new ConfigException("exactly one of " + AUTH_JWT_SECRET + " and " + AUTH_JWKS_FILE + " must be set");
+            throw new ConfigException("exactly one of " + AUTH_JWT_SECRET + " (or " + AUTH_JWT_SECRET_FILE + ") and "
+                    + AUTH_JWKS_FILE + " must be set");
         }
         jwtSecret.ifPresent(s -> {
             int bytes = s.getBytes(StandardCharsets.UTF_8).length;
@@ -109,7 +118,7 @@ public record ApiConfig(
                         .map(String::trim).filter(s -> !s.isEmpty())
                         .map(s -> uri(STREAMS_IQ_URLS, s.endsWith("/") ? s.substring(0, s.length() - 1) : s))
                         .toList(),
-                Optional.ofNullable(env.string(AUTH_JWT_SECRET, null)),
+                jwtSecret(variables),
                 Optional.ofNullable(env.string(AUTH_JWKS_FILE, null)),
                 Optional.ofNullable(env.string(AUTH_JWT_ISSUER, null)),
                 Optional.ofNullable(env.string(AUTH_JWT_AUDIENCE, null)),
@@ -123,6 +132,37 @@ public record ApiConfig(
                 env.duration(METRICS_RATE_LIMIT_WINDOW, Duration.ofMinutes(1)),
                 Arrays.stream(env.string(API_CORS_ORIGINS, "").split(","))
                         .map(String::trim).filter(o -> !o.isEmpty()).toList());
+    }
+
+    /**
+     * The HS256 secret from {@value #AUTH_JWT_SECRET} or the file named by {@value #AUTH_JWT_SECRET_FILE} (not both),
+     * at least {@value #MIN_SECRET_BYTES} bytes; empty when neither is set. Also what the {@code token} command signs
+     * with.
+     */
+    public static Optional<String> jwtSecret(Map<String, String> variables) {
+        Env env = new Env(variables);
+        String inline = env.string(AUTH_JWT_SECRET, null);
+        String file = env.string(AUTH_JWT_SECRET_FILE, null);
+        if (inline != null && file != null) {
+            throw new ConfigException("set only one of " + AUTH_JWT_SECRET + " and " + AUTH_JWT_SECRET_FILE);
+        }
+        if (file == null) {
+            return Optional.ofNullable(inline);
+        }
+        String secret;
+        try {
+            secret = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException(AUTH_JWT_SECRET_FILE + " must name a readable file but was \"" + file + "\"");
+        }
+        secret = secret.endsWith("\r\n") ? secret.substring(0, secret.length() - 2)
+                : secret.endsWith("\n") ? secret.substring(0, secret.length() - 1) : secret;
+        int bytes = secret.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes < MIN_SECRET_BYTES) {
+            throw new ConfigException(AUTH_JWT_SECRET_FILE + " must hold at least " + MIN_SECRET_BYTES
+                    + " bytes but " + file + " holds " + bytes);
+        }
+        return Optional.of(secret);
     }
 
     private static URI uri(String name, String value) {

@@ -1,12 +1,15 @@
 package com.dbmetrics.api;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Entry point of the query API process: configuration from the environment, then serve until SIGTERM. */
+/**
+ * Entry point of the query API jar: with no argument, the API (configuration from the environment, then serve until
+ * SIGTERM); {@code token ...} prints a development token ({@link TokenCommand}).
+ */
 public final class ApiMain {
 
     private static final Logger log = LoggerFactory.getLogger(ApiMain.class);
@@ -14,6 +17,17 @@ public final class ApiMain {
     private ApiMain() {}
 
     public static void main(String[] args) throws Exception {
+        Clock clock = Clock.systemUTC();
+        if (args.length > 0 && args[0].equals("token")) {
+            System.exit(TokenCommand.run(Arrays.asList(args).subList(1, args.length), System.getenv(), clock,
+                    System.out, System.err));
+            return;
+        }
+        if (args.length > 0) {
+            System.err.println("unknown command '" + args[0] + "': run without arguments to serve, or 'token'");
+            System.exit(2);
+            return;
+        }
         ApiConfig config;
         try {
             config = ApiConfig.fromEnv(System.getenv());
@@ -22,7 +36,7 @@ public final class ApiMain {
             System.exit(2);
             return;
         }
-        QueryApi api = QueryApi.start(config, Clock.systemUTC(), Ticker.systemTicker());
+        QueryApi api = QueryApi.start(config, clock);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Stopping query API");

@@ -5,43 +5,55 @@ import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.http.ApiServer;
 import com.dbmetrics.api.ratelimit.RateLimiter;
 import com.dbmetrics.api.ratelimit.RateLimits;
-import com.dbmetrics.api.ratelimit.Scope;
+import com.dbmetrics.api.service.CacheStats;
+import com.dbmetrics.api.service.MetricsService;
+import com.dbmetrics.api.service.ProjectService;
+import com.dbmetrics.api.service.SnapshotRenderer;
 import com.dbmetrics.api.source.IqClient;
 import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
-/** A running query API: clients, caches, service and HTTP servers, and how to stop them. */
+/**
+ * The query API process: {@link #create} wires clients, caches, services, meters and the HTTP servers (nothing
+ * listens yet), {@link #start()} binds the ports, {@link #close()} stops everything it started. All time comes from
+ * one {@link Clock}; Caffeine's tickers are derived from it, so a test that moves the clock moves every TTL.
+ */
 public final class QueryApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QueryApi.class);
 
-    private final ApiServer server;
+    private final ApiConfig config;
     private final JedisPooled redis;
     private final SnapshotLookup lookup;
+    private final ApiServer server;
 
-    private QueryApi(ApiServer server, JedisPooled redis, SnapshotLookup lookup) {
-        this.server = server;
+    private QueryApi(ApiConfig config, JedisPooled redis, SnapshotLookup lookup, ApiServer server) {
+        this.config = config;
         this.redis = redis;
         this.lookup = lookup;
+        this.server = server;
     }
 
-    public static QueryApi start(ApiConfig config, Clock clock, Ticker ticker) throws Exception {
+    /** Builds the API for {@code config} on {@code clock}; nothing runs until {@link #start()}. */
+    public static QueryApi create(ApiConfig config, Clock clock) throws IOException, ParseException {
+        Ticker ticker = ticker(clock);
         ObjectMapper mapper = Json.newMapper();
         JedisPooled redis = new JedisPooled(new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort()),
                 DefaultJedisClientConfig.builder().connectionTimeoutMillis(500).socketTimeoutMillis(1000).build());
@@ -49,43 +61,58 @@ public final class QueryApi implements AutoCloseable {
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
                 config.streamsIqUrls(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
-                ticker, registry);
+                ticker);
         JwtAuthenticator authenticator = config.jwtSecret().isPresent()
                 ? JwtAuthenticator.hmac(config.jwtSecret().get(), config.jwtIssuer().orElse(null),
                         config.jwtAudience().orElse(null), clock, ticker)
                 : JwtAuthenticator.jwks(Path.of(config.jwksFile().get()), config.jwtIssuer().orElse(null),
                         config.jwtAudience().orElse(null), clock, ticker);
-        RateLimits limits = new RateLimits(new RateLimiter(redis, clock, config.rateLimitWindow(),
-                config.rateLimitFailOpen(), ticker), config.rateLimitPerUser(), config.rateLimitPerDatabase(),
+        RateLimiter limiter = new RateLimiter(redis, clock, config.rateLimitWindow(), config.rateLimitFailOpen(),
+                ticker);
+        RateLimits limits = new RateLimits(limiter, config.rateLimitPerUser(), config.rateLimitPerDatabase(),
                 config.rateLimitGlobal());
         SnapshotRenderer renderer = new SnapshotRenderer(redisSnapshots, mapper, clock, config.staleGrace());
         MetricsService service = new MetricsService(lookup, renderer, limits, mapper);
         ProjectService projects = new ProjectService(iq, renderer, limits, mapper, config.memoryTtl(), ticker);
         CacheStats stats = new CacheStats(lookup, service, limits, mapper);
-        FunctionCounter.builder("dbm_api_l1_hits", lookup.l1Hits, a -> a.sum()).register(registry);
-        FunctionCounter.builder("dbm_api_l2_hits", lookup.l2Hits, a -> a.sum()).register(registry);
-        FunctionCounter.builder("dbm_api_l1_refreshes", lookup.refreshes, a -> a.sum()).register(registry);
-        FunctionCounter.builder("dbm_api_source_hits", lookup.sourceHits, a -> a.sum()).register(registry);
-        FunctionCounter.builder("dbm_api_stale_hits", lookup.staleHits, a -> a.sum()).register(registry);
-        FunctionCounter.builder("dbm_api_redis_errors", lookup.redisErrors, a -> a.sum()).register(registry);
-        FunctionCounter.builder("dbm_api_iq_failures", lookup.iqFailures, a -> a.sum()).register(registry);
-        Gauge.builder("dbm_api_memory_cache_size", lookup, SnapshotLookup::size).register(registry);
-        for (Scope scope : Scope.values()) {
-            FunctionCounter.builder("dbm_api_rate_limited", limits, l -> l.refused(scope))
-                    .tag("scope", scope.wireName()).register(registry);
-        }
-        FunctionCounter.builder("dbm_api_rate_limit_fail_open", limits.limiter().failOpenDecisions, a -> a.sum())
-                .register(registry);
-        FunctionCounter.builder("dbm_api_rate_limit_fail_closed", limits.limiter().failClosedDecisions, a -> a.sum())
-                .register(registry);
+
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        lookup.bindTo(registry);
+        limits.bindTo(registry);
+        limiter.bindTo(registry);
         ApiServer server = new ApiServer(config.port(), config.managementPort(), new ApiServer.Services(authenticator,
                 service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable()), config.corsOrigins(),
                 registry);
+        return new QueryApi(config, redis, lookup, server);
+    }
+
+    /** Builds and starts: what {@code main} runs. */
+    public static QueryApi start(ApiConfig config, Clock clock) throws IOException, ParseException {
+        return create(config, clock).start();
+    }
+
+    /**
+     * As {@link #start(ApiConfig, Clock)}: {@code ticker} is ignored, every ticker is derived from {@code clock}.
+     *
+     * @deprecated kept only while e2e {@code PipelineIT} still calls it; use {@link #start(ApiConfig, Clock)}
+     */
+    @Deprecated(forRemoval = true)
+    public static QueryApi start(ApiConfig config, Clock clock, Ticker ticker) throws IOException, ParseException {
+        return start(config, clock);
+    }
+
+    /** Caffeine's time, read from the process' clock (millisecond steps are plenty for TTLs of a second or more). */
+    static Ticker ticker(Clock clock) {
+        return () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
+    }
+
+    /** Binds the API and management ports. */
+    public QueryApi start() {
+        server.start();
         log.info("Query API listening on port {} (management {}), Redis {}, streams-app {}", server.port(),
                 server.managementPort(), config.redisUrl(), config.streamsIqUrls());
-        return new QueryApi(server, redis, lookup);
+        return this;
     }
 
     private static boolean pingQuietly(RedisSnapshots redis) {
@@ -100,6 +127,11 @@ public final class QueryApi implements AutoCloseable {
         return server.port();
     }
 
+    public int managementPort() {
+        return server.managementPort();
+    }
+
+    /** Stops the servers, then the L1 refresh thread, then the Redis pool. */
     @Override
     public void close() {
         server.close();

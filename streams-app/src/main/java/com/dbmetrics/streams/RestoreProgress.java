@@ -1,5 +1,9 @@
 package com.dbmetrics.streams;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -9,14 +13,14 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
 /**
  * How far this instance's active stores are from restored: the changelog records still to restore, summed over the
  * partitions being restored, and the records restored so far. Kafka Streams calls it from its restoring threads
- * ({@code KafkaStreams#setGlobalStateRestoreListener}, which despite its name covers every store); {@code /metrics}
- * reads it. Standby updates are not restoration: they never end, and their lag is in {@code Dbm-Store-Lag}.
+ * ({@code KafkaStreams#setGlobalStateRestoreListener}, which despite its name covers every store); its meters
+ * ({@code dbm_streams_restore*}) are bound by {@link #bindTo}. Standby updates are not restoration: they never end, and their lag is in {@code Dbm-Store-Lag}.
  *
  * <p>Offsets, as Kafka Streams reports them: the end offset is exclusive (the next offset to be written), a batch's
  * end offset is that of its last restored record. Under exactly-once the changelog also holds transaction markers, so
  * the remaining count is an upper bound by a few offsets until the partition's restoration ends.
  */
-final class RestoreProgress implements StateRestoreListener {
+final class RestoreProgress implements StateRestoreListener, MeterBinder {
 
     private record Changelog(TopicPartition partition, String store) {}
 
@@ -78,5 +82,16 @@ final class RestoreProgress implements StateRestoreListener {
     /** Records restored since the process started. */
     long restoredRecords() {
         return restored.sum();
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Gauge.builder("dbm_streams_restore_remaining_records", this, RestoreProgress::remainingRecords)
+                .description("Changelog records still to restore before the active stores are current")
+                .register(registry);
+        Gauge.builder("dbm_streams_restoring_partitions", this, RestoreProgress::restoringPartitions)
+                .description("Changelog partitions being restored").register(registry);
+        FunctionCounter.builder("dbm_streams_restored_records", this, RestoreProgress::restoredRecords)
+                .description("Changelog records restored into the active stores").register(registry);
     }
 }

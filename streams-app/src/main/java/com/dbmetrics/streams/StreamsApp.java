@@ -1,7 +1,9 @@
 package com.dbmetrics.streams;
 
 import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.ops.ManagementServer;
 import com.dbmetrics.streams.errors.DeadLetterHandler;
+import com.dbmetrics.streams.errors.DeadLetters;
 import com.dbmetrics.streams.query.IqCounters;
 import com.dbmetrics.streams.query.IqServer;
 import com.dbmetrics.streams.query.SnapshotQueries;
@@ -9,13 +11,15 @@ import com.dbmetrics.streams.redis.RedisMirror;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import com.dbmetrics.streams.topology.TopologyCounters;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,34 +27,53 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
-/** A running streams-app instance: topology, KafkaStreams, Redis mirror and the interactive-query server. */
+/**
+ * One streams-app instance: the topology run by Kafka Streams, the Redis mirror it feeds, the store resync after an
+ * overflowed mirror, the interactive-query server and the management server ({@code /healthz}, {@code /readyz},
+ * {@code /metrics}). {@link #create} builds everything and starts nothing; {@link #start()} starts each part after
+ * those it needs; {@link #close()} stops every part, in reverse order.
+ */
 public final class StreamsApp implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(StreamsApp.class);
+    /** Both servers listen on every interface; other instances reach this one at its {@code application.server}. */
+    private static final String BIND_HOST = "0.0.0.0";
+    private static final Duration STREAMS_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
-    private final KafkaStreams streams;
-    private final RedisMirror mirror;
+    private final StreamsAppConfig config;
     private final JedisPooled redis;
+    private final RedisMirror mirror;
+    private final KafkaStreams streams;
+    private final StreamsMetrics metrics;
+    private final StoreResync resync;
     private final IqServer iq;
+    private final ManagementServer management;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private StreamsApp(KafkaStreams streams, RedisMirror mirror, JedisPooled redis, IqServer iq) {
-        this.streams = streams;
-        this.mirror = mirror;
+    private StreamsApp(StreamsAppConfig config, JedisPooled redis, RedisMirror mirror, KafkaStreams streams,
+            StreamsMetrics metrics, IqServer iq, ManagementServer management) {
+        this.config = config;
         this.redis = redis;
+        this.mirror = mirror;
+        this.streams = streams;
+        this.metrics = metrics;
+        this.resync = new StoreResync(streams, mirror);
         this.iq = iq;
+        this.management = management;
     }
 
-    public static StreamsApp start(StreamsAppConfig config, MetricsTopology.TopicNames topics) {
+    /** Builds an instance on {@code topics}; nothing runs, connects or listens until {@link #start()}. */
+    public static StreamsApp create(StreamsAppConfig config, MetricsTopology.TopicNames topics, Clock clock) {
         ObjectMapper mapper = Json.newMapper();
-        JedisPooled redis = new JedisPooled(new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort()),
-                DefaultJedisClientConfig.builder().connectionTimeoutMillis(1000).socketTimeoutMillis(2000).build());
+        JedisPooled redis = redisClient(config);
         RedisMirror mirror = new RedisMirror(redis, mapper, config.redisTtl(), config.mirrorFlushInterval(),
-                config.mirrorMaxBacklog());
+                config.mirrorMaxBacklog(), clock);
         TopologyCounters counters = new TopologyCounters();
-        Topology topology = MetricsTopology.build(topics, mapper, mirror, counters);
-        java.util.Properties props = properties(config);
+        DeadLetters deadLetters = new DeadLetters();
+        Properties props = properties(config);
         props.put(DeadLetterHandler.DLQ_TOPIC_CONFIG, topics.deadLetters());
-        KafkaStreams streams = new KafkaStreams(topology, props);
+        props.put(DeadLetters.CONFIG, deadLetters);
+        KafkaStreams streams = new KafkaStreams(MetricsTopology.build(topics, mapper, mirror, counters), props);
         streams.setUncaughtExceptionHandler(e -> {
             // A bug or a broken invariant in one thread: replace the thread rather than stop serving.
             log.error("Stream thread failed; replacing it", e);
@@ -64,55 +87,45 @@ public final class StreamsApp implements AutoCloseable {
                 restore.running();
             }
         });
-        streams.start();
-        java.util.concurrent.ScheduledExecutorService resync = java.util.concurrent.Executors
-                .newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "redis-resync");
-                    t.setDaemon(true);
-                    return t;
-                });
-        resync.scheduleWithFixedDelay(() -> resyncIfNeeded(streams, mirror), 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         IqCounters iqCounters = new IqCounters();
+        StreamsMetrics metrics = new StreamsMetrics(streams, counters, deadLetters, mirror, iqCounters, restore);
         IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), iqCounters, mapper,
-                "0.0.0.0", config.applicationServer().port(),
-                StreamsMetrics.create(streams, counters, mirror, iqCounters, restore)::scrape);
-        log.info("Streams-app {} started; interactive queries on {}:{}", config.applicationId(),
-                config.applicationServer().host(), iq.port());
-        return new StreamsApp(streams, mirror, redis, iq);
+                BIND_HOST, config.applicationServer().port());
+        ManagementServer management = new ManagementServer(new InetSocketAddress(BIND_HOST, config.managementPort()),
+                metrics::scrape, StreamsHealth.probes(streams));
+        return new StreamsApp(config, redis, mirror, streams, metrics, iq, management);
     }
 
-    /** After an overflowed mirror backlog, re-mirror this instance's active latest stores once Redis answers again. */
-    private static void resyncIfNeeded(KafkaStreams streams, RedisMirror mirror) {
-        if (!mirror.resyncNeeded() || streams.state() != KafkaStreams.State.RUNNING) {
-            return;
-        }
-        try {
-            org.apache.kafka.streams.state.ReadOnlyKeyValueStore<String, com.dbmetrics.schemas.MetricsSnapshot> store =
-                    streams.store(org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(
-                            MetricsTopology.LATEST_STORE,
-                            org.apache.kafka.streams.state.QueryableStoreTypes.keyValueStore()));
-            try (var it = store.all()) {
-                // streamed from RocksDB: the resync holds at most half the mirror's backlog bound in memory
-                java.util.Iterator<com.dbmetrics.schemas.MetricsSnapshot> values = new java.util.Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
+    /**
+     * Builds and starts an instance on the system clock: for programs that run the streams-app inside their own
+     * process (integration tests, benchmarks).
+     */
+    public static StreamsApp start(StreamsAppConfig config, MetricsTopology.TopicNames topics) {
+        return create(config, topics, Clock.systemUTC()).start();
+    }
 
-                    @Override
-                    public com.dbmetrics.schemas.MetricsSnapshot next() {
-                        return it.next().value;
-                    }
-                };
-                mirror.resync(() -> values);
-            }
-        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
-            log.debug("Stores not queryable yet; resync later: {}", e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Starts the mirror's flusher, Kafka Streams, the resync and the two servers; on failure stops them again. */
+    public StreamsApp start() {
+        try {
+            mirror.start();
+            streams.start();
+            metrics.start();
+            resync.start();
+            iq.start();
+            management.start();
         } catch (RuntimeException e) {
-            log.warn("Redis resync failed; will retry: {}", e.toString());
+            close();
+            throw e;
         }
+        log.info("Streams-app {} started; interactive queries on {}:{}, management on port {}",
+                config.applicationId(), config.applicationServer().host(), iq.port(), management.port());
+        return this;
+    }
+
+    /** The Redis client of the mirror (and of {@code resync-redis}): 1 s to connect, 2 s to answer. */
+    static JedisPooled redisClient(StreamsAppConfig config) {
+        return new JedisPooled(new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort()),
+                DefaultJedisClientConfig.builder().connectionTimeoutMillis(1000).socketTimeoutMillis(2000).build());
     }
 
     static Properties properties(StreamsAppConfig config) {
@@ -145,10 +158,24 @@ public final class StreamsApp implements AutoCloseable {
         return iq.port();
     }
 
+    public int managementPort() {
+        return management.port();
+    }
+
+    /**
+     * Stops the servers, the resync, Kafka Streams (committing), the mirror (after a last flush), then Redis. Once:
+     * later calls (a shutdown hook after a failed start) do nothing.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        management.close();
         iq.close();
-        streams.close(Duration.ofSeconds(30));
+        resync.close();
+        metrics.close();
+        streams.close(STREAMS_CLOSE_TIMEOUT);
         mirror.close();
         redis.close();
     }

@@ -15,6 +15,7 @@ public record StreamsAppConfig(
         URI redisUrl,
         String applicationId,
         HostInfo applicationServer,
+        int managementPort,
         Path stateDir,
         String processingGuarantee,
         Duration commitInterval,
@@ -32,6 +33,12 @@ public record StreamsAppConfig(
     public static final String STREAMS_APPLICATION_ID = "STREAMS_APPLICATION_ID";
     /** host:port of this instance's interactive-query server, as other instances reach it. */
     public static final String STREAMS_APPLICATION_SERVER = "STREAMS_APPLICATION_SERVER";
+    /**
+     * Port of the management server: {@code /healthz}, {@code /readyz} and {@code /metrics} (default 7072; 0 picks a
+     * free one). Apart from the interactive-query port, which serves only {@code /internal/v1/...}.
+     */
+    public static final String STREAMS_MANAGEMENT_PORT = "STREAMS_MANAGEMENT_PORT";
+    static final int DEFAULT_MANAGEMENT_PORT = 7072;
     /** Folder of the RocksDB state stores. */
     public static final String STREAMS_STATE_DIR = "STREAMS_STATE_DIR";
     /** {@code exactly_once_v2} (default) or {@code at_least_once}. */
@@ -64,6 +71,9 @@ public record StreamsAppConfig(
         if (applicationId == null || !applicationId.matches("[A-Za-z0-9._-]+")) {
             throw new ConfigException(STREAMS_APPLICATION_ID + " must match [A-Za-z0-9._-]+ but was " + applicationId);
         }
+        if (managementPort < 0 || managementPort > 65535) {
+            throw new ConfigException(STREAMS_MANAGEMENT_PORT + " must be 0-65535 but was " + managementPort);
+        }
         if (!StreamsConfig.EXACTLY_ONCE_V2.equals(processingGuarantee)
                 && !StreamsConfig.AT_LEAST_ONCE.equals(processingGuarantee)) {
             throw new ConfigException(STREAMS_PROCESSING_GUARANTEE + " must be exactly_once_v2 or at_least_once but was "
@@ -77,6 +87,18 @@ public record StreamsAppConfig(
         Env.requireAtLeast(REDIS_MIRROR_MAX_BACKLOG, mirrorMaxBacklog, 1);
     }
 
+    /**
+     * Without a management port of its own: port 0, any free one. For programs that run the app inside their own
+     * process (the benchmarks), where a fixed port would collide with a streams-app running beside them.
+     */
+    public StreamsAppConfig(String kafkaBootstrapServers, URI redisUrl, String applicationId,
+            HostInfo applicationServer, Path stateDir, String processingGuarantee, Duration commitInterval,
+            int standbyReplicas, int streamThreads, Duration redisTtl, Duration mirrorFlushInterval,
+            int mirrorMaxBacklog) {
+        this(kafkaBootstrapServers, redisUrl, applicationId, applicationServer, 0, stateDir, processingGuarantee,
+                commitInterval, standbyReplicas, streamThreads, redisTtl, mirrorFlushInterval, mirrorMaxBacklog);
+    }
+
     public static StreamsAppConfig fromEnv(Map<String, String> variables) {
         Env env = new Env(variables);
         return new StreamsAppConfig(
@@ -84,6 +106,7 @@ public record StreamsAppConfig(
                 parseRedisUrl(env.required(REDIS_URL)),
                 env.string(STREAMS_APPLICATION_ID, "dbmetrics-streams"),
                 parseHost(env.string(STREAMS_APPLICATION_SERVER, "127.0.0.1:7070")),
+                env.integer(STREAMS_MANAGEMENT_PORT, DEFAULT_MANAGEMENT_PORT),
                 Path.of(env.string(STREAMS_STATE_DIR, "/tmp/dbmetrics-streams")),
                 env.string(STREAMS_PROCESSING_GUARANTEE, StreamsConfig.EXACTLY_ONCE_V2),
                 env.duration(STREAMS_COMMIT_INTERVAL, Duration.ofMillis(20)),

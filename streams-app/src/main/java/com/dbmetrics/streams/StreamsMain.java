@@ -1,7 +1,7 @@
 package com.dbmetrics.streams;
 
-import com.dbmetrics.streams.redis.ResyncRedisCommand;
 import com.dbmetrics.streams.topology.MetricsTopology;
+import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +25,9 @@ public final class StreamsMain {
             System.exit(2);
             return;
         }
+        Clock clock = Clock.systemUTC(); // the one clock of the process
         if (args.length == 1 && "resync-redis".equals(args[0])) {
-            System.exit(ResyncRedisCommand.run(config));
+            System.exit(ResyncRedisCommand.run(config, clock));
             return;
         }
         if (args.length > 0) {
@@ -35,13 +36,20 @@ public final class StreamsMain {
             System.exit(2);
             return;
         }
-        StreamsApp app = StreamsApp.start(config, MetricsTopology.TopicNames.DEFAULT);
+        StreamsApp app = StreamsApp.create(config, MetricsTopology.TopicNames.DEFAULT, clock);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Stopping streams-app");
             app.close();
             stopped.countDown();
         }, "streams-shutdown"));
+        try {
+            app.start();
+        } catch (RuntimeException e) { // a port in use, for one: every part started is stopped again
+            log.error("Could not start the streams-app: {}", e.getMessage(), e);
+            System.exit(1);
+            return;
+        }
         stopped.await();
     }
 }

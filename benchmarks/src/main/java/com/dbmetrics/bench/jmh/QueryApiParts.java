@@ -1,11 +1,11 @@
 package com.dbmetrics.bench.jmh;
 
 import com.dbmetrics.api.ApiConfig;
-import com.dbmetrics.api.MetricsService;
-import com.dbmetrics.api.SnapshotRenderer;
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.ratelimit.RateLimiter;
 import com.dbmetrics.api.ratelimit.RateLimits;
+import com.dbmetrics.api.service.MetricsService;
+import com.dbmetrics.api.service.SnapshotRenderer;
 import com.dbmetrics.api.source.IqClient;
 import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.schemas.Json;
@@ -55,7 +55,8 @@ public record QueryApiParts(ApiConfig config, ObjectMapper mapper, InProcessRedi
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
                 config.streamsIqUrls(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
         SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
-                ticker, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                ticker);
+        lookup.bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         RateLimits limits = new RateLimits(new RateLimiter(redis.client(), clock, config.rateLimitWindow(),
                 config.rateLimitFailOpen(), ticker), NEVER_REFUSING_LIMIT, NEVER_REFUSING_LIMIT, NEVER_REFUSING_LIMIT);
         SnapshotRenderer renderer = new SnapshotRenderer(redisSnapshots, mapper, clock, config.staleGrace());

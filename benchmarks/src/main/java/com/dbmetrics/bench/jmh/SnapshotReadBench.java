@@ -1,7 +1,7 @@
 package com.dbmetrics.bench.jmh;
 
-import com.dbmetrics.api.ReadResult;
 import com.dbmetrics.api.auth.Principal;
+import com.dbmetrics.api.service.ReadResult;
 import com.dbmetrics.api.source.Layer;
 import com.dbmetrics.api.source.Lookup;
 import com.dbmetrics.schemas.DatabaseRef;

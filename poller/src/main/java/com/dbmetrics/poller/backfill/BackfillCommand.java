@@ -1,19 +1,19 @@
 package com.dbmetrics.poller.backfill;
 
 import com.dbmetrics.poller.PollerConfig;
-import com.dbmetrics.poller.catalogue.Discovery;
 import com.dbmetrics.poller.catalogue.DiscoveryException;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
-import com.dbmetrics.poller.catalogue.InventoryFile;
 import com.dbmetrics.poller.catalogue.InventorySource;
 import com.dbmetrics.poller.prometheus.PrometheusClient;
-import com.dbmetrics.poller.publish.KafkaSnapshotSink;
+import com.dbmetrics.poller.publish.KafkaPublisher;
+import com.dbmetrics.poller.publish.Producers;
+import com.dbmetrics.poller.publish.SnapshotRecords;
+import com.dbmetrics.poller.publish.StatusChanges;
+import com.dbmetrics.poller.publish.TickTransaction;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpClient;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -55,23 +55,22 @@ public final class BackfillCommand {
         ObjectMapper mapper = Json.newMapper();
         PrometheusClient client = new PrometheusClient(HttpClient.newHttpClient(), config.prometheusUrl(), mapper,
                 config.queryTimeout(), config.maxResponseBytes());
-        EngineCatalogue catalogue = config.queriesFile()
-                .map(file -> EngineCatalogue.fromFile(mapper, Path.of(file), config.resourceMetrics()))
-                .orElseGet(() -> EngineCatalogue.builtIn(mapper, config.resourceMetrics()));
-        InventorySource inventory = config.inventoryFile()
-                .<InventorySource>map(file -> new InventoryFile(mapper, Path.of(file), config.pollInterval()))
-                .orElseGet(() -> new Discovery(client::query, config.pollInterval()));
-        try (KafkaSnapshotSink sink = new KafkaSnapshotSink(() -> KafkaSnapshotSink.newProducer(
-                config.kafkaBootstrapServers(), "dbmetrics-backfill-" + config.pollerId(), null), false,
-                JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), Clock.systemUTC(),
-                new SimpleMeterRegistry())) {
-            if (!sink.activate()) {
+        EngineCatalogue catalogue = EngineCatalogue.load(mapper, config.queriesFile(), config.resourceMetrics());
+        InventorySource inventory = InventorySource.of(config.inventoryFile(), mapper, config.pollInterval(),
+                client::query);
+        try (KafkaPublisher publisher = new KafkaPublisher(() -> Producers.create(config.kafkaBootstrapServers(),
+                "dbmetrics-backfill-" + config.pollerId(), null), false,
+                new SnapshotRecords(JsonSerde.snapshots(mapper), JsonSerde.pollerStatus(mapper), Clock.systemUTC()))) {
+            Optional<TickTransaction> opened = publisher.activate()
+                    ? publisher.beginTick(new StatusChanges()) : Optional.empty();
+            if (opened.isEmpty()) {
                 log.error("Kafka unreachable at {}", config.kafkaBootstrapServers());
                 return 1;
             }
-            Backfill.Result result = new Backfill(client::queryRange, inventory, catalogue, sink::publishBackfill,
+            TickTransaction batch = opened.get();
+            Backfill.Result result = new Backfill(client::queryRange, inventory, catalogue, batch::publishBackfill,
                     config.pollInterval(), new Throttle(rate, 2)).run(request);
-            boolean flushed = sink.endTick();
+            boolean flushed = batch.commit();
             log.info("Backfill {}..{}: {} databases, {} range queries ({} failed), {} snapshots produced", request.from(),
                     request.to(), result.databases(), result.queries(), result.failedQueries(), result.snapshots());
             return flushed && result.failedQueries() == 0 ? 0 : 1;

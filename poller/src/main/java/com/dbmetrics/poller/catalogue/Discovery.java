@@ -1,6 +1,7 @@
 package com.dbmetrics.poller.catalogue;
 
 import com.dbmetrics.poller.prometheus.PrometheusException;
+import com.dbmetrics.poller.prometheus.Querier;
 import com.dbmetrics.poller.prometheus.Sample;
 import com.dbmetrics.schemas.DatabaseRef;
 import com.dbmetrics.schemas.config.Env;
@@ -24,12 +25,6 @@ public final class Discovery implements InventorySource {
     public static final String INTERVAL_LABEL = "dbmetrics_interval";
 
     private static final Logger log = LoggerFactory.getLogger(Discovery.class);
-
-    /** Evaluates a PromQL query at a time; the poller passes its breaker-guarded client. */
-    @FunctionalInterface
-    public interface Querier {
-        List<Sample> query(String promql, Instant time) throws PrometheusException;
-    }
 
     /**
      * The result of one discovery: the inventory, the targets whose labels were refused, and the interval overrides

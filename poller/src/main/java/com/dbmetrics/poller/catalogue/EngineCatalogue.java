@@ -51,6 +51,11 @@ public final class EngineCatalogue {
         }
     }
 
+    /** The catalogue of {@code file} when there is one ({@code POLLER_QUERIES_FILE}), else the built-in one. */
+    public static EngineCatalogue load(ObjectMapper mapper, Optional<String> file, ResourceMode mode) {
+        return file.map(f -> fromFile(mapper, Path.of(f), mode)).orElseGet(() -> builtIn(mapper, mode));
+    }
+
     public static EngineCatalogue fromFile(ObjectMapper mapper, Path file, ResourceMode mode) {
         try {
             return parse(mapper.readTree(Files.readAllBytes(file)), file.toString(), mode);

@@ -1,6 +1,5 @@
 package com.dbmetrics.poller.prometheus;
 
-import com.dbmetrics.poller.catalogue.Discovery;
 import com.dbmetrics.schemas.PollerStatus;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -18,9 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The Prometheus client behind a resilience4j circuit breaker and a bound on queries in flight. Only outages
  * (unreachable, timeout, 5xx, unparsable bodies) count toward opening it; a bad query is that query's problem. While it
- * is open no call reaches Prometheus. Its state is reported truthfully as a {@link PollerStatus}.
+ * is open no call reaches Prometheus. Its state is reported truthfully as a {@link PollerStatus}; each transition is
+ * handed to {@code onTransition} on the querying thread (the poller queues it for the tick that owns the transaction).
  */
-public final class GuardedPrometheus implements Discovery.Querier {
+public final class GuardedPrometheus implements Querier {
 
     /** The breaker's name, also the key of its status record. */
     public static final String BREAKER_NAME = "prometheus";

@@ -1,15 +1,12 @@
 package com.dbmetrics.poller.publish;
 
 import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.PollerStatus;
 import java.time.Instant;
 
-/** Where the poll cycle delivers its results; Kafka in production, a list in unit tests. */
+/** Where the poll cycle delivers a tick's results; the tick's Kafka transaction in production, a list in unit tests. */
 public interface SnapshotSink {
 
     void publish(MetricsSnapshot snapshot);
-
-    void publish(PollerStatus status);
 
     /** The database is gone: downstream views drop it. {@code time} is the tick that decided it (event time). */
     void publishTombstone(String databaseId, Instant time);

@@ -6,12 +6,14 @@ import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.poller.catalogue.Inventory;
 import com.dbmetrics.poller.catalogue.InventorySource;
 import com.dbmetrics.poller.prometheus.PrometheusException;
+import com.dbmetrics.poller.prometheus.Querier;
 import com.dbmetrics.poller.prometheus.Sample;
 import com.dbmetrics.poller.publish.SnapshotSink;
 import com.dbmetrics.schemas.DatabaseRef;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +26,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,20 +36,20 @@ import org.slf4j.LoggerFactory;
  * database. The queries of a tick run in parallel on {@code executor} (the client bounds how many are in flight).
  * Interval groups due at the same T share these queries: the evaluation time is the same, so the answer is too.
  * Prometheus load per tick is therefore discovery (when due) + engines due × metrics, whatever the number of databases
- * or readers.
+ * or readers. What a tick publishes goes to the sink {@link #run} is given (the tick's transaction), batch by batch.
  */
 public final class PollCycle {
 
     private static final Logger log = LoggerFactory.getLogger(PollCycle.class);
 
-    private final Discovery.Querier querier;
+    private final Querier querier;
     private final InventorySource source;
     private final EngineCatalogue catalogue;
-    private final SnapshotSink sink;
     private final Duration interval;
     private final Duration discoveryInterval;
     private final Executor executor;
     private final PollerMetrics metrics;
+    private final Clock clock;
     private final InventoryTracker tracker;
 
     private Instant lastDiscovery = Instant.MIN;
@@ -58,42 +61,48 @@ public final class PollCycle {
         }
     }
 
-    public PollCycle(Discovery.Querier querier, InventorySource source, EngineCatalogue catalogue, SnapshotSink sink,
-            Duration interval, Duration discoveryInterval, int tombstoneAfter, Executor executor,
-            PollerMetrics metrics) {
+    /** @param clock times the queries (their latency on {@code /metrics}) */
+    public PollCycle(Querier querier, InventorySource source, EngineCatalogue catalogue, Duration interval,
+            Duration discoveryInterval, int tombstoneAfter, Executor executor, PollerMetrics metrics, Clock clock) {
         this.querier = querier;
         this.source = source;
         this.catalogue = catalogue;
-        this.sink = sink;
         this.interval = interval;
         this.discoveryInterval = discoveryInterval;
         this.executor = executor;
         this.metrics = metrics;
+        this.clock = clock;
         this.tracker = new InventoryTracker(tombstoneAfter);
     }
 
-    /** Discovery from target labels, tombstones after 3 absences, queries run on the calling thread. */
-    public PollCycle(Discovery.Querier querier, EngineCatalogue catalogue, SnapshotSink sink, Duration interval,
-            Duration discoveryInterval, MeterRegistry registry) {
-        this(querier, new Discovery(querier, interval), catalogue, sink, interval, discoveryInterval, 3, Runnable::run,
-                new PollerMetrics(registry));
+    /**
+     * Discovery from target labels, tombstones after 3 absences, queries run on the calling thread, meters bound to
+     * {@code registry}, latency by the system clock: the cycle of tests.
+     */
+    public PollCycle(Querier querier, EngineCatalogue catalogue, Duration interval, Duration discoveryInterval,
+            MeterRegistry registry) {
+        this(querier, new Discovery(querier, interval), catalogue, interval, discoveryInterval, 3, Runnable::run,
+                PollerMetrics.boundTo(registry), Clock.systemUTC());
     }
 
     public Inventory inventory() {
         return tracker.current();
     }
 
-    /** Runs the tick for evaluation time {@code t}. Never throws for Prometheus failures: they are counted. */
-    public Outcome run(Instant t) {
+    /**
+     * Runs the tick for evaluation time {@code t}, publishing to {@code sink} and flushing it after each engine. Never
+     * throws for Prometheus failures: they are counted.
+     */
+    public Outcome run(Instant t, SnapshotSink sink) {
         int queries = 0;
         int failed = 0;
         int tombstones = 0;
         if (!t.isBefore(lastDiscovery.plus(discoveryInterval)) || inventory().databases().isEmpty()) {
             queries += source.queriesPrometheus() ? 1 : 0;
-            long started = System.nanoTime();
+            long started = nanos();
             try {
                 Discovery.Result result = source.discover(t);
-                metrics.query("_inventory", "discovery", "ok", System.nanoTime() - started);
+                metrics.query("_inventory", "discovery", "ok", nanos() - started);
                 metrics.discoveryRejected(result.rejected().size(), result.refusedIntervals().size());
                 if (!result.inventory().databases().isEmpty()) {
                     for (DatabaseRef gone : tracker.apply(result.inventory())) {
@@ -110,7 +119,7 @@ public final class PollCycle {
                 lastDiscovery = t;
             } catch (DiscoveryException e) {
                 failed++;
-                metrics.query("_inventory", "discovery", e.kind(), System.nanoTime() - started);
+                metrics.query("_inventory", "discovery", e.kind(), nanos() - started);
                 log.warn("Discovery at {} failed ({}); keeping the previous inventory: {}", t, e.kind(), e.getMessage());
             }
         }
@@ -157,11 +166,16 @@ public final class PollCycle {
             }
             List<DatabaseRef> databases = due.get(engine.getKey());
             dueCount += databases.size();
-            snapshots += fanOut(engine.getKey(), databases, answers, inventory, t);
+            snapshots += fanOut(engine.getKey(), databases, answers, inventory, t, sink);
             sink.flushBatch(); // this engine's snapshots are visible without waiting for the other engines
         }
         metrics.snapshots(snapshots);
         return new Outcome(queries, snapshots, failed, dueCount, tombstones);
+    }
+
+    private long nanos() {
+        Instant now = clock.instant();
+        return TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano();
     }
 
     private Map<String, List<DatabaseRef>> dueByEngine(Inventory inventory, Instant t) {
@@ -179,13 +193,13 @@ public final class PollCycle {
     private record Answer(Map<String, Double> values) {}
 
     private Answer ask(String engine, Metric metric, String promql, Instant t) {
-        long started = System.nanoTime();
+        long started = nanos();
         try {
             List<Sample> samples = querier.query(promql, t);
-            metrics.query(engine, metric.wireName(), "ok", System.nanoTime() - started);
+            metrics.query(engine, metric.wireName(), "ok", nanos() - started);
             return new Answer(byDatabase(samples, engine, metric));
         } catch (PrometheusException e) {
-            metrics.query(engine, metric.wireName(), e.kind().tag(), System.nanoTime() - started);
+            metrics.query(engine, metric.wireName(), e.kind().tag(), nanos() - started);
             if (e.kind() == PrometheusException.Kind.QUERY_ERROR) {
                 log.error("Prometheus refused the query of engine={} metric={}: fix the catalogue: {} ({})", engine,
                         metric.wireName(), e.getMessage(), promql);
@@ -195,14 +209,14 @@ public final class PollCycle {
             }
             return new Answer(null);
         } catch (RuntimeException e) {
-            metrics.query(engine, metric.wireName(), "bug", System.nanoTime() - started);
+            metrics.query(engine, metric.wireName(), "bug", nanos() - started);
             log.error("Query engine={} metric={} at {} failed unexpectedly", engine, metric.wireName(), t, e);
             return new Answer(null);
         }
     }
 
     private int fanOut(String engine, List<DatabaseRef> databases, Map<Metric, Map<String, Double>> answers,
-            Inventory inventory, Instant t) {
+            Inventory inventory, Instant t, SnapshotSink sink) {
         if (answers.isEmpty()) {
             // Prometheus answered nothing for this engine: publishing all-null snapshots would hide the last good
             // values behind invented gaps, so nothing is published and the readers see the data age.

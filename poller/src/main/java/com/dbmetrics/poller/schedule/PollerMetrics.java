@@ -4,22 +4,34 @@ import com.dbmetrics.schemas.Metric;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The poll cycle's self-metrics ({@code /metrics}): queries by engine, metric and outcome with their latency, bad
- * answers by kind, snapshots, tombstones, databases known, refused labels.
+ * answers by kind, snapshots, tombstones, databases known, refused labels. Counts nothing until bound; the meters
+ * whose tags come from the answers (engine, metric, outcome) are registered as they first occur.
  */
-public final class PollerMetrics {
+public final class PollerMetrics implements MeterBinder {
 
-    private final MeterRegistry registry;
     private final AtomicInteger databases = new AtomicInteger();
+    /** Until bound, a registry without children: what is counted goes nowhere. */
+    private volatile MeterRegistry registry = new CompositeMeterRegistry();
 
-    public PollerMetrics(MeterRegistry registry) {
-        this.registry = registry;
+    /** A new instance bound to {@code registry}. */
+    public static PollerMetrics boundTo(MeterRegistry registry) {
+        PollerMetrics metrics = new PollerMetrics();
+        metrics.bindTo(registry);
+        return metrics;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
         registry.gauge("dbm_poller_databases", databases);
+        this.registry = registry;
     }
 
     void query(String engine, String metric, String outcome, long nanos) {

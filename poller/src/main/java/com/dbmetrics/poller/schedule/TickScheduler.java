@@ -1,7 +1,5 @@
 package com.dbmetrics.poller.schedule;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,17 +22,17 @@ public final class TickScheduler implements AutoCloseable {
     private final Duration interval;
     private final Duration delay;
     private final Consumer<Instant> tick;
-    private final Counter missed;
+    private final TickMetrics metrics;
     private final ScheduledExecutorService executor;
     private Instant lastT = Instant.MIN;
 
-    public TickScheduler(Clock clock, Duration interval, Duration delay, Consumer<Instant> tick,
-            MeterRegistry registry) {
+    /** Builds the scheduler; its thread starts with the first tick {@link #start} schedules. */
+    public TickScheduler(Clock clock, Duration interval, Duration delay, Consumer<Instant> tick, TickMetrics metrics) {
         this.clock = clock;
         this.interval = interval;
         this.delay = delay;
         this.tick = tick;
-        this.missed = registry.counter("dbm_poller_missed_ticks_total");
+        this.metrics = metrics;
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "poller-tick");
             t.setDaemon(true);
@@ -59,7 +57,7 @@ public final class TickScheduler implements AutoCloseable {
         if (!lastT.equals(Instant.MIN)) {
             long skipped = (t.toEpochMilli() - lastT.toEpochMilli()) / interval.toMillis() - 1;
             if (skipped > 0) {
-                missed.increment(skipped);
+                metrics.missed(skipped);
                 log.warn("Missed {} tick(s) between {} and {}: a cycle outran its interval", skipped, lastT, t);
             }
         }

@@ -68,10 +68,10 @@ class ContainerMetricsFixtureIT {
             Instant t = at[0];
             List<MetricsSnapshot> published = new ArrayList<>();
             PollCycle cycle = new PollCycle(guarded, new InventoryFile(Json.newMapper(), inventory,
-                    Duration.ofSeconds(1)), catalogue, MongoDbFixtureIT.sink(published), Duration.ofSeconds(1),
-                    Duration.ofMinutes(1), 3, Runnable::run, new PollerMetrics(new SimpleMeterRegistry()));
+                    Duration.ofSeconds(1)), catalogue, Duration.ofSeconds(1), Duration.ofMinutes(1), 3, Runnable::run,
+                    PollerMetrics.boundTo(new SimpleMeterRegistry()), Clock.systemUTC());
 
-            PollCycle.Outcome outcome = cycle.run(t);
+            PollCycle.Outcome outcome = cycle.run(t, MongoDbFixtureIT.sink(published));
 
             assertThat(outcome.queries()).as("the static inventory costs no query").isEqualTo(2 * 5);
             assertThat(published).extracting(MetricsSnapshot::databaseId).containsExactlyInAnyOrder("k8s-pg-1",

@@ -13,7 +13,6 @@ import com.dbmetrics.poller.testing.LocalPrometheus;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.PollerStatus;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpClient;
 import java.time.Clock;
@@ -57,7 +56,7 @@ class MongoDbFixtureIT {
                     GuardedPrometheus.newBreaker(5, Duration.ofSeconds(60), Clock.systemUTC()), Clock.systemUTC(),
                     "it", s -> { });
             List<MetricsSnapshot> published = new ArrayList<>();
-            PollCycle cycle = new PollCycle(guarded, EngineCatalogue.builtIn(Json.newMapper()), sink(published),
+            PollCycle cycle = new PollCycle(guarded, EngineCatalogue.builtIn(Json.newMapper()),
                     Duration.ofSeconds(1), Duration.ofMinutes(1), new SimpleMeterRegistry());
             Map<Metric, String> queries = EngineCatalogue.builtIn(Json.newMapper()).queries("mongodb").orElseThrow();
             // A rate needs two samples at or before T: pick the newest T at which Prometheus already has them.
@@ -68,7 +67,7 @@ class MongoDbFixtureIT {
             });
             Instant t = at[0];
 
-            cycle.run(t);
+            cycle.run(t, sink(published));
 
             assertThat(published).hasSize(1);
             MetricsSnapshot snapshot = published.get(0);
@@ -95,9 +94,6 @@ class MongoDbFixtureIT {
             public void publish(MetricsSnapshot snapshot) {
                 published.add(snapshot);
             }
-
-            @Override
-            public void publish(PollerStatus status) {}
 
             @Override
             public void publishTombstone(String databaseId, Instant time) {}

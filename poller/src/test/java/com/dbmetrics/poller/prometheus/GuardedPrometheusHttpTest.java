@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.dbmetrics.poller.prometheus.FakePrometheus.Answer;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.PollerStatus;
+import com.dbmetrics.schemas.time.MutableClock;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class GuardedPrometheusHttpTest {
 
-    private final GuardedPrometheusTest.MutableClock clock = new GuardedPrometheusTest.MutableClock();
+    private final MutableClock clock = new MutableClock();
     private final List<PollerStatus> transitions = new ArrayList<>();
     private final FakePrometheus fake;
     private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -64,7 +65,7 @@ class GuardedPrometheusHttpTest {
         assertThat(fake.requests.get()).isEqualTo(reached);
 
         fake.answer = () -> Answer.json(200, FakePrometheus.EMPTY_VECTOR);
-        clock.now = clock.now.plusSeconds(61);
+        clock.advance(Duration.ofSeconds(61));
         assertThat(call(prometheus)).isEmpty();
         assertThat(prometheus.status().state()).isEqualTo(PollerStatus.State.CLOSED);
         assertThat(transitions).extracting(PollerStatus::state).containsExactly(PollerStatus.State.OPEN,

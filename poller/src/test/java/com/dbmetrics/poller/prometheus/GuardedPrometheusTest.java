@@ -4,36 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dbmetrics.schemas.PollerStatus;
+import com.dbmetrics.schemas.time.MutableClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class GuardedPrometheusTest {
-
-    /** A clock the test moves. */
-    static final class MutableClock extends Clock {
-        Instant now = Instant.parse("2026-11-25T10:00:00Z");
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     private final MutableClock clock = new MutableClock();
     private final List<PollerStatus> transitions = new ArrayList<>();
@@ -56,7 +34,7 @@ class GuardedPrometheusTest {
                 .isInstanceOfSatisfying(PrometheusException.class,
                         e -> assertThat(e.kind()).isEqualTo(PrometheusException.Kind.BREAKER_OPEN));
 
-        clock.now = clock.now.plusSeconds(61);
+        clock.advance(Duration.ofSeconds(61));
         assertThatThrownBy(() -> guarded.query("up", clock.instant()))
                 .isInstanceOfSatisfying(PrometheusException.class,
                         e -> assertThat(e.kind()).isEqualTo(PrometheusException.Kind.UNREACHABLE));

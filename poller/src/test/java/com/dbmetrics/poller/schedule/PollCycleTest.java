@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.dbmetrics.poller.catalogue.Discovery;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.poller.prometheus.PrometheusException;
+import com.dbmetrics.poller.prometheus.Querier;
 import com.dbmetrics.poller.prometheus.Sample;
 import com.dbmetrics.poller.publish.SnapshotSink;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.PollerStatus;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,9 +38,6 @@ class PollCycleTest {
         }
 
         @Override
-        public void publish(PollerStatus status) {}
-
-        @Override
         public void publishTombstone(String databaseId, Instant time) {
             tombstones.add(databaseId + "@" + time);
         }
@@ -56,7 +53,7 @@ class PollCycleTest {
     }
 
     private PollCycle cycle(Function<String, List<Sample>> answers) {
-        Discovery.Querier querier = (promql, time) -> {
+        Querier querier = (promql, time) -> {
             assertThat(time).isEqualTo(T);
             queries.add(promql);
             List<Sample> answer = answers.apply(promql);
@@ -65,7 +62,7 @@ class PollCycleTest {
             }
             return answer;
         };
-        return new PollCycle(querier, catalogue, sink, Duration.ofSeconds(5), Duration.ofSeconds(30), registry);
+        return new PollCycle(querier, catalogue, Duration.ofSeconds(5), Duration.ofSeconds(30), registry);
     }
 
     @Test
@@ -80,7 +77,7 @@ class PollCycleTest {
         }
         PollCycle cycle = cycle(q -> q.equals(Discovery.QUERY) ? targets : values);
 
-        PollCycle.Outcome outcome = cycle.run(T);
+        PollCycle.Outcome outcome = cycle.run(T, sink);
 
         assertThat(outcome.queries()).isEqualTo(1 + 2 * Metric.values().length);
         assertThat(queries).hasSize(1 + 2 * Metric.values().length);
@@ -108,7 +105,7 @@ class PollCycleTest {
             return List.of(); // no series for this database
         });
 
-        cycle.run(T);
+        cycle.run(T, sink);
 
         MetricsSnapshot s = published.get(0);
         assertThat(s.value(Metric.CONNECTIONS)).isEqualTo(7.0);
@@ -124,11 +121,11 @@ class PollCycleTest {
             }
             return q.equals(Discovery.QUERY) ? List.of(target("pg-1", "postgresql")) : List.of(value("pg-1", 1));
         });
-        cycle.run(T);
+        cycle.run(T, sink);
         published.clear();
         down[0] = true;
 
-        PollCycle.Outcome outcome = cycle.run(T);
+        PollCycle.Outcome outcome = cycle.run(T, sink);
 
         assertThat(published).isEmpty();
         assertThat(outcome.failedQueries()).isEqualTo(Metric.values().length);
@@ -139,10 +136,10 @@ class PollCycleTest {
     void shouldKeepInventoryWhenDiscoveryComesBackEmpty() {
         List<List<Sample>> discoveries = new ArrayList<>(List.of(List.of(target("pg-1", "postgresql")), List.of()));
         PollCycle cycle = new PollCycle((q, t) -> q.equals(Discovery.QUERY) ? discoveries.remove(0) : List.of(),
-                catalogue, sink, Duration.ofSeconds(5), Duration.ofSeconds(5), registry);
+                catalogue, Duration.ofSeconds(5), Duration.ofSeconds(5), registry);
 
-        cycle.run(T);
-        cycle.run(T.plusSeconds(5));
+        cycle.run(T, sink);
+        cycle.run(T.plusSeconds(5), sink);
 
         assertThat(cycle.inventory().databases()).extracting(d -> d.databaseId()).containsExactly("pg-1");
     }
@@ -153,7 +150,7 @@ class PollCycleTest {
                 ? List.of(target("pg-1", "postgresql"), target(".hidden", "postgresql"), target("x/y", "redis"))
                 : List.of());
 
-        cycle.run(T);
+        cycle.run(T, sink);
 
         assertThat(cycle.inventory().databases()).hasSize(1);
         assertThat(registry.counter("dbm_poller_discovery_rejected").count()).isEqualTo(2);
@@ -181,19 +178,19 @@ class PollCycleTest {
                 return discoveries.remove(0);
             }
             return List.of(value("pg-1", 1), value("pg-2", 2));
-        }, catalogue, sink, Duration.ofSeconds(5), Duration.ofSeconds(5), registry);
+        }, catalogue, Duration.ofSeconds(5), Duration.ofSeconds(5), registry);
 
         for (int i = 0; i < 4; i++) {
-            cycle.run(T.plusSeconds(5L * i));
+            cycle.run(T.plusSeconds(5L * i), sink);
         }
         assertThat(tombstones).isEmpty();
         assertThat(cycle.inventory().databases()).extracting(d -> d.databaseId()).containsExactly("pg-1", "pg-2");
 
-        cycle.run(T.plusSeconds(20));
+        cycle.run(T.plusSeconds(20), sink);
         assertThat(tombstones).containsExactly("pg-2@" + T.plusSeconds(20));
         assertThat(cycle.inventory().databases()).extracting(d -> d.databaseId()).containsExactly("pg-1");
 
-        cycle.run(T.plusSeconds(25)); // discovery fails: nothing changes
+        cycle.run(T.plusSeconds(25), sink); // discovery fails: nothing changes
         assertThat(tombstones).hasSize(1);
         assertThat(registry.counter("dbm_poller_tombstones").count()).isEqualTo(1);
     }
@@ -204,11 +201,11 @@ class PollCycleTest {
         PollCycle cycle = new PollCycle((q, t) -> q.equals(Discovery.QUERY)
                 ? List.of(target("slow", "postgresql", "10s"), target("fast", "postgresql"))
                 : List.of(value("slow", 1), value("fast", 2)),
-                catalogue, sink, Duration.ofSeconds(5), Duration.ofMinutes(5), registry);
+                catalogue, Duration.ofSeconds(5), Duration.ofMinutes(5), registry);
 
-        PollCycle.Outcome first = cycle.run(aligned);
-        PollCycle.Outcome second = cycle.run(aligned.plusSeconds(5));
-        PollCycle.Outcome third = cycle.run(aligned.plusSeconds(10));
+        PollCycle.Outcome first = cycle.run(aligned, sink);
+        PollCycle.Outcome second = cycle.run(aligned.plusSeconds(5), sink);
+        PollCycle.Outcome third = cycle.run(aligned.plusSeconds(10), sink);
 
         assertThat(published).filteredOn(s -> s.databaseId().equals("slow"))
                 .extracting(MetricsSnapshot::timestamp).containsExactly(aligned, aligned.plusSeconds(10));
@@ -227,7 +224,7 @@ class PollCycleTest {
                 ? List.of(target("odd", "redis", "7s"), target("bad", "redis", "soon"))
                 : List.of(value("odd", 1), value("bad", 1)));
 
-        cycle.run(T);
+        cycle.run(T, sink);
 
         assertThat(registry.counter("dbm_poller_interval_refused").count()).isEqualTo(2);
         assertThat(published).extracting(MetricsSnapshot::intervalSeconds).containsOnly(5);
@@ -240,7 +237,7 @@ class PollCycleTest {
                 ? List.of(target("pg-1", "postgresql"), target("pg-gone", "postgresql"))
                 : List.of(value("pg-1", 1)));
 
-        cycle.run(T);
+        cycle.run(T, sink);
 
         assertThat(published).extracting(MetricsSnapshot::databaseId).containsExactly("pg-1");
         assertThat(registry.counter("dbm_poller_no_data", "engine", "postgresql").count()).isEqualTo(1);
@@ -261,7 +258,7 @@ class PollCycleTest {
             return List.of(value("pg-1", 1));
         });
 
-        cycle.run(T);
+        cycle.run(T, sink);
 
         MetricsSnapshot s = published.get(0);
         assertThat(s.missing()).containsExactly("connections", "storage_size");

@@ -10,7 +10,6 @@ import com.dbmetrics.poller.publish.SnapshotSink;
 import com.dbmetrics.poller.testing.LocalPrometheus;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.PollerStatus;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -110,12 +109,12 @@ class QueriesPerCycleIT {
                 s -> { });
         AtomicInteger snapshots = new AtomicInteger();
         PollCycle cycle = new PollCycle(guarded, new com.dbmetrics.poller.catalogue.Discovery(guarded,
-                Duration.ofSeconds(1)), EngineCatalogue.builtIn(Json.newMapper()), counting(snapshots),
-                Duration.ofSeconds(1), Duration.ofMillis(1), 3, pool, new PollerMetrics(registry));
+                Duration.ofSeconds(1)), EngineCatalogue.builtIn(Json.newMapper()), Duration.ofSeconds(1),
+                Duration.ofMillis(1), 3, pool, PollerMetrics.boundTo(registry), Clock.systemUTC());
         double before = prometheusQueries(prometheus);
         Instant t = first[0];
         for (int i = 0; i < CYCLES; i++) {
-            cycle.run(t.plusSeconds(i));
+            cycle.run(t.plusSeconds(i), counting(snapshots));
         }
         double counted = prometheusQueries(prometheus) - before;
         double byPoller = registry.find("dbm_poller_queries").counters().stream().mapToDouble(Counter::count).sum();
@@ -142,9 +141,6 @@ class QueriesPerCycleIT {
             public void publish(MetricsSnapshot snapshot) {
                 snapshots.incrementAndGet();
             }
-
-            @Override
-            public void publish(PollerStatus status) {}
 
             @Override
             public void publishTombstone(String databaseId, Instant time) {}

@@ -89,7 +89,7 @@ public final class JwtAuthenticator {
         if (issuer != null) {
             exact.issuer(issuer);
         }
-        Set<String> required = new HashSet<>(List.of("sub", "exp"));
+        Set<String> required = new HashSet<>(List.of(Claims.SUBJECT, Claims.EXPIRES));
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
                 audience == null ? null : Set.of(audience), exact.build(), required, null) {
             @Override
@@ -120,8 +120,8 @@ public final class JwtAuthenticator {
         }
         try {
             JWTClaimsSet claims = processor.process(token, null);
-            Principal principal = new Principal(claims.getSubject(), stringList(claims, "tenants"),
-                    new HashSet<>(stringList(claims, "roles")));
+            Principal principal = new Principal(claims.getSubject(), stringList(claims, Claims.TENANTS),
+                    new HashSet<>(stringList(claims, Claims.ROLES)));
             verified.put(token, new Verified(principal, claims.getExpirationTime().getTime()));
             return new AuthResult.Authenticated(principal);
         } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {

@@ -1,107 +1,105 @@
 package com.dbmetrics.api.cache;
 
+import com.dbmetrics.api.ratelimit.Decision;
 import com.dbmetrics.api.source.IqClient;
 import com.dbmetrics.api.source.Layer;
 import com.dbmetrics.api.source.Lookup;
 import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.schemas.MetricsSnapshot;
-import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
-import com.github.benmanes.caffeine.cache.Policy.VarExpiration;
+import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import com.dbmetrics.api.ratelimit.Decision;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The read path's layers: Caffeine L1 → Redis fresh key → interactive query → Redis stale copy. Concurrent misses for
- * one database coalesce into a single lookup (Caffeine computes each key once); only found snapshots stay in L1.
- * Refresh ahead: an L1 hit on an entry past half its TTL has the entry re-read from Redis in the background (once at
- * a time per database), so a database read at least once per half TTL never makes a reader wait for Redis; the TTL
- * still bounds how old an L1 answer can be.
+ * one database coalesce into a single lookup (Caffeine computes each key once); only found snapshots stay in L1, for
+ * the TTL from when they were read. An L1 hit past half the TTL has the entry refreshed from Redis in the background
+ * ({@link L1Refresh}), so a database read at least once per half TTL never makes a reader wait for Redis; the TTL still
+ * bounds how old an L1 answer can be. Which domain/project a snapshot belongs to is checked by the caller, on every
+ * answer whatever layer gave it.
  */
-public final class SnapshotLookup {
+public final class SnapshotLookup implements MeterBinder, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SnapshotLookup.class);
+    /** Refreshes waiting for the refresh thread at most; beyond it a refresh is cancelled and a later hit retries. */
+    static final int REFRESH_QUEUE = 10_000;
 
-    private final Cache<String, Lookup> l1;
-    private final RedisSnapshots redis;
+    private final LoadingCache<String, L1Entry> l1;
+    private final Ticker ticker;
+    private final long ttlNanos;
+    private final L2Reads redis;
     private final IqClient iq;
+    private final Executor refresher;
+    private final L1Stats stats = new L1Stats();
+    private final L1Refresh refresh;
 
-    public final LongAdder l1Hits = new LongAdder();
-    public final LongAdder l2Hits = new LongAdder();
-    public final LongAdder sourceHits = new LongAdder();
-    public final LongAdder staleHits = new LongAdder();
-    public final LongAdder redisErrors = new LongAdder();
-    public final LongAdder iqFailures = new LongAdder();
+    private final LongAdder l2Hits = new LongAdder();
+    private final LongAdder sourceHits = new LongAdder();
+    private final LongAdder staleHits = new LongAdder();
+    private final LongAdder iqFailures = new LongAdder();
+    private volatile Timer iqReads;
 
-    public final LongAdder refreshes = new LongAdder();
+    /** L1 of {@code ttl} and at most {@code maxEntries} databases on {@code ticker}, refreshed by a thread of its own. */
+    public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker) {
+        this(redis, iq, ttl, maxEntries, ticker, refreshThread());
+    }
 
-    private final Timer redisTimer;
-    private final Timer iqTimer;
-    private final long refreshAfterNanos;
-    private final VarExpiration<String, Lookup> expiration;
-    /**
-     * The entry each database's last refresh started from: a refresh starts only from an entry not tried yet, so an
-     * entry that Redis could not replace (no fresh key, an older one, Redis down) is not re-read on every later hit
-     * but left to expire; a successful refresh puts a new entry, which may be refreshed in its turn.
-     */
-    private final Map<String, MetricsSnapshot> refreshedFrom = new ConcurrentHashMap<>();
-    private final int maxEntries;
-    private final ThreadPoolExecutor refresher;
-
-    public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker,
-            MeterRegistry registry) {
-        this.redis = redis;
+    SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker,
+            Executor refresher) {
+        this.redis = new L2Reads(redis);
         this.iq = iq;
-        this.redisTimer = Timer.builder("dbm_api_redis_reads").publishPercentileHistogram()
-                .maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
-        this.iqTimer = Timer.builder("dbm_api_iq_reads").publishPercentileHistogram()
-                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
-        long ttlNanos = ttl.toNanos();
+        this.ticker = ticker;
+        this.ttlNanos = ttl.toNanos();
+        this.refresher = refresher;
+        this.refresh = new L1Refresh(this.redis, refresher, ticker, ttlNanos);
         this.l1 = Caffeine.newBuilder()
                 .maximumSize(maxEntries)
                 .ticker(ticker)
-                .expireAfter(new Expiry<String, Lookup>() {
+                .expireAfter(new Expiry<String, L1Entry>() {
                     @Override
-                    public long expireAfterCreate(String key, Lookup value, long currentTime) {
-                        return value instanceof Lookup.Found ? ttlNanos : 0;
+                    public long expireAfterCreate(String key, L1Entry entry, long currentTime) {
+                        return entry.nanosLeft(currentTime);
                     }
 
                     @Override
-                    public long expireAfterUpdate(String key, Lookup value, long currentTime, long currentDuration) {
-                        return expireAfterCreate(key, value, currentTime);
+                    public long expireAfterUpdate(String key, L1Entry entry, long currentTime, long currentDuration) {
+                        return entry.nanosLeft(currentTime);
                     }
 
                     @Override
-                    public long expireAfterRead(String key, Lookup value, long currentTime, long currentDuration) {
+                    public long expireAfterRead(String key, L1Entry entry, long currentTime, long currentDuration) {
                         return currentDuration;
                     }
                 })
-                .build();
-        this.refreshAfterNanos = ttlNanos / 2;
-        this.maxEntries = maxEntries;
-        this.expiration = l1.policy().expireVariably().orElseThrow();
-        this.refresher = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(10_000),
-                r -> {
-                    Thread t = new Thread(r, "l1-refresh");
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
+                .refreshAfterWrite(Duration.ofNanos(Math.max(1, ttlNanos / 2)))
+                .recordStats(() -> stats)
+                .build(refresh);
+    }
+
+    /** One thread, created on the first refresh; a bounded queue, whose overflow {@link L1Refresh} cancels. */
+    private static ThreadPoolExecutor refreshThread() {
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(REFRESH_QUEUE), r -> {
+            Thread t = new Thread(r, "l1-refresh");
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.AbortPolicy());
     }
 
     /**
@@ -109,96 +107,101 @@ public final class SnapshotLookup {
      * per-database limit).
      */
     public Lookup get(String databaseId, Function<String, Decision> sourceGate) {
-        boolean[] loadedNow = {false};
-        Lookup result = l1.get(databaseId, id -> {
-            loadedNow[0] = true;
-            return load(id, sourceGate);
+        Lookup[] loaded = {null};
+        L1Entry held = l1.get(databaseId, id -> {
+            Lookup result = load(id, sourceGate);
+            loaded[0] = result;
+            return result instanceof Lookup.Found found ? L1Entry.loaded(found, ticker.read(), ttlNanos) : null;
         });
-        if (result instanceof Lookup.Found found && !loadedNow[0]) {
-            l1Hits.increment();
-            refreshIfOld(databaseId, found.snapshot());
-            return new Lookup.Found(found.snapshot(), Layer.L1, found.origin());
-        }
-        return result;
-    }
-
-    private void refreshIfOld(String databaseId, MetricsSnapshot held) {
-        OptionalLong left = expiration.getExpiresAfter(databaseId, TimeUnit.NANOSECONDS);
-        if (left.isPresent() && left.getAsLong() < refreshAfterNanos && refreshedFrom.put(databaseId, held) != held) {
-            if (refreshedFrom.size() > maxEntries) { // ids that left L1 long ago; at worst one extra refresh each
-                refreshedFrom.clear();
-            }
-            try {
-                refresher.execute(() -> refresh(databaseId, held));
-            } catch (RejectedExecutionException e) { // queue full, or shutting down: a later hit may try again
-                refreshedFrom.remove(databaseId, held);
-            }
-        }
-    }
-
-    /** Replaces the L1 entry by Redis' fresh copy when that is not older; otherwise the entry expires as it would. */
-    private void refresh(String databaseId, MetricsSnapshot held) {
-        try {
-            Optional<MetricsSnapshot> fresh = redisTimer.record(() -> redis.fresh(databaseId));
-            if (fresh.isPresent() && !fresh.get().timestamp().isBefore(held.timestamp())) {
-                l1.put(databaseId, new Lookup.Found(fresh.get(), Layer.L2));
-                refreshes.increment();
-            }
-        } catch (RuntimeException e) {
-            redisErrors.increment();
-            log.debug("L1 refresh from Redis failed for database_id={}: {}", databaseId, e.toString());
-        }
-    }
-
-    /** Stops the background refresh. */
-    public void close() {
-        refresher.shutdownNow();
-    }
-
-    public long size() {
-        return l1.estimatedSize();
+        return loaded[0] != null ? loaded[0] : held.hit();
     }
 
     private Lookup load(String id, Function<String, Decision> sourceGate) {
         boolean redisUp = true;
         try {
-            Optional<MetricsSnapshot> fresh = redisTimer.record(() -> redis.fresh(id));
+            Optional<MetricsSnapshot> fresh = redis.fresh(id);
             if (fresh.isPresent()) {
                 l2Hits.increment();
                 return new Lookup.Found(fresh.get(), Layer.L2);
             }
         } catch (RuntimeException e) {
             redisUp = false;
-            redisErrors.increment();
             log.warn("Redis read failed for database_id={}: {}", id, e.toString());
         }
         Decision gate = sourceGate.apply(id);
         if (!gate.allowed()) {
             return new Lookup.RateLimited(gate);
         }
-        Lookup fromIq = iqTimer.record(() -> iq.snapshot(id));
-        if (fromIq instanceof Lookup.Unavailable) {
-            iqFailures.increment();
-        }
+        Lookup fromIq = askIq(id);
         if (fromIq instanceof Lookup.Found) {
             sourceHits.increment();
             return fromIq;
         }
+        if (fromIq instanceof Lookup.Unavailable) {
+            iqFailures.increment();
+        }
         if (redisUp) {
             try {
-                Optional<MetricsSnapshot> stale = redisTimer.record(() -> redis.stale(id));
+                Optional<MetricsSnapshot> stale = redis.stale(id);
                 if (stale.isPresent()) {
                     staleHits.increment();
                     return new Lookup.Found(stale.get(), Layer.STALE);
                 }
             } catch (RuntimeException e) {
                 redisUp = false;
-                redisErrors.increment();
             }
         }
         if (fromIq instanceof Lookup.NotFound) {
             return fromIq;
         }
         return new Lookup.Unavailable(redisUp ? "streams-app unavailable" : "Redis and streams-app unavailable");
+    }
+
+    private Lookup askIq(String id) {
+        Timer timer = iqReads;
+        return timer == null ? iq.snapshot(id) : timer.record(() -> iq.snapshot(id));
+    }
+
+    /** Databases in L1 now (approximately: expired entries leave on Caffeine's next maintenance). */
+    public long size() {
+        return l1.estimatedSize();
+    }
+
+    public long l1Hits() {
+        return stats.hits();
+    }
+
+    public long l2Hits() {
+        return l2Hits.sum();
+    }
+
+    public long sourceHits() {
+        return sourceHits.sum();
+    }
+
+    public long staleHits() {
+        return staleHits.sum();
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        stats.bindTo(registry);
+        redis.bindTo(registry);
+        refresh.bindTo(registry);
+        iqReads = Timer.builder("dbm_api_iq_reads").publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        FunctionCounter.builder("dbm_api_l2_hits", l2Hits, LongAdder::sum).register(registry);
+        FunctionCounter.builder("dbm_api_source_hits", sourceHits, LongAdder::sum).register(registry);
+        FunctionCounter.builder("dbm_api_stale_hits", staleHits, LongAdder::sum).register(registry);
+        FunctionCounter.builder("dbm_api_iq_failures", iqFailures, LongAdder::sum).register(registry);
+        Gauge.builder("dbm_api_memory_cache_size", this, SnapshotLookup::size).register(registry);
+    }
+
+    /** Stops the refresh thread (a refresh running is interrupted; L1 keeps answering what it holds). */
+    @Override
+    public void close() {
+        if (refresher instanceof ExecutorService service) {
+            service.shutdownNow();
+        }
     }
 }

@@ -1,7 +1,7 @@
 package com.dbmetrics.api.http;
 
-import com.dbmetrics.api.ReadResult;
 import com.dbmetrics.api.ratelimit.Decision;
+import com.dbmetrics.api.service.ReadResult;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,14 +1,16 @@
 package com.dbmetrics.api.http;
 
-import com.dbmetrics.api.CacheStats;
-import com.dbmetrics.api.MetricsService;
-import com.dbmetrics.api.ProjectService;
 import com.dbmetrics.api.auth.JwtAuthenticator;
+import com.dbmetrics.api.service.CacheStats;
+import com.dbmetrics.api.service.MetricsService;
+import com.dbmetrics.api.service.ProjectService;
+import com.dbmetrics.schemas.ops.ManagementServer;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +20,8 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
- * Builds and starts the two HTTP servers: the public API (every route is listed here) and the management port with
- * {@code /metrics}.
+ * The two HTTP servers: the public API (every route is listed here) and the management port with {@code /metrics}
+ * and {@code /healthz}. Built unbound; {@link #start()} binds both ports, {@link #close()} stops both.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -32,7 +34,7 @@ public final class ApiServer implements AutoCloseable {
     static final int ACCEPT_QUEUE = 4096;
 
     private final Javalin api;
-    private final Javalin management;
+    private final ManagementServer management;
 
     /** What the public server serves. */
     public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
@@ -105,13 +107,21 @@ public final class ApiServer implements AutoCloseable {
                     }
                 });
             }
-        }).start();
-        this.management = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                    .result(registry.scrape()));
-            cfg.routes.get("/healthz", ctx -> ctx.result("ok\n"));
-        }).start(managementPort);
+        });
+        this.management = new ManagementServer(new InetSocketAddress(managementPort), registry::scrape,
+                Map.of("/healthz", () -> true));
+    }
+
+    /** Binds the API port, then the management port. */
+    public ApiServer start() {
+        api.start();
+        try {
+            management.start();
+        } catch (RuntimeException e) {
+            api.stop();
+            throw e;
+        }
+        return this;
     }
 
     private static void record(PrometheusMeterRegistry registry, Map<String, Timer> timers, Context ctx, Float ms) {
@@ -132,6 +142,7 @@ public final class ApiServer implements AutoCloseable {
                 .record((long) (ms * 1_000_000), java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
+    /** The API port (the one picked when configured as 0); known once started. */
     public int port() {
         return api.port();
     }
@@ -142,7 +153,7 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        management.close();
         api.stop();
-        management.stop();
     }
 }

@@ -1,7 +1,7 @@
 package com.dbmetrics.api.http;
 
-import com.dbmetrics.api.ProjectService;
 import com.dbmetrics.api.auth.Principal;
+import com.dbmetrics.api.service.ProjectService;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 

@@ -1,13 +1,13 @@
 package com.dbmetrics.api.ratelimit;
 
 import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.schemas.redis.LuaScript;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +16,6 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * Limits shared by every API instance through Redis, without a Redis round trip per request: an instance leases a
@@ -26,9 +25,9 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * (instances − 1) × (lease − 1) requests per window. The lease is {@code limit / 50}, between 1 and 1000: exact
  * (lease 1) for limits up to 99, one round trip per 1000 requests for very high limits. Redis unreachable: fail open
  * (default; a per-instance {@link LocalRateLimiter} stands in, so N instances may admit N × limit) or closed, each
- * decision counted.
+ * decision counted ({@code dbm_api_rate_limit_fail_open}, {@code dbm_api_rate_limit_fail_closed}).
  */
-public final class RateLimiter {
+public final class RateLimiter implements MeterBinder {
 
     private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
     private static final int MAX_LEASE = 1000;
@@ -38,13 +37,10 @@ public final class RateLimiter {
     private final long windowMs;
     private final boolean failOpen;
     private final LocalRateLimiter local;
-    private final String script;
+    private final LuaScript script = LuaScript.fromClasspath("/redis/rate-limit.lua");
     private final Cache<String, Lease> leases;
-    private volatile String sha;
-
-    public final LongAdder failOpenDecisions = new LongAdder();
-    public final LongAdder failClosedDecisions = new LongAdder();
-    public final LongAdder redisRoundTrips = new LongAdder();
+    private final LongAdder failOpenDecisions = new LongAdder();
+    private final LongAdder failClosedDecisions = new LongAdder();
 
     /** Permits of one limit leased to this instance for one window, and what Redis had left when leased. */
     private static final class Lease {
@@ -58,7 +54,6 @@ public final class RateLimiter {
         this.windowMs = window.toMillis();
         this.failOpen = failOpen;
         this.local = new LocalRateLimiter(clock, window, ticker);
-        this.script = load();
         this.leases = Caffeine.newBuilder().maximumSize(1_000_000).ticker(ticker)
                 .expireAfterAccess(window.multipliedBy(2)).build();
     }
@@ -130,8 +125,7 @@ public final class RateLimiter {
             args.add(Long.toString(leaseSize(limit.perWindow())));
             args.add(Long.toString(elapsed(limit, now)));
         }
-        redisRoundTrips.increment();
-        List<?> result = (List<?>) evalsha(keys, args);
+        List<?> result = (List<?>) script.eval(redis, keys, args);
         if (((Long) result.get(0)) != 1L) {
             Limit refused = limits.get(lacking.get(((Long) result.get(1)).intValue() - 1));
             long retryMs = (Long) result.get(2);
@@ -191,31 +185,15 @@ public final class RateLimiter {
         return limit.scope().name() + ':' + limit.subject() + ':' + index;
     }
 
-    private Object evalsha(List<String> keys, List<String> args) {
-        String current = sha;
-        if (current == null) {
-            current = redis.scriptLoad(script);
-            sha = current;
-        }
-        try {
-            return redis.evalsha(current, keys, args);
-        } catch (JedisDataException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) {
-                sha = null; // Redis restarted and forgot the script
-                return evalsha(keys, args);
-            }
-            throw e;
-        }
+    /** Decisions taken by the local limiter while Redis was unreachable, since this instance started. */
+    public long failOpenDecisions() {
+        return failOpenDecisions.sum();
     }
 
-    private static String load() {
-        try (InputStream in = RateLimiter.class.getResourceAsStream("/redis/rate-limit.lua")) {
-            if (in == null) {
-                throw new IllegalStateException("redis/rate-limit.lua is not on the classpath");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        FunctionCounter.builder("dbm_api_rate_limit_fail_open", failOpenDecisions, LongAdder::sum).register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_fail_closed", failClosedDecisions, LongAdder::sum)
+                .register(registry);
     }
 }

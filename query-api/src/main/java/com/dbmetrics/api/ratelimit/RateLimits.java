@@ -1,5 +1,8 @@
 package com.dbmetrics.api.ratelimit;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -7,9 +10,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The configured limits: per user and global on every request, per database on the reads that reach the source (the
- * streams-app), which is what that limit protects here: cache hits cost nothing downstream.
+ * streams-app), which is what that limit protects here: cache hits cost nothing downstream. Refusals are counted per
+ * scope ({@code dbm_api_rate_limited{scope}}).
  */
-public final class RateLimits {
+public final class RateLimits implements MeterBinder {
 
     private final RateLimiter limiter;
     private final long perUser;
@@ -57,5 +61,13 @@ public final class RateLimits {
 
     public RateLimiter limiter() {
         return limiter;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        for (Scope scope : Scope.values()) {
+            FunctionCounter.builder("dbm_api_rate_limited", refused.get(scope), LongAdder::sum)
+                    .tag("scope", scope.wireName()).register(registry);
+        }
     }
 }

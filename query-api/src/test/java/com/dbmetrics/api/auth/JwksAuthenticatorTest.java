@@ -2,7 +2,7 @@ package com.dbmetrics.api.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.benmanes.caffeine.cache.Ticker;
+import com.dbmetrics.schemas.time.MutableClock;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
@@ -18,9 +18,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,8 +42,8 @@ class JwksAuthenticatorTest {
         Path jwks = dir.resolve("jwks.json");
         // the file holds public keys only, as an operator would publish them
         Files.writeString(jwks, new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK())).toString());
-        auth = JwtAuthenticator.jwks(jwks, null, "dbmetrics-api", Clock.fixed(NOW, ZoneOffset.UTC),
-                Ticker.systemTicker());
+        MutableClock clock = new MutableClock(NOW);
+        auth = JwtAuthenticator.jwks(jwks, null, "dbmetrics-api", clock, clock::nanos);
     }
 
     private static JWTClaimsSet claims(String audience) {

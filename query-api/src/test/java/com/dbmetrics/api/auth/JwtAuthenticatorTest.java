@@ -2,8 +2,7 @@ package com.dbmetrics.api.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.dbmetrics.api.MutableClock;
-import com.github.benmanes.caffeine.cache.Ticker;
+import com.dbmetrics.schemas.time.MutableClock;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.PlainHeader;
@@ -12,9 +11,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -24,8 +21,8 @@ class JwtAuthenticatorTest {
     private static final String SECRET = "0123456789abcdef0123456789abcdef-test";
     private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
 
-    private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-    private final JwtAuthenticator auth = JwtAuthenticator.hmac(SECRET, "dbmetrics", null, clock, Ticker.systemTicker());
+    private final MutableClock clock = new MutableClock(NOW);
+    private final JwtAuthenticator auth = JwtAuthenticator.hmac(SECRET, "dbmetrics", null, clock, clock::nanos);
 
     private static JWTClaimsSet.Builder claims() {
         return new JWTClaimsSet.Builder().subject("alice").issuer("dbmetrics")
@@ -83,7 +80,7 @@ class JwtAuthenticatorTest {
         assertThat(auth.cachedTokens()).isEqualTo(1);
 
         MutableClock moving = new MutableClock(NOW);
-        JwtAuthenticator cached = JwtAuthenticator.hmac(SECRET, "dbmetrics", null, moving, Ticker.systemTicker());
+        JwtAuthenticator cached = JwtAuthenticator.hmac(SECRET, "dbmetrics", null, moving, moving::nanos);
         assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Authenticated.class);
         moving.advance(java.time.Duration.ofHours(1)); // the cached verification must not outlive exp
         assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Rejected.class);

@@ -8,7 +8,6 @@ import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.RedisKeys;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
@@ -47,11 +46,16 @@ final class ApiFixture {
 
     /** An API on {@code redisUrl} whose streams-app is absent (a closed port), with extra settings. */
     static QueryApi start(String redisUrl, Map<String, String> extra) throws Exception {
+        return start(redisUrl, extra, Clock.systemUTC());
+    }
+
+    /** The same on {@code clock}: a test that moves it moves every TTL and window of the API. */
+    static QueryApi start(String redisUrl, Map<String, String> extra, Clock clock) throws Exception {
         Map<String, String> env = new HashMap<>(Map.of("REDIS_URL", redisUrl, "STREAMS_IQ_URLS", "http://127.0.0.1:1",
                 "AUTH_JWT_SECRET", SECRET, "API_PORT", "0", "API_MANAGEMENT_PORT", "0",
                 "METRICS_CACHE_MEMORY_TTL", "5s"));
         env.putAll(extra);
-        return QueryApi.start(ApiConfig.fromEnv(env), Clock.systemUTC(), Ticker.systemTicker());
+        return QueryApi.start(ApiConfig.fromEnv(env), clock);
     }
 
     static String token(String user, String... tenantsAndRoles) throws Exception {

@@ -2,8 +2,7 @@ package com.dbmetrics.api.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.dbmetrics.api.MutableClock;
-import com.github.benmanes.caffeine.cache.Ticker;
+import com.dbmetrics.schemas.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -12,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class LocalRateLimiterTest {
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T10:00:00Z"));
-    private final LocalRateLimiter limiter = new LocalRateLimiter(clock, Duration.ofMinutes(1), Ticker.systemTicker());
+    private final LocalRateLimiter limiter = new LocalRateLimiter(clock, Duration.ofMinutes(1), clock::nanos);
     private final List<Limit> alice = List.of(new Limit(Scope.USER, "alice", 3));
 
     @Test

@@ -2,8 +2,7 @@ package com.dbmetrics.api.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.dbmetrics.api.MutableClock;
-import com.github.benmanes.caffeine.cache.Ticker;
+import com.dbmetrics.schemas.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -15,7 +14,7 @@ class RateLimiterWindowsTest {
     private final MutableClock clock = new MutableClock(Instant.parse("2026-12-02T10:00:00Z"));
 
     private RateLimiter instance() {
-        return new RateLimiter(null, clock, WINDOW, true, Ticker.systemTicker());
+        return new RateLimiter(null, clock, WINDOW, true, clock::nanos);
     }
 
     @Test

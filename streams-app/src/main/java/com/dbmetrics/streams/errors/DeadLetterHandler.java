@@ -4,7 +4,6 @@ import com.dbmetrics.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -24,19 +23,22 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
 
     /** Streams config key naming the dead-letter topic (default {@link Topics#SNAPSHOTS_DLQ}). */
     public static final String DLQ_TOPIC_CONFIG = "dbm.dlq.topic";
-    /** Dead letters written by every handler of this process (read by /metrics and tests). */
-    public static final LongAdder DEAD_LETTERS = new LongAdder();
 
     private static final Logger log = LoggerFactory.getLogger(DeadLetterHandler.class);
     private static final int MAX_ERROR_CHARS = 500;
 
     private String topic = Topics.SNAPSHOTS_DLQ;
+    /** The app's counter ({@link DeadLetters#CONFIG}); one of its own, seen by nobody, when none was configured. */
+    private DeadLetters deadLetters = new DeadLetters();
 
     @Override
     public void configure(Map<String, ?> configs) {
         Object configured = configs.get(DLQ_TOPIC_CONFIG);
         if (configured != null) {
             topic = configured.toString();
+        }
+        if (configs.get(DeadLetters.CONFIG) instanceof DeadLetters counter) {
+            deadLetters = counter;
         }
     }
 
@@ -51,7 +53,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
         headers.add(Topics.HEADER_SOURCE_TOPIC, utf8(record.topic()));
         headers.add(Topics.HEADER_SOURCE_PARTITION, utf8(Integer.toString(record.partition())));
         headers.add(Topics.HEADER_SOURCE_OFFSET, utf8(Long.toString(record.offset())));
-        DEAD_LETTERS.increment();
+        deadLetters.increment();
         log.warn("Dead-lettering {}-{}@{} to {}: {}", record.topic(), record.partition(), record.offset(), topic,
                 describe(exception));
         return Response.resume(List.of(new ProducerRecord<>(topic, null, record.timestamp(), record.key(),

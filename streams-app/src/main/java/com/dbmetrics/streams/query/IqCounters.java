@@ -1,15 +1,18 @@
 package com.dbmetrics.streams.query;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Interactive-query requests by query and by how this instance answered them; shared by the HTTP threads, read by
- * {@code /metrics}. A request forwarded to the owner counts {@code forwarded} here and its own outcome on the owner.
+ * Interactive-query requests by query and by how this instance answered them ({@code dbm_streams_iq_requests}); shared
+ * by the HTTP threads. A request forwarded to the owner counts {@code forwarded} here and its own outcome on the owner.
  */
-public final class IqCounters {
+public final class IqCounters implements MeterBinder {
 
     /** Which internal endpoint was asked. */
     public enum Query {
@@ -52,17 +55,31 @@ public final class IqCounters {
         }
     }
 
-    void count(Query query, Outcome outcome) {
+    public void count(Query query, Outcome outcome) {
         counts.get(query).get(outcome).increment();
     }
 
-    /** The counter of one query and outcome (registered once on {@code /metrics}). */
-    public LongAdder counter(Query query, Outcome outcome) {
-        return counts.get(query).get(outcome);
+    /** Requests of {@code query} answered with {@code outcome} so far. */
+    public long sum(Query query, Outcome outcome) {
+        return counts.get(query).get(outcome).sum();
+    }
+
+    /** One series per query and possible outcome. */
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        for (Query query : Query.values()) {
+            for (Outcome outcome : Outcome.values()) {
+                if (possible(query, outcome)) {
+                    FunctionCounter.builder("dbm_streams_iq_requests", counts.get(query).get(outcome), LongAdder::sum)
+                            .description("Interactive-query requests by how this instance answered them")
+                            .tag("query", query.label()).tag("outcome", outcome.label()).register(registry);
+                }
+            }
+        }
     }
 
     /** Whether {@code outcome} can happen for {@code query}, so that /metrics shows no series that stays 0 forever. */
-    public static boolean possible(Query query, Outcome outcome) {
+    static boolean possible(Query query, Outcome outcome) {
         switch (query) {
             case PROJECT:
                 return outcome != Outcome.FORWARDED && outcome != Outcome.NOT_FOUND;

@@ -18,8 +18,8 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * Reads this instance's stores and says who owns a key ({@code queryMetadataForKey}); routing and HTTP live in
- * {@link IqServer}.
+ * Reads this instance's stores and says who owns a key ({@code queryMetadataForKey}) and which other instances host
+ * stores; as kafka-streams-examples' {@code MetadataService}, apart from HTTP ({@link IqHandlers}, {@link IqForwarder}).
  */
 public final class SnapshotQueries {
 
@@ -29,15 +29,6 @@ public final class SnapshotQueries {
     public SnapshotQueries(KafkaStreams streams, HostInfo self) {
         this.streams = streams;
         this.self = self;
-    }
-
-    public HostInfo self() {
-        return self;
-    }
-
-    /** The Kafka Streams client's state, for the health endpoints. */
-    public KafkaStreams.State state() {
-        return streams.state();
     }
 
     /**

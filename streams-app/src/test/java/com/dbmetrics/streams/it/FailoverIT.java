@@ -43,6 +43,8 @@ class FailoverIT {
     private static final File JAR = new File("target/dbmetrics-streams-app.jar");
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    /** Each instance's management port, by its interactive-query port. */
+    private final Map<Integer, Integer> managementPorts = new java.util.HashMap<>();
 
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
@@ -50,7 +52,7 @@ class FailoverIT {
         }
     }
 
-    private Process start(String name, int iqPort) throws Exception {
+    private Process start(String name, int iqPort, int managementPort) throws Exception {
         File dir = Files.createTempDirectory("failover-" + name).toFile();
         ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.getAbsolutePath())
                 .redirectErrorStream(true).redirectOutput(new File(dir, "streams.log"));
@@ -59,6 +61,7 @@ class FailoverIT {
                 "REDIS_URL", StreamsAppIT.env("DBM_IT_REDIS_URL"),
                 "STREAMS_APPLICATION_ID", "failover-" + run,
                 "STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort,
+                "STREAMS_MANAGEMENT_PORT", Integer.toString(managementPort),
                 "STREAMS_STATE_DIR", dir.getPath(),
                 "STREAMS_NUM_STANDBY_REPLICAS", "1"));
         return pb.start();
@@ -69,8 +72,9 @@ class FailoverIT {
                 .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Requests counted on the /metrics of the instance whose interactive-query port is {@code port}. */
     private double requests(int port, String outcome) throws Exception {
-        return StreamsAppIT.sample(get(port, "/metrics").body(),
+        return StreamsAppIT.sample(get(managementPorts.get(port), "/metrics").body(),
                 "dbm_streams_iq_requests_total{outcome=\"" + outcome + "\",query=\"snapshot\"}");
     }
 
@@ -89,8 +93,10 @@ class FailoverIT {
         assertThat(JAR).as("the streams-app jar is built before the integration tests (package phase)").exists();
         int portA = freePort();
         int portB = freePort();
-        Process a = start("a", portA);
-        Process b = start("b", portB);
+        managementPorts.put(portA, freePort());
+        managementPorts.put(portB, freePort());
+        Process a = start("a", portA, managementPorts.get(portA));
+        Process b = start("b", portB, managementPorts.get(portB));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, StreamsAppIT.env("DBM_IT_KAFKA_BOOTSTRAP"),
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
@@ -115,8 +121,8 @@ class FailoverIT {
             });
 
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-                assertThat(get(portA, "/readyz").statusCode()).as("A ready").isEqualTo(200);
-                assertThat(get(portB, "/readyz").statusCode()).as("B ready").isEqualTo(200);
+                assertThat(get(managementPorts.get(portA), "/readyz").statusCode()).as("A ready").isEqualTo(200);
+                assertThat(get(managementPorts.get(portB), "/readyz").statusCode()).as("B ready").isEqualTo(200);
             });
             // every request is counted once by the instance asked; a key owned by the other instance is forwarded
             double forwardedByB = requests(portB, "forwarded");
@@ -148,8 +154,8 @@ class FailoverIT {
             // B stays ready: it keeps running its own tasks; A's move to it only once the group drops A (its session
             // times out), when B restores their tail from its standby copies
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> get(portB, "/readyz").statusCode() == 200);
-            String metrics = get(portB, "/metrics").body();
+                    .until(() -> get(managementPorts.get(portB), "/readyz").statusCode() == 200);
+            String metrics = get(managementPorts.get(portB), "/metrics").body();
             assertThat(StreamsAppIT.sample(metrics, "dbm_streams_restoring_partitions")).isZero();
             assertThat(StreamsAppIT.sample(metrics, "dbm_streams_restore_remaining_records")).isZero();
             assertThat(StreamsAppIT.sample(metrics, "dbm_streams_restored_records_total")).isNotNegative();

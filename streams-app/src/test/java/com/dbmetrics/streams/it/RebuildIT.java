@@ -56,6 +56,7 @@ class RebuildIT {
         env.put("REDIS_URL", StreamsAppIT.env("DBM_IT_REDIS_URL"));
         env.put("STREAMS_APPLICATION_ID", applicationId);
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + port);
+        env.put("STREAMS_MANAGEMENT_PORT", "0");
         env.put("STREAMS_STATE_DIR", Files.createTempDirectory("rebuild-state").toString());
         return StreamsApp.start(StreamsAppConfig.fromEnv(env), topics);
     }

@@ -11,14 +11,15 @@ import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.RedisKeys;
 import com.dbmetrics.streams.StreamsApp;
+import com.dbmetrics.streams.ResyncRedisCommand;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.redis.RedisMirror;
-import com.dbmetrics.streams.redis.ResyncRedisCommand;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,6 +63,7 @@ class ResyncRedisIT {
         env.put("REDIS_URL", StreamsAppIT.env("DBM_IT_REDIS_URL"));
         env.put("STREAMS_APPLICATION_ID", "resync-" + run);
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        env.put("STREAMS_MANAGEMENT_PORT", "0");
         env.put("STREAMS_STATE_DIR", Files.createTempDirectory("resync-state").toString());
         return env;
     }
@@ -135,13 +137,13 @@ class ResyncRedisIT {
             redis.del(RedisKeys.fresh(newer), RedisKeys.stale(newer), RedisKeys.eventTime(newer));
             MetricsSnapshot newest = snapshot(newer, T0.plusSeconds(20), 20); // e.g. written meanwhile by the app
             try (RedisMirror other = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15),
-                    Duration.ofMillis(10), 100)) {
+                    Duration.ofMillis(10), 100, Clock.systemUTC()).start()) {
                 other.snapshot(newest);
                 assertThat(other.awaitFlushed(Duration.ofSeconds(10))).isTrue();
             }
 
             ResyncRedisCommand.Summary summary = ResyncRedisCommand.resync(StreamsAppConfig.fromEnv(env),
-                    topics.latest(), Duration.ofSeconds(30));
+                    topics.latest(), Duration.ofSeconds(30), Clock.systemUTC());
 
             for (Map.Entry<String, List<String>> e : mirrored.entrySet()) {
                 assertThat(keys(redis, e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
@@ -172,16 +174,16 @@ class ResyncRedisIT {
         Map<String, String> noRedis = env(freePort());
         noRedis.put("REDIS_URL", "redis://127.0.0.1:" + closed);
         assertThatThrownBy(() -> ResyncRedisCommand.resync(StreamsAppConfig.fromEnv(noRedis), topics.latest(),
-                Duration.ofSeconds(2))).isInstanceOf(ResyncRedisCommand.ResyncException.class)
+                Duration.ofSeconds(2), Clock.systemUTC())).isInstanceOf(ResyncRedisCommand.ResyncException.class)
                 .hasMessageStartingWith("Redis at 127.0.0.1:" + closed + " did not answer")
                 .hasMessageNotContaining("\n");
 
         Map<String, String> noKafka = env(freePort());
         noKafka.put("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + closed);
         assertThatThrownBy(() -> ResyncRedisCommand.resync(StreamsAppConfig.fromEnv(noKafka), topics.latest(),
-                Duration.ofSeconds(2))).isInstanceOf(ResyncRedisCommand.ResyncException.class)
+                Duration.ofSeconds(2), Clock.systemUTC())).isInstanceOf(ResyncRedisCommand.ResyncException.class)
                 .hasMessageStartingWith("Kafka at 127.0.0.1:" + closed).hasMessageNotContaining("\n");
-        assertThat(ResyncRedisCommand.run(StreamsAppConfig.fromEnv(noRedis))).isEqualTo(1);
+        assertThat(ResyncRedisCommand.run(StreamsAppConfig.fromEnv(noRedis), Clock.systemUTC())).isEqualTo(1);
     }
 
     private void produce(KafkaProducer<String, byte[]> producer, MetricsSnapshot s) throws Exception {

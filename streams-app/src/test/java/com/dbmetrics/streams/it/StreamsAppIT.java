@@ -66,6 +66,7 @@ class StreamsAppIT {
     private StreamsApp app;
     private JedisPooled redis;
     private int iqPort;
+    private int managementPort;
 
     static String env(String name) {
         String value = System.getenv(name);
@@ -95,8 +96,10 @@ class StreamsAppIT {
         config.put("REDIS_URL", env("DBM_IT_REDIS_URL"));
         config.put("STREAMS_APPLICATION_ID", "it-streams-" + run);
         config.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        config.put("STREAMS_MANAGEMENT_PORT", "0");
         config.put("STREAMS_STATE_DIR", Files.createTempDirectory("it-streams").toString());
         app = StreamsApp.start(StreamsAppConfig.fromEnv(config), topics);
+        managementPort = app.managementPort();
         URI redisUri = URI.create(env("DBM_IT_REDIS_URL"));
         redis = new JedisPooled(new HostAndPort(redisUri.getHost(), redisUri.getPort()));
     }
@@ -128,7 +131,16 @@ class StreamsAppIT {
     }
 
     private HttpResponse<String> iq(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + iqPort + path)).GET().build(),
+        return get(iqPort, path);
+    }
+
+    /** {@code /healthz}, {@code /readyz} and {@code /metrics}, on the management port. */
+    private HttpResponse<String> management(String path) throws Exception {
+        return get(managementPort, path);
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -150,7 +162,7 @@ class StreamsAppIT {
             assertThat(serde.parse(fresh).timestamp()).isEqualTo(T0.plusSeconds(10));
         });
         assertDeadLetter(id, "garbage{");
-        String metrics = iq("/metrics").body();
+        String metrics = management("/metrics").body();
         assertThat(metrics).contains("dbm_streams_snapshots_dropped_older_total").contains("dbm_streams_mirror_backlog");
         assertThat(metrics.lines().filter(l -> l.startsWith("dbm_streams_dead_letters_total"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum()).isGreaterThanOrEqualTo(1);
@@ -197,15 +209,16 @@ class StreamsAppIT {
         String id = "ready-" + run;
         produce(snapshot(id, "shop", T0, 1));
         await().atMost(Duration.ofSeconds(60)).until(() -> iq("/internal/v1/snapshots/" + id).statusCode() == 200);
-        await().atMost(Duration.ofSeconds(30)).until(() -> iq("/readyz").statusCode() == 200);
-        assertThat(mapper.readTree(iq("/readyz").body()).path("state").asText()).isEqualTo("RUNNING");
-        assertThat(iq("/healthz").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> management("/readyz").statusCode() == 200);
+        assertThat(management("/readyz").body()).isEqualTo("ok\n");
+        assertThat(app.streams().state()).isEqualTo(org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+        assertThat(management("/healthz").statusCode()).isEqualTo(200);
         assertThat(iq("/internal/v1/snapshots/absent-" + run).statusCode()).isEqualTo(404);
         assertThat(iq("/internal/v1/projects/acme/shop/snapshots").statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(10)).until(() -> redis.exists(RedisKeys.fresh(id)));
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            String metrics = iq("/metrics").body();
+            String metrics = management("/metrics").body();
             String requests = "dbm_streams_iq_requests_total{outcome=";
             assertThat(sample(metrics, requests + "\"local\",query=\"snapshot\"}")).isGreaterThanOrEqualTo(1);
             assertThat(sample(metrics, requests + "\"not_found\",query=\"snapshot\"}")).isGreaterThanOrEqualTo(1);
@@ -251,5 +264,14 @@ class StreamsAppIT {
         assertThat(invalid.statusCode()).isEqualTo(400);
         assertThat(badLimit.statusCode()).isEqualTo(400);
         assertThat(missing.body() + invalid.body() + badLimit.body()).doesNotContain("Exception").doesNotContain("at ");
+    }
+
+    @Test
+    void shouldServeProbesAndMetricsOnTheManagementPortOnly() throws Exception {
+        assertThat(managementPort).isNotEqualTo(iqPort);
+        assertThat(management("/metrics").body()).contains("dbm_streams_running");
+        for (String path : List.of("/healthz", "/readyz", "/metrics")) {
+            assertThat(iq(path).statusCode()).as("%s on the interactive-query port", path).isEqualTo(404);
+        }
     }
 }

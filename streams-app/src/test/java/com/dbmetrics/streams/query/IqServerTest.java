@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.streams.UnstartedStreams;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
@@ -23,8 +21,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Health, readiness and the request counters of the interactive-query server over HTTP, with a Kafka Streams client
- * that is not started (no broker needed); StreamsAppIT and FailoverIT cover a running one.
+ * The interactive-query server over HTTP, with a Kafka Streams client that is not started (no broker needed): typed
+ * 503s, the request counters, and nothing but {@code /internal/v1/...} on its port. StreamsAppIT and FailoverIT cover a
+ * running one; StreamsHealthTest the probes, which live on the management port.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class IqServerTest {
@@ -42,7 +41,7 @@ class IqServerTest {
     void setUp() {
         streams = UnstartedStreams.create("iq-server-test", stateDir);
         server = new IqServer(new SnapshotQueries(streams, new HostInfo("127.0.0.1", 7070)), counters, mapper,
-                "127.0.0.1", 0, () -> "");
+                "127.0.0.1", 0).start();
     }
 
     @AfterEach
@@ -57,36 +56,12 @@ class IqServerTest {
     }
 
     @Test
-    void shouldBeAliveButNotReadyBeforeKafkaStreamsRuns() throws Exception {
-        HttpResponse<String> health = get("/healthz");
-        HttpResponse<String> ready = get("/readyz");
+    void shouldServeNeitherProbesNorMetricsOnTheInteractiveQueryPort() throws Exception {
+        for (String path : java.util.List.of("/healthz", "/readyz", "/metrics")) {
+            HttpResponse<String> response = get(path);
 
-        assertThat(health.statusCode()).isEqualTo(200);
-        assertThat(mapper.readTree(health.body()).path("state").asText()).isEqualTo("CREATED");
-        assertThat(ready.statusCode()).isEqualTo(503);
-        JsonNode body = mapper.readTree(ready.body());
-        assertThat(body.path("status").asInt()).isEqualTo(503);
-        assertThat(body.path("error").asText()).isEqualTo("Not ready: Kafka Streams is CREATED");
-    }
-
-    @Test
-    void shouldFailLivenessWhenKafkaStreamsHasStopped() throws Exception {
-        streams.close(Duration.ofSeconds(10));
-
-        HttpResponse<String> health = get("/healthz");
-
-        assertThat(health.statusCode()).isEqualTo(503);
-        assertThat(mapper.readTree(health.body()).path("error").asText()).isEqualTo("Kafka Streams is NOT_RUNNING");
-        assertThat(get("/readyz").statusCode()).isEqualTo(503);
-    }
-
-    @Test
-    void shouldBeReadyOnlyWhenRunningAndAliveUnlessStoppedOrFailed() {
-        for (KafkaStreams.State state : KafkaStreams.State.values()) {
-            assertThat(IqServer.ready(state)).as("ready when %s", state).isEqualTo(state == KafkaStreams.State.RUNNING);
-            assertThat(IqServer.alive(state)).as("alive when %s", state).isEqualTo(!EnumSet.of(
-                    KafkaStreams.State.PENDING_SHUTDOWN, KafkaStreams.State.NOT_RUNNING,
-                    KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR).contains(state));
+            assertThat(response.statusCode()).as(path).isEqualTo(404);
+            assertThat(mapper.readTree(response.body()).path("error").asText()).isEqualTo("Not found");
         }
     }
 
@@ -104,7 +79,7 @@ class IqServerTest {
         }
         for (IqCounters.Query query : IqCounters.Query.values()) {
             for (IqCounters.Outcome outcome : IqCounters.Outcome.values()) {
-                assertThat(counters.counter(query, outcome).sum()).as("%s %s", query, outcome)
+                assertThat(counters.sum(query, outcome)).as("%s %s", query, outcome)
                         .isEqualTo(outcome == IqCounters.Outcome.UNAVAILABLE ? 1 : 0);
             }
         }

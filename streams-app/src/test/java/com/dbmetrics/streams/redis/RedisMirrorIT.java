@@ -11,6 +11,7 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.RedisKeys;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -46,7 +47,8 @@ class RedisMirrorIT {
     void setUp() {
         URI uri = URI.create(redisUrl());
         redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
-        mirror = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15), Duration.ofMillis(10), 1000);
+        mirror = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15), Duration.ofMillis(10), 1000,
+                Clock.systemUTC()).start();
     }
 
     @AfterEach
@@ -86,9 +88,9 @@ class RedisMirrorIT {
 
         // a second writer (another instance, or a replay) with an older snapshot
         try (RedisMirror replay = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15),
-                Duration.ofMillis(10), 1000)) {
+                Duration.ofMillis(10), 1000, Clock.systemUTC()).start()) {
             replay.snapshot(snapshot(T0, 1, 5));
-            await().atMost(Duration.ofSeconds(5)).until(() -> replay.skippedOlder.sum() == 1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> replay.skippedOlder() == 1);
         }
 
         assertThat(read(RedisKeys.fresh(id)).value(Metric.CONNECTIONS)).isEqualTo(5.0);
@@ -105,7 +107,7 @@ class RedisMirrorIT {
         assertThat(redis.exists(RedisKeys.stale(id))).isFalse();
 
         mirror.snapshot(snapshot(T0, 1, 5)); // replayed, older than the tombstone
-        await().atMost(Duration.ofSeconds(5)).until(() -> mirror.skippedOlder.sum() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> mirror.skippedOlder() == 1);
         assertThat(redis.exists(RedisKeys.fresh(id))).isFalse();
     }
 
@@ -122,7 +124,7 @@ class RedisMirrorIT {
         Process server = redisServer.start();
         try (JedisPooled own = new JedisPooled(new HostAndPort("127.0.0.1", port));
                 RedisMirror small = new RedisMirror(own, Json.newMapper(), Duration.ofSeconds(15), Duration.ofMillis(10),
-                        4)) {
+                        4, Clock.systemUTC()).start()) {
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> "PONG".equals(own.ping()));
             java.util.List<MetricsSnapshot> store = new java.util.ArrayList<>();
             for (int i = 0; i < 3; i++) {

@@ -1,4 +1,4 @@
-package com.dbmetrics.api;
+package com.dbmetrics.api.service;
 
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.ratelimit.RateLimits;
@@ -22,20 +22,21 @@ public final class CacheStats {
     }
 
     public String json() {
-        long l1 = lookup.l1Hits.sum();
-        long l2 = lookup.l2Hits.sum();
-        long source = lookup.sourceHits.sum() + lookup.staleHits.sum();
-        long total = metrics.requests.sum();
+        long l1 = lookup.l1Hits();
+        long l2 = lookup.l2Hits();
+        long stale = lookup.staleHits();
+        long source = lookup.sourceHits() + stale;
+        long total = metrics.requests();
         ObjectNode body = mapper.createObjectNode();
         body.put("l1_hits", l1);
         body.put("l2_hits", l2);
         body.put("source_hits", source);
-        body.put("stale_hits", lookup.staleHits.sum());
+        body.put("stale_hits", stale);
         body.put("rate_limited", limits.refusedTotal());
         body.put("rate_limited_user", limits.refused(Scope.USER));
         body.put("rate_limited_database", limits.refused(Scope.DATABASE));
         body.put("rate_limited_global", limits.refused(Scope.GLOBAL));
-        body.put("rate_limit_fail_open", limits.limiter().failOpenDecisions.sum());
+        body.put("rate_limit_fail_open", limits.limiter().failOpenDecisions());
         body.put("total_requests", total);
         double served = l1 + l2 + source;
         body.put("cache_hit_rate", served == 0 ? 0.0 : Math.round((l1 + l2) * 10000.0 / served) / 100.0);

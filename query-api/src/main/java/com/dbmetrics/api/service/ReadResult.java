@@ -1,4 +1,4 @@
-package com.dbmetrics.api;
+package com.dbmetrics.api.service;
 
 import com.dbmetrics.api.ratelimit.Decision;
 

@@ -1,4 +1,4 @@
-package com.dbmetrics.api;
+package com.dbmetrics.api.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,6 +7,7 @@ import com.dbmetrics.schemas.DatabaseRef;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;

@@ -1,12 +1,13 @@
-package com.dbmetrics.streams.redis;
+package com.dbmetrics.streams;
 
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
-import com.dbmetrics.streams.StreamsAppConfig;
+import com.dbmetrics.streams.redis.RedisMirror;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,8 +24,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -33,7 +32,7 @@ import redis.clients.jedis.exceptions.JedisException;
  * ({@code read_committed}; it holds what the latest stores hold) from the beginning up to the end offsets seen at
  * start and writes every record through a {@link RedisMirror}: the same keys, TTLs and Lua guard as the running
  * streams-app, so an older value never replaces a newer one written meanwhile, and a tombstone deletes both keys.
- * Kafka and Redis come from the streams-app's environment.
+ * Kafka and Redis come from the streams-app's environment; waits and timeouts are measured on the process's clock.
  */
 public final class ResyncRedisCommand {
 
@@ -60,9 +59,9 @@ public final class ResyncRedisCommand {
     private ResyncRedisCommand() {}
 
     /** Runs the command on {@code dbmetrics.latest.v1}; returns the process exit status (0 done, 1 failed). */
-    public static int run(StreamsAppConfig config) {
+    public static int run(StreamsAppConfig config, Clock clock) {
         try {
-            resync(config, Topics.LATEST, DEFAULT_TIMEOUT);
+            resync(config, Topics.LATEST, DEFAULT_TIMEOUT, clock);
             return 0;
         } catch (ResyncException e) {
             log.error("resync-redis failed: {}", e.getMessage());
@@ -75,16 +74,13 @@ public final class ResyncRedisCommand {
     }
 
     /** Rewrites Redis from {@code topic} (a view topic: key = database id, latest snapshot or tombstone). */
-    public static Summary resync(StreamsAppConfig config, String topic, Duration timeout)
+    public static Summary resync(StreamsAppConfig config, String topic, Duration timeout, Clock clock)
             throws ResyncException, InterruptedException {
         String redisAt = config.redisUrl().getHost() + ":" + config.redisUrl().getPort();
         ObjectMapper mapper = Json.newMapper();
-        HostAndPort redisHost = new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort());
-        DefaultJedisClientConfig redisClient = DefaultJedisClientConfig.builder().connectionTimeoutMillis(1000)
-                .socketTimeoutMillis(2000).build(); // as the streams-app's
-        try (JedisPooled redis = new JedisPooled(redisHost, redisClient);
+        try (JedisPooled redis = StreamsApp.redisClient(config);
                 RedisMirror mirror = new RedisMirror(redis, mapper, config.redisTtl(), config.mirrorFlushInterval(),
-                        config.mirrorMaxBacklog());
+                        config.mirrorMaxBacklog(), clock).start();
                 KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
                         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -97,7 +93,7 @@ public final class ResyncRedisCommand {
                 throw new ResyncException("Redis at " + redisAt + " did not answer: " + e.getMessage(), e);
             }
             Reader reader = new Reader(mirror, JsonSerde.snapshots(mapper), Math.max(1, config.mirrorMaxBacklog() / 2),
-                    timeout, redisAt);
+                    timeout, redisAt, clock);
             reader.readToEnd(consumer, topic);
             if (!mirror.awaitFlushed(timeout)) {
                 throw notFlushed(redisAt, timeout, mirror);
@@ -107,7 +103,7 @@ public final class ResyncRedisCommand {
                         + StreamsAppConfig.REDIS_MIRROR_MAX_BACKLOG, null);
             }
             Summary summary = new Summary(reader.read, reader.snapshots, reader.tombstones, reader.unreadable,
-                    mirror.written.sum(), mirror.skippedOlder.sum());
+                    mirror.written(), mirror.skippedOlder());
             log.info("resync-redis done: read {} records of {} up to the end offsets seen at start (snapshots {}, "
                     + "tombstones {}, unreadable {}); Redis: written {} (snapshots set, tombstones deleted), "
                     + "skipped {} as older than what Redis held, superseded {} by a later record of the same database",
@@ -132,18 +128,20 @@ public final class ResyncRedisCommand {
         private final int maxBacklog;
         private final Duration timeout;
         private final String redisAt;
+        private final Clock clock;
         long read;
         long snapshots;
         long tombstones;
         long unreadable;
 
         Reader(RedisMirror mirror, JsonSerde<MetricsSnapshot> serde, int maxBacklog, Duration timeout,
-                String redisAt) {
+                String redisAt, Clock clock) {
             this.mirror = mirror;
             this.serde = serde;
             this.maxBacklog = maxBacklog;
             this.timeout = timeout;
             this.redisAt = redisAt;
+            this.clock = clock;
         }
 
         void readToEnd(KafkaConsumer<String, byte[]> consumer, String topic)
@@ -160,7 +158,7 @@ public final class ResyncRedisCommand {
             begins.forEach(consumer::seek);
             Set<TopicPartition> remaining = new HashSet<>();
             partitions.stream().filter(p -> begins.get(p) < ends.get(p)).forEach(remaining::add);
-            long lastProgress = System.nanoTime();
+            long lastProgress = clock.millis();
             while (!remaining.isEmpty()) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
                 for (TopicPartition partition : records.partitions()) {
@@ -174,8 +172,8 @@ public final class ResyncRedisCommand {
                 List<TopicPartition> done = remaining.stream().filter(p -> consumer.position(p) >= ends.get(p))
                         .toList();
                 if (!records.isEmpty() || !done.isEmpty()) {
-                    lastProgress = System.nanoTime();
-                } else if (System.nanoTime() - lastProgress > timeout.toNanos()) {
+                    lastProgress = clock.millis();
+                } else if (clock.millis() - lastProgress > timeout.toMillis()) {
                     throw new KafkaException("no progress on " + remaining.size() + " partitions for "
                             + timeout.toSeconds() + " s");
                 }

@@ -1,8 +1,7 @@
-package com.dbmetrics.api;
+package com.dbmetrics.api.service;
 
 import com.dbmetrics.api.auth.Principal;
 import com.dbmetrics.api.cache.SnapshotLookup;
-import com.dbmetrics.api.ratelimit.Decision;
 import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.source.Layer;
 import com.dbmetrics.api.source.Lookup;
@@ -35,7 +34,7 @@ public final class MetricsService {
      * snapshot instance and the same age in whole seconds, so it is byte for byte what rendering anew would give.
      */
     private final Map<String, Rendered> lastRendered = new ConcurrentHashMap<>();
-    public final LongAdder requests = new LongAdder();
+    private final LongAdder requests = new LongAdder();
 
     /** Bound of {@link #lastRendered}: when exceeded it is emptied (one render per database to refill it). */
     static final int MAX_RENDERED = 10_000;
@@ -49,26 +48,26 @@ public final class MetricsService {
         this.mapper = mapper;
     }
 
+    /** Metrics requests answered since this instance started, whatever the answer. */
+    public long requests() {
+        return requests.sum();
+    }
+
     public ReadResult.Answer read(Principal caller, String domain, String project, String databaseId,
             String fieldsParam, String ifNoneMatch) {
         requests.increment();
         if (!Identifiers.isValid(domain) || !Identifiers.isValid(project) || !Identifiers.isValid(databaseId)) {
             return new ReadResult.Answer(new ReadResult.BadRequest(INVALID_IDS), null);
         }
-        Set<Metric> fields;
-        try {
-            fields = SnapshotRenderer.parseFields(fieldsParam);
-        } catch (IllegalArgumentException e) {
-            return new ReadResult.Answer(new ReadResult.BadRequest(e.getMessage()), null);
-        }
-        Decision rate = limits.admitRequest(caller.userId());
-        if (!rate.allowed()) {
-            return new ReadResult.Answer(new ReadResult.RateLimited(rate), rate);
+        Admission admission = Admission.of(limits, caller, fieldsParam);
+        if (admission.refused()) {
+            return admission.refusal();
         }
         if (!caller.canRead(domain, project)) {
-            return new ReadResult.Answer(new ReadResult.NotFound(), rate);
+            return new ReadResult.Answer(new ReadResult.NotFound(), admission.rate());
         }
-        return new ReadResult.Answer(find(domain, project, databaseId, fieldsParam, fields, ifNoneMatch), rate);
+        return new ReadResult.Answer(find(domain, project, databaseId, fieldsParam, admission.fields(), ifNoneMatch),
+                admission.rate());
     }
 
     private ReadResult find(String domain, String project, String databaseId, String fieldsParam, Set<Metric> fields,

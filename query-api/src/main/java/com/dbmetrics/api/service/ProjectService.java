@@ -1,4 +1,4 @@
-package com.dbmetrics.api;
+package com.dbmetrics.api.service;
 
 import com.dbmetrics.api.auth.Principal;
 import com.dbmetrics.api.ratelimit.Decision;
@@ -52,7 +52,6 @@ public final class ProjectService {
                     null);
         }
         int limit;
-        Set<Metric> fields;
         try {
             limit = limitParam == null ? DEFAULT_LIMIT : Integer.parseInt(limitParam);
             if (limit < 1 || limit > MAX_LIMIT) {
@@ -61,15 +60,12 @@ public final class ProjectService {
         } catch (IllegalArgumentException e) {
             return new ReadResult.Answer(new ReadResult.BadRequest("limit must be an integer 1-" + MAX_LIMIT), null);
         }
-        try {
-            fields = SnapshotRenderer.parseFields(fieldsParam);
-        } catch (IllegalArgumentException e) {
-            return new ReadResult.Answer(new ReadResult.BadRequest(e.getMessage()), null);
+        Admission admission = Admission.of(limits, caller, fieldsParam);
+        if (admission.refused()) {
+            return admission.refusal();
         }
-        Decision rate = limits.admitRequest(caller.userId());
-        if (!rate.allowed()) {
-            return new ReadResult.Answer(new ReadResult.RateLimited(rate), rate);
-        }
+        Set<Metric> fields = admission.fields();
+        Decision rate = admission.rate();
         if (!caller.canRead(domain, project)) {
             // an unknown project and someone else's look the same: an empty first page
             return new ReadResult.Answer(render(new IqClient.Page(java.util.List.of(), null), fields, "IQ"), rate);

@@ -1,0 +1,79 @@
+package com.dbmetrics.streams.query;
+
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.streams.state.HostInfo;
+
+/**
+ * A project's listing, gathered (see README: project listing): a project's databases are spread over every instance,
+ * so the page is this instance's part merged with every other instance's, sorted by database id and cut to the limit.
+ * Each instance is asked for one more than the page, so that the gatherer knows whether a next page exists. A request
+ * that is itself a gathering instance's ({@code local}) answers this instance's part only, without a cursor.
+ */
+final class ProjectGatherer {
+
+    /** A page of the listing, or why there is none. */
+    sealed interface Listing {}
+
+    /** Sorted by database id; {@code nextCursor} null on the last page; the lag of this instance's stores. */
+    record Page(List<MetricsSnapshot> items, String nextCursor, long lagOffsets, IqCounters.Outcome outcome)
+            implements Listing {}
+
+    /** This instance's stores cannot answer now (rebalancing or restoring). */
+    record StoresUnavailable() implements Listing {}
+
+    /** Another instance did not answer, or not with 200. */
+    record InstanceUnavailable() implements Listing {}
+
+    private final SnapshotQueries queries;
+    private final IqForwarder forwarder;
+    private final ObjectMapper mapper;
+
+    ProjectGatherer(SnapshotQueries queries, IqForwarder forwarder, ObjectMapper mapper) {
+        this.queries = queries;
+        this.forwarder = forwarder;
+        this.mapper = mapper;
+    }
+
+    /** The page after {@code cursor} (null: the first) of at most {@code limit} databases. */
+    Listing list(String domain, String project, String cursor, int limit, boolean local) throws IOException {
+        int fetch = local ? limit : limit + 1;
+        StoreResult<List<MetricsSnapshot>> mine = queries.localProjectPage(domain, project, cursor, fetch);
+        if (!(mine instanceof StoreResult.Found<List<MetricsSnapshot>> found)) {
+            return new StoresUnavailable();
+        }
+        List<MetricsSnapshot> all = new ArrayList<>(found.value());
+        IqCounters.Outcome outcome = found.standby() ? IqCounters.Outcome.STANDBY : IqCounters.Outcome.LOCAL;
+        if (!local) {
+            String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?" + IqHandlers.LOCAL_PARAM
+                    + "=true&limit=" + fetch + (cursor == null ? "" : "&cursor=" + enc(cursor));
+            for (HostInfo host : queries.otherHosts()) {
+                Optional<HttpResponse<byte[]>> answer = forwarder.get(host, path);
+                if (answer.isEmpty() || answer.get().statusCode() != 200) {
+                    return new InstanceUnavailable();
+                }
+                outcome = IqCounters.Outcome.GATHERED;
+                for (JsonNode item : mapper.readTree(answer.get().body()).path("items")) {
+                    all.add(mapper.treeToValue(item, MetricsSnapshot.class));
+                }
+            }
+        }
+        all.sort(Comparator.comparing(MetricsSnapshot::databaseId));
+        List<MetricsSnapshot> page = all.subList(0, Math.min(limit, all.size()));
+        String next = !local && all.size() > limit ? page.get(page.size() - 1).databaseId() : null;
+        return new Page(page, next, found.lagOffsets(), outcome);
+    }
+
+    private static String enc(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+}
