@@ -114,7 +114,7 @@ ensure_jars() {
   ((${#stale[@]})) || return 0
   modules=$(printf '%s\n' "${stale[@]%%/*}" | paste -sd,)
   log "building ${stale[*]} (mvn -B -q -DskipTests -pl $modules -am package)"
-  (cd "$ROOT" && mvn -B -q -DskipTests -pl "$modules" -am package >&2) \
+  mvn -B -q -f "$ROOT/pom.xml" -DskipTests -pl "$modules" -am package >&2 \
     || die "the build failed (mvn -B -q -DskipTests -pl $modules -am package): fix it, then run ./dbm again"
   for jar in "${stale[@]}"; do
     [[ -f $ROOT/$jar ]] || die "the build did not produce $jar"
@@ -129,6 +129,14 @@ ensure_jars_in_background() {
   mkdir -p "$LOG_DIR"
   (ensure_jars "$@") >>"$LOG_DIR/build.log" 2>&1 8>&- &
   JARS_BUILD_PID=$!
+}
+
+# stop_jars_build: stop a background build that is still running (the script is exiting).
+stop_jars_build() {
+  [[ -n $JARS_BUILD_PID ]] || return 0
+  pkill -TERM -P "$JARS_BUILD_PID" 2>/dev/null || true # its Maven
+  kill "$JARS_BUILD_PID" 2>/dev/null || true
+  JARS_BUILD_PID=''
 }
 
 await_jars() {

@@ -60,7 +60,7 @@ cmd_test() {
   use_stack test
   rm -rf "$STACK_DIR" "$(pg_fallback_base)"
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$DATA_DIR"
-  trap 'rc=$?; trap - EXIT; stack_down test >&2; exit $rc' EXIT
+  trap 'rc=$?; trap - EXIT; stop_jars_build; stack_down test >&2; exit $rc' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
 
