@@ -37,7 +37,7 @@ class CreateTopicsIT {
             assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(process.exitValue()).as("exit status; output:%n%s", out).isZero();
             assertThat(out.lines().toList()).as("one line per topic").hasSize(5)
-                    .allMatch(line -> line.matches("dbmetrics\\.[a-z.-]+: (created|exists) \\(.*\\)"));
+                    .allMatch(line -> line.matches("dbmetrics\\.[a-z0-9.-]+: (created|exists) \\(.*\\)"));
             if (run == 1) {
                 assertThat(out.lines()).as("the second run").allMatch(line -> line.contains(": exists ("));
             }

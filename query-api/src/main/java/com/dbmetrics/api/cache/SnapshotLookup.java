@@ -107,13 +107,19 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable {
      * per-database limit).
      */
     public Lookup get(String databaseId, Function<String, Decision> sourceGate) {
+        // what L1 holds as the read begins: a hit answers it even when the refresh it starts ends at once (Caffeine's
+        // get would then return the refreshed entry), so a hit never depends on how fast Redis answers
+        L1Entry held = l1.policy().getIfPresentQuietly(databaseId);
         Lookup[] loaded = {null};
-        L1Entry held = l1.get(databaseId, id -> {
+        L1Entry current = l1.get(databaseId, id -> {
             Lookup result = load(id, sourceGate);
             loaded[0] = result;
             return result instanceof Lookup.Found found ? L1Entry.loaded(found, ticker.read(), ttlNanos) : null;
         });
-        return loaded[0] != null ? loaded[0] : held.hit();
+        if (loaded[0] != null) {
+            return loaded[0];
+        }
+        return (held != null ? held : current).hit();
     }
 
     private Lookup load(String id, Function<String, Decision> sourceGate) {

@@ -159,6 +159,21 @@ class SnapshotLookupTest {
     }
 
     @Test
+    void shouldAnswerTheHeldEntryWhenTheRefreshItStartsEndsAtOnce() {
+        SnapshotLookup immediate = lookup(Runnable::run);
+        MetricsSnapshot older = snapshot("db-1", T0);
+        MetricsSnapshot newer = snapshot("db-1", T0.plusSeconds(15));
+        redis.putFresh(older);
+        immediate.get("db-1", ADMIT);
+        redis.putFresh(newer);
+
+        clock.advance(TTL.dividedBy(2).plusMillis(1));
+
+        assertThat(found(immediate.get("db-1", ADMIT)).snapshot()).isEqualTo(older);
+        assertThat(found(immediate.get("db-1", ADMIT)).snapshot()).isEqualTo(newer);
+    }
+
+    @Test
     void shouldKeepTheEntryUntilItsTtlWithoutRereadingRedisWhenTheRefreshFails() {
         MetricsSnapshot s = snapshot("db-1", T0);
         redis.putFresh(s);
