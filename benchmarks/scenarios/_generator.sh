@@ -1,10 +1,13 @@
+# shellcheck shell=bash
 # Sourced (after lib.sh) by the scenarios that drive the open-loop generator com.dbmetrics.bench.OpenLoopLoad:
 # open-loop, prometheus-load, connections. Not a scenario itself (./dbm bench runs only names starting with a letter).
 #
 # The generator's workload: the fleet of the up stack (databases fleet-<engine>-<i>, domain fleet, project p<i % 100>),
 # 1,000 databases by Zipf popularity (exponent 1), 10,000 users (user u reads project p<u % 100>, its own HS256 token).
 
+# shellcheck disable=SC2034 # read by the scenarios that source this file
 GEN_DATABASES=1000
+# shellcheck disable=SC2034
 GEN_USERS=10000
 # A run whose generator lags more than GEN_MAX_LAG_MS at p99 behind its own schedule is not valid (exit 2): its
 # latencies would be the generator's, not the server's. Default 25 ms: the generator shares the 2 cores with the server

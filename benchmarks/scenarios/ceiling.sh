@@ -7,6 +7,7 @@
 # jar, JWT authentication on, rate limits on (high enough never to refuse), its default L1 TTL (5 s: one Redis read per
 # TTL, every other request an L1 hit, and the answer stays fresh, as in production). wrk closed loop, 2 threads; runs
 # interleaved (plain, API, plain, API, ...) so drift hits both alike.
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}

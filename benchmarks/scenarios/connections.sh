@@ -22,7 +22,9 @@
 # per-connection header-field cache (Jetty's default headerCacheSize 1024 costs about 96 KB of heap per connection:
 # 10,000 connections need about 1 GB, so a 512 MB JVM thrashes in full GCs). Without them a plain endpoint cannot hold
 # 10,000 connections.
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=benchmarks/scenarios/_generator.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_generator.sh"
 
 N=${CONNECTIONS_N:-10000}
@@ -109,7 +111,7 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
   done
 done
 
-total() { echo ${R[$1,$2]:-} | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
+total() { echo "${R[$1,$2]:-}" | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
 emit "$N concurrent keep-alive connections on one query-api instance (issue 6, item 6), next to a plain Javalin"
 emit "endpoint returning the same bytes (listen backlog 4096, no per-connection header cache: the Jetty settings"
 emit "$N connections need; both JVMs -Xmx512m), same clients, same run. \"held\" is the most established"
@@ -125,6 +127,7 @@ emit "|---|---|---|---|---|---|"
 for what in plain api; do
   label="baseline: plain Javalin, same bytes"
   [[ $what == api ]] && label="API, L1 hit (auth + limits + Caffeine)"
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
   emit "| $label | $(fmt_stats %d ${R[wrk,$what,held]}) | $(fmt_stats %.0f ${R[wrk,$what,rps]}) |" \
     "$(fmt_stats %.1f ${R[wrk,$what,p50]}) | $(fmt_stats %.1f ${R[wrk,$what,p99]}) | $(total wrk,$what errors) |"
 done
@@ -140,10 +143,12 @@ for what in plain api; do
   label="baseline: plain Javalin, same bytes"
   [[ $what == api ]] && label="API (auth + limits, L1/L2 as they fall)"
   if [[ -n ${OPEN_FAILED[$what]:-} ]]; then
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
     emit "| $label | $(fmt_stats %d ${R[open,$what,held]}) | the generator could not open its connections" \
       "(${OPEN_FAILED[$what]}) | | | | | |"
     continue
   fi
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
   emit "| $label | $(fmt_stats %d ${R[open,$what,held]}) | $(fmt_stats %.0f ${R[open,$what,sent_rate]}) |" \
     "$(fmt_stats %.2f ${R[open,$what,p50_ms]}) | $(fmt_stats %.2f ${R[open,$what,p99_ms]}) |" \
     "$(fmt_stats %.2f ${R[open,$what,p999_ms]}) | $(total open,$what errors) | $(total open,$what reconnects) |"
@@ -160,9 +165,12 @@ for what in api plain; do
   fi
 done
 api_errors=$(($(total wrk,api errors) + $(total open,api errors)))
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
 read -r held_min <<<"$(for v in ${R[wrk,api,held]} ${R[open,api,held]}; do echo "$v"; done | sort -n | head -1)"
 p99=n/a
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
 [[ -z ${R[open,api,p99_ms]:-} ]] || read -r p99 _ _ <<<"$(stats ${R[open,api,p99_ms]})"
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
 read -r base _ _ <<<"$(stats ${R[open,plain,p99_ms]})"
 if ((api_errors == 0 && held_min >= N)) && [[ -z ${OPEN_FAILED[api]:-} ]]; then
   emit "Target (zero errors with $N connections open): **met** — the API held $N connections in every run with no" \

@@ -11,6 +11,7 @@
 # error over all 12 iterations. Iterations of 1 s keep a burst of other load on this shared 2-core machine to a few
 # samples; 3 s of warm-up suffices for loops that run hundreds of thousands to millions of times a second. About
 # 5 minutes for the 10 benchmarks (30 forks of about 9 s each, JVM start included).
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FORKS=${JMH_FORKS:-3}
@@ -44,10 +45,10 @@ score() { awk -F'\t' -v n="$1" '$1 == n { print $4 }' "$WORK/rows.tsv"; }
 jmh_version=$(unzip -p "$WORK/jmh.jar" META-INF/maven/org.openjdk.jmh/jmh-core/pom.properties \
   | awk -F= '$1 == "version" { print $2 }')
 java_version=$(java -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
-emit "JMH $jmh_version, JDK $java_version, $FORKS forks × ($WARMUPS warm-up + $ITERATIONS measured iterations of 1 s),"\
-" each fork a JVM with -Xms512m -Xmx512m (as the API runs in the scenarios). Average time per operation; with 2"\
-" threads, per operation of each thread. Error: JMH's 99.9 % confidence interval over all measured iterations;"\
-" forks: median [min–max] of the $FORKS fork means."
+emit "JMH $jmh_version, JDK $java_version, $FORKS forks × ($WARMUPS warm-up + $ITERATIONS measured iterations of 1 s)," \
+"each fork a JVM with -Xms512m -Xmx512m (as the API runs in the scenarios). Average time per operation; with 2" \
+"threads, per operation of each thread. Error: JMH's 99.9 % confidence interval over all measured iterations;" \
+"forks: median [min–max] of the $FORKS fork means."
 emit ""
 emit "| benchmark | threads | mode | score | ± error | units | forks: median [min–max] |"
 emit "|---|---|---|---|---|---|---|"
@@ -71,31 +72,31 @@ loc2=$(score api.ratelimit.RateLimitBench.localContended)
 
 emit "What the numbers are (the baselines are the other rows of the same run):"
 if [[ -n $l1 && -n $render && -n $read_ok && -n $read_304 ]]; then
-  emit "- \`l1Hit\`: $(num "$l1") ns for the Caffeine L1 to return a held snapshot (SnapshotLookup.get). \`renderBody\`:"\
-" $(num "$render") ns to turn it into the JSON bytes the API sends. \`serviceRead\`: $(num "$read_ok") ns for all of"\
-" MetricsService.read on an L1 hit (checks, per-user and global rate limit, tenant check, L1, freshness, ETag, body);"\
-" \`serviceReadNotModified\`: $(num "$read_304") ns for the same answered 304 to a matching If-None-Match (no body)."
+  emit "- \`l1Hit\`: $(num "$l1") ns for the Caffeine L1 to return a held snapshot (SnapshotLookup.get). \`renderBody\`:" \
+"$(num "$render") ns to turn it into the JSON bytes the API sends. \`serviceRead\`: $(num "$read_ok") ns for all of" \
+"MetricsService.read on an L1 hit (checks, per-user and global rate limit, tenant check, L1, freshness, ETag, body);" \
+"\`serviceReadNotModified\`: $(num "$read_304") ns for the same answered 304 to a matching If-None-Match (no body)."
 fi
 if [[ -n $read_ok && -n $tok_hit ]]; then
   own=$(awk -v a="$read_ok" -v b="$tok_hit" 'BEGIN { printf "%.2f", (a + b) / 1000 }')
   cap=$(awk -v a="$read_ok" -v b="$tok_hit" 'BEGIN { printf "%.0f", 2e9 / (a + b) }')
-  emit "- The API's own work per L1-hit request, token check (cached) + service read: $own µs of one core, so on"\
-" these 2 cores it alone would allow $cap req/s. An HTTP request in the ceiling scenario costs 2 cores / its req/s"\
-" (the plain-Javalin baseline there: HTTP, Jetty and the load generator, no API work). The rest of the gap between"\
-" the API's req/s and that baseline, beyond these $own µs, is per-request work outside the service and the token"\
-" check (Javalin's route and before-handlers, headers, request metrics)."
+  emit "- The API's own work per L1-hit request, token check (cached) + service read: $own µs of one core, so on" \
+"these 2 cores it alone would allow $cap req/s. An HTTP request in the ceiling scenario costs 2 cores / its req/s" \
+"(the plain-Javalin baseline there: HTTP, Jetty and the load generator, no API work). The rest of the gap between" \
+"the API's req/s and that baseline, beyond these $own µs, is per-request work outside the service and the token" \
+"check (Javalin's route and before-handlers, headers, request metrics)."
 fi
 if [[ -n $tok_hit && -n $tok_miss ]]; then
-  emit "- Token check: $(num "$tok_hit") ns with the token in the authenticator's cache, $(num "$tok_miss") ns when it"\
-" must be verified (HS256 signature, exp/nbf/iss and required claims, principal built, cache written): the cache"\
-" makes each repeated token $(ratio "$tok_miss" "$tok_hit")× cheaper."
+  emit "- Token check: $(num "$tok_hit") ns with the token in the authenticator's cache, $(num "$tok_miss") ns when it" \
+"must be verified (HS256 signature, exp/nbf/iss and required claims, principal built, cache written): the cache" \
+"makes each repeated token $(ratio "$tok_miss" "$tok_hit")× cheaper."
 fi
 if [[ -n $rl && -n $loc ]]; then
-  emit "- Rate-limit decision (user + global scope): $(num "$rl") ns from leased permits (RateLimiter; one lease per"\
-" 1000 decisions, answered in-process here, so a real Redis round trip adds its latency / 1000), $(num "$loc") ns"\
-" from the local sliding-window counters that stand in while Redis is down (LocalRateLimiter)."
+  emit "- Rate-limit decision (user + global scope): $(num "$rl") ns from leased permits (RateLimiter; one lease per" \
+"1000 decisions, answered in-process here, so a real Redis round trip adds its latency / 1000), $(num "$loc") ns" \
+"from the local sliding-window counters that stand in while Redis is down (LocalRateLimiter)."
   if [[ -n $rl2 && -n $loc2 ]]; then
-    emit "  With 2 threads on the one limiter (its lock): $(num "$rl2") ns and $(num "$loc2") ns per decision per"\
-" thread, $(ratio "$rl2" "$rl")× and $(ratio "$loc2" "$loc")× the single-thread time."
+    emit "  With 2 threads on the one limiter (its lock): $(num "$rl2") ns and $(num "$loc2") ns per decision per" \
+"thread, $(ratio "$rl2" "$rl")× and $(ratio "$loc2" "$loc")× the single-thread time."
   fi
 fi

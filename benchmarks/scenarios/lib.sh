@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scenarios of benchmarks/scenarios/ (sourced, not run). A scenario runs from the repository root under
 # `./dbm bench NAME`, against the stack of `./dbm up`, and writes its markdown result with `emit` (to $DBM_BENCH_OUT,
 # which ./dbm bench puts into BENCHMARKS.md, and to stdout).
@@ -5,6 +6,8 @@
 # Conventions every scenario follows (issue 6): the baseline is measured in the same run; every measurement is
 # repeated REPEATS times (default 3, interleaved with its baseline so drift hits both) and reported as median [min–max];
 # rate limits stay on, configured high enough never to refuse (their cost is measured, their rejections are not).
+# The variables set here are read by the scenarios that source this file:
+# shellcheck disable=SC2034
 set -euo pipefail
 
 REPEATS=${REPEATS:-3}
@@ -31,9 +34,9 @@ HIGH_LIMITS=(METRICS_RATE_LIMIT_PER_USER=100000000 METRICS_RATE_LIMIT_PER_DB=100
 
 bench_cleanup() {
   local p
-  for p in $(cat "$WORK"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  while read -r p; do kill "$p" 2>/dev/null || true; done < <(cat "$WORK"/*.pid 2>/dev/null)
   sleep 0.3
-  for p in $(cat "$WORK"/*.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  while read -r p; do kill -9 "$p" 2>/dev/null || true; done < <(cat "$WORK"/*.pid 2>/dev/null)
   rm -rf "$WORK"
 }
 trap bench_cleanup EXIT
@@ -148,6 +151,7 @@ fmt_stats() {
   local f=$1
   shift
   read -r m lo hi <<<"$(stats "$@")"
+  # shellcheck disable=SC2059 # FORMAT is the caller's printf format, on purpose
   printf "$f [$f–$f]" "$m" "$lo" "$hi"
 }
 

@@ -9,10 +9,12 @@
 #
 # Generator: com.dbmetrics.bench.OpenLoopLoad (constant arrival rate, latency from each request's intended send time,
 # HdrHistogram, keep-alive HTTP/1.1 connections over java.nio; it fails the run when it cannot generate the rate).
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=benchmarks/scenarios/_generator.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_generator.sh"
 
-RATES=(${OPEN_LOOP_RATES:-3333 10000})
+read -ra RATES <<<"${OPEN_LOOP_RATES:-3333 10000}"
 MEASURE=${OPEN_LOOP_SECONDS:-30}
 WARMUP=${OPEN_LOOP_WARMUP:-10}
 CONNECTIONS=${OPEN_LOOP_CONNECTIONS:-64}
@@ -62,8 +64,9 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 done
 
 pct() { awk -v v="$1" 'BEGIN { printf "%.1f", 100 * v }'; }
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
 cell() { fmt_stats "$1" ${R[$2,$3,$4]}; }
-sum_of() { echo ${R[$1,$2,$3]:-} | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
+sum_of() { echo "${R[$1,$2,$3]:-}" | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
 
 emit "Open-loop latency of the query API (issue 6, item 3): a constant arrival rate, each request timed from its"
 emit "intended send time (queueing in the generator counts), recorded in an HdrHistogram; ${MEASURE} s measured after a"
@@ -87,8 +90,11 @@ for rate in "${RATES[@]}"; do
     layers="–"
     if [[ $what == api ]]; then
       label="API (auth + limits + L1/L2/IQ)"
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
       read -r l1 _ _ <<<"$(stats ${R[$rate,api,layer_L1]})"
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
       read -r l2 _ _ <<<"$(stats ${R[$rate,api,layer_L2]})"
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
       read -r iq _ _ <<<"$(stats ${R[$rate,api,layer_IQ]})"
       layers="$(pct "$l1") / $(pct "$l2") / $(pct "$iq")"
     fi
@@ -105,7 +111,9 @@ emit
 
 verdict_rate=$TARGET_RATE
 [[ " ${RATES[*]} " == *" $TARGET_RATE "* ]] || verdict_rate=${RATES[-1]}
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
 read -r p99 p99_lo p99_hi <<<"$(stats ${R[$verdict_rate,api,p99_ms]})"
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
 read -r base_p99 _ _ <<<"$(stats ${R[$verdict_rate,plain,p99_ms]})"
 errors=$(sum_of "$verdict_rate" api errors)
 saturated=$(sum_of "$verdict_rate" api saturated)

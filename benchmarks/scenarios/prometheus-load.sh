@@ -15,10 +15,12 @@
 # API did not take is reported (answered 2xx per second). The poller's count is of the queries it sent (every outcome
 # but breaker_open, overloaded and unreachable, which never reach Prometheus). Anything else querying Prometheus during
 # a window makes Prometheus' count exceed the poller's: the scenario then fails instead of writing a misleading row.
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=benchmarks/scenarios/_generator.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_generator.sh"
 
-RATES=(${PROMETHEUS_LOAD_RATES:-0 1000 10000})
+read -ra RATES <<<"${PROMETHEUS_LOAD_RATES:-0 1000 10000}"
 WINDOW=${PROMETHEUS_LOAD_WINDOW:-60}
 INTERVAL=${POLL_INTERVAL_SECONDS:-5}
 PHASE_MS=${PROMETHEUS_LOAD_PHASE_MS:-1700} # 0.3 s before the next tick's queries go out (T + 2 s)
@@ -116,8 +118,9 @@ emit "[min–max] over $REPEATS runs per rate (rates interleaved)."
 emit
 emit "| API reads/s (answered 2xx/s) | ticks | missed ticks | Prometheus /api/v1/query | poller sent (failed) | expected | API errors |"
 emit "|---|---|---|---|---|---|---|"
-total() { echo ${R[$1,$2]:-} | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
+total() { echo "${R[$1,$2]:-}" | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
 for rate in "${RATES[@]}"; do
+# shellcheck disable=SC2086 # R[...] holds space-separated samples, split into arguments on purpose
   emit "| $rate ($(fmt_stats %.0f ${R[$rate,ok_rate]})) | $(fmt_stats %d ${R[$rate,ticks]}) |" \
     "$(fmt_stats %d ${R[$rate,missed]}) | $(fmt_stats %d ${R[$rate,prom]}) |" \
     "$(fmt_stats %d ${R[$rate,polled]}) ($(total "$rate" failed)) | $(fmt_stats %d ${R[$rate,expected]}) |" \
@@ -125,7 +128,7 @@ for rate in "${RATES[@]}"; do
 done
 emit
 
-distinct=$(for rate in "${RATES[@]}"; do echo ${R[$rate,prom]}; done | tr ' ' '\n' | grep . | sort -u | wc -l)
+distinct=$(for rate in "${RATES[@]}"; do echo "${R[$rate,prom]}"; done | tr ' ' '\n' | grep . | sort -u | wc -l)
 as_expected=yes as_sent=yes
 for rate in "${RATES[@]}"; do
   [[ "${R[$rate,prom]}" == "${R[$rate,expected]}" ]] || as_expected=no
@@ -137,7 +140,7 @@ for rate in "${RATES[@]}"; do
 done
 target="Target (identical counts at every reader rate, equal to queries per tick × ticks)"
 if ((distinct == 1)) && [[ $as_expected == yes ]]; then
-  emit "$target: **met** — every window counted $(echo ${R[${RATES[0]},prom]} | awk '{ print $1 }') Prometheus" \
+  emit "$target: **met** — every window counted $(echo "${R[${RATES[0]},prom]}" | awk '{ print $1 }') Prometheus" \
     "queries, at every reader rate, in every run: exactly the poller's $PER_TICK per tick × ticks + discoveries."
 elif [[ $as_sent == yes ]]; then
   emit "$target: **not met** — in every window Prometheus counted exactly the queries the poller sent, so readers" \

@@ -11,7 +11,9 @@
 # to a quarter of Prometheus' closed-loop views/s measured just before, so both can sustain it. Prometheus views send
 # their five queries at once on five connections (done when the last answers). The API runs with its defaults (L1 TTL,
 # Redis, streams-app), authentication on and rate limits on (high enough never to refuse).
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=benchmarks/scenarios/_generator.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_generator.sh"
 
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
@@ -27,10 +29,10 @@ API=$(start_api vp)
 AUTH="Authorization: Bearer $TOKEN"
 java -cp "$BENCH_JAR" com.dbmetrics.bench.ViewQueries "$DEMO_DB" postgresql >"$WORK/paths.txt"
 (($(wc -l <"$WORK/paths.txt") == 5)) || { echo "expected five PromQL queries for $DEMO_DB" >&2; exit 1; }
-for p in $(cat "$WORK/paths.txt"); do # every query must select the database, or the comparison is void
+while read -r p; do # every query must select the database, or the comparison is void
   n=$(curl -fsS "$PROMETHEUS_URL$p" | jq '.data.result | length')
   ((n >= 1)) || { echo "a view query selects nothing: $p" >&2; exit 1; }
-done
+done <"$WORK/paths.txt"
 {
   echo 'paths = {'
   sed 's/.*/  "&",/' "$WORK/paths.txt"
@@ -53,7 +55,7 @@ open_loop() { # TARGET RATE -> "p50 p99 errors"
 }
 
 setting() { # LABEL
-  local PQ=() AV=() P99P=() P99A=() P50P=() P50A=() EP=0 EA=0 rps p50 p99 err views rate sent
+  local PQ=() AV=() P99P=() P99A=() P50P=() P50A=() EP=0 EA=0 rps p50 p99 err rate
   wrk -t2 -c"$CONNECTIONS" -d3s -s "$WORK/view.lua" "$PROMETHEUS_URL" >/dev/null # warm-up
   wrk -t2 -c"$CONNECTIONS" -d3s -H "$AUTH" "http://127.0.0.1:$API$DEMO_PATH" >/dev/null
   for _ in $(seq 1 "$REPEATS"); do
@@ -68,9 +70,9 @@ setting() { # LABEL
   read -r av _ <<<"$(stats "${AV[@]}")"
   rate=$(awk -v v="$pv" 'BEGIN { r = int(v / 4); print (r < 50 ? 50 : r) }')
   for _ in $(seq 1 "$REPEATS"); do
-    read -r p50 p99 err sent <<<"$(open_loop prometheus "$rate")"
+    read -r p50 p99 err _ <<<"$(open_loop prometheus "$rate")"
     P50P+=("$p50") P99P+=("$p99") EP=$((EP + ${err%.*}))
-    read -r p50 p99 err sent <<<"$(open_loop api "$rate")"
+    read -r p50 p99 err _ <<<"$(open_loop api "$rate")"
     P50A+=("$p50") P99A+=("$p99") EA=$((EA + ${err%.*}))
   done
   layers=$(grep '^result' "$WORK/open.out" | tr ' ' '\n' | grep '^layer_' | sed 's/^layer_//' | paste -sd' ')

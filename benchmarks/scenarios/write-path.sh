@@ -11,6 +11,7 @@
 # sustains (every tick's cycle shorter than the 5 s interval, no missed tick, the streams-app keeping up).
 # Part 2: StreamsThroughputBench: 1M snapshots over 100k databases pre-filled, the real streams-app against a minimal
 # upsert + Redis-mirror topology measured in the same run (its own topics and its own Redis: the stack is untouched).
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WINDOW=${WINDOW:-60}
@@ -22,7 +23,9 @@ PREVIOUS_FLEET=0
 restore_fleet() { ./dbm up --fleet "$PREVIOUS_FLEET" >/dev/null 2>&1 || true; }
 trap 'restore_fleet; bench_cleanup' EXIT
 
-STREAMS_METRICS="$IQ_URL/metrics"
+# the streams-app's /metrics is on its management port (not in ./dbm status): from the port table of ./dbm
+# shellcheck source=tools/dbm/common.sh
+STREAMS_METRICS="http://127.0.0.1:$(ROOT=$PWD && source tools/dbm/common.sh && use_stack up && port streams_management)/metrics"
 POLLER_METRICS="$POLLER_URL/metrics"
 REDIS_HOSTPORT=${REDIS_URL#redis://}
 
@@ -105,7 +108,7 @@ if sustained "$FLEET" "$m_max" "$m_missed" "$m_snap"; then
   LARGEST="$FLEET databases"
   for n in $LARGER; do
     set_fleet "$n"
-    read -r c mean mx missed snap written l50 l99 l999 lmax <<<"$(measure)"
+    read -r _ mean mx missed snap written l50 l99 l999 lmax <<<"$(measure)"
     emit "| $n (one run) | $mean | $mx | $missed | $snap | $written | $l50 | $l99 | $l999 | $lmax |"
     sustained "$n" "$mx" "$missed" "$snap" || break
     LARGEST="$n databases"

@@ -12,6 +12,7 @@
 # Baselines, same run, same wrk settings: a plain Javalin endpoint returning the same bytes (no auth, no limits, no
 # cache: the ceiling of this machine), and the streams-app's own IQ endpoint.
 # Prints a markdown table; BENCHMARKS.md holds the results of 2026-11-25 and this command.
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenarios/lib.sh"
 
 DURATION=${1:-10}

@@ -12,7 +12,9 @@
 #   window-1h+l1 also L1 TTL 1 h: no request waits for Redis at all
 # The two diagnostic configurations switch off work the scenario must measure: they only show where its tail comes
 # from. Prints a markdown table (median [min–max] over REPEATS).
+# shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenarios/lib.sh"
+# shellcheck source=benchmarks/scenarios/_generator.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenarios/_generator.sh"
 
 RATE=${1:-10000}

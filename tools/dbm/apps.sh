@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Sourced by ./dbm: the three apps (poller, streams-app, query-api) of the `up` stack, each run from a private copy of
+# its fat jar with the environment of app_env.
+
+# app_env COMPONENT: the environment of one app, one VAR=value per line.
+app_env() {
+  local kafka redis
+  kafka=127.0.0.1:$(port kafka) redis=redis://127.0.0.1:$(port redis)
+  case $1 in
+    poller) printf '%s\n' "PROMETHEUS_URL=http://127.0.0.1:$(port prometheus)" "KAFKA_BOOTSTRAP_SERVERS=$kafka" \
+      "METRICS_POLL_INTERVAL=$POLL_INTERVAL" "POLLER_MANAGEMENT_PORT=$(port poller_management)" ;;
+    streams) printf '%s\n' "KAFKA_BOOTSTRAP_SERVERS=$kafka" "REDIS_URL=$redis" \
+      "STREAMS_APPLICATION_SERVER=127.0.0.1:$(port streams_iq)" "STREAMS_STATE_DIR=$DATA_DIR/streams" \
+      "STREAMS_MANAGEMENT_PORT=$(port streams_management)" "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
+    api) printf '%s\n' "REDIS_URL=$redis" "STREAMS_IQ_URLS=http://127.0.0.1:$(port streams_iq)" \
+      "AUTH_JWT_SECRET_FILE=$(dev_secret_file)" "AUTH_JWT_ISSUER=$DEV_TOKEN_ISSUER" \
+      "API_PORT=$(port api)" "API_MANAGEMENT_PORT=$(port api_management)" \
+      "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
+    *) die "no app '$1'" ;;
+  esac
+}
+
+start_apps() {
+  local c jar heap env=()
+  while read -r c jar heap; do
+    is_running "$c" && { log "$c already running"; continue; }
+    [[ -f $ROOT/$jar ]] || die "$jar is missing (the build should have made it)"
+    mapfile -t env < <(app_env "$c")
+    mkdir -p "$DATA_DIR/$c"
+    # Run a private copy: a later build (./dbm test, mvn package) rewrites target/*.jar, and a JVM whose jar is
+    # rewritten under it fails to load classes it has not loaded yet (requests then hang or fail).
+    cp "$ROOT/$jar" "$DATA_DIR/$c/app.jar"
+    launch "$c" env "${env[@]}" java "-Xmx$heap" -jar "$DATA_DIR/$c/app.jar"
+    log "$c started (pid $(running_pid "$c"))"
+  done < <(rows "$APPS")
+}
+
+# Wait until the API serves the first demo database (a poll, a snapshot through Kafka Streams, a cache fill).
+await_api() {
+  local url token deadline code='' body c
+  url="http://127.0.0.1:$(port api)/api/v1/domain/${DB_DOMAINS[0]}/project/${DB_PROJECTS[0]}/databases/${DB_IDS[0]}/metrics"
+  token=$(mint_token --user dev --ttl 3600 --tenant "${DB_DOMAINS[0]}/${DB_PROJECTS[0]}")
+  deadline=$(( $(now_ms) + APP_READY_TIMEOUT * 1000 ))
+  log "waiting (up to ${APP_READY_TIMEOUT}s) for $url"
+  body=$(mktemp)
+  while :; do
+    code=$(curl -sS -o "$body" -w '%{http_code}' --max-time 3 -H "Authorization: Bearer $token" "$url" 2>&1) || true
+    [[ $code == 200 ]] && break
+    for c in $(app_components); do
+      is_running "$c" || { rm -f "$body"; fail_with_log "$c" "$c exited while waiting for the API"; }
+    done
+    if (( $(now_ms) >= deadline )); then
+      log "the API never answered 200 for ${DB_IDS[0]}; last answer (HTTP ${code:-none}):"
+      cat "$body" >&2; echo >&2
+      log "logs: $(for c in $(app_components); do printf '%s ' "$(logfile "$c")"; done)"
+      rm -f "$body"
+      exit 1
+    fi
+    sleep 1
+  done
+  rm -f "$body"
+}
+
+# restart APP...: stop the named apps of the `up` stack, rebuild the jars if sources changed, start them again.
+cmd_restart() {
+  (($#)) || die "restart: name at least one app ($(app_components | tr '\n' ' '))"
+  use_stack up
+  local c known
+  known=" $(app_components | tr '\n' ' ')"
+  for c in "$@"; do [[ $known == *" $c "* ]] || die "restart: '$c' is not an app (one of:$known)"; done
+  install_for restart
+  ensure_jars
+  for c in "$@"; do stop_component "$c"; done
+  start_apps
+}

@@ -1,0 +1,186 @@
+# shellcheck shell=bash
+# Sourced by ./dbm: the tables everything derives from (ports, demo databases, process groups, apps), paths, output
+# helpers, the stack a command works on and template rendering.
+# The variables set here are read by the other parts of tools/dbm, which shellcheck checks file by file:
+# shellcheck disable=SC2034
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Ports. `up` and `test` use separate ports and data directories, so `./dbm test` can run beside `./dbm up`.
+# No stock default port is used (5432, 6379, 9090, 9092, ...).
+#
+#   port key            up     test   what
+PORT_TABLE='
+    kafka               17092  27092  Kafka broker, PLAINTEXT listener (KAFKA_BOOTSTRAP_SERVERS)
+    kafka_controller    17093  27093  Kafka KRaft controller listener
+    redis               17379  27379  Redis: the L2 cache (REDIS_URL)
+    prometheus          17090  27090  Prometheus (PROMETHEUS_URL)
+    postgres            17432  27432  demo database pg-demo-1 (PostgreSQL)
+    postgres_exporter   17187  27187  postgres_exporter for pg-demo-1
+    demo_redis          17380  27380  demo database redis-demo-1 (Redis)
+    redis_exporter      17121  27121  redis_exporter for redis-demo-1
+    mariadb             17306  27306  demo database mariadb-demo-1 (MariaDB, engine mysql)
+    mysqld_exporter     17104  27104  mysqld_exporter for mariadb-demo-1
+    process_exporter    17256  27256  process-exporter: CPU and memory of the demo database processes (PROCESS_GROUPS)
+    fleet               17900  27900  fleet simulator (./dbm up --fleet N): exporter metrics of N synthetic databases
+    api                 17080  27080  query-api HTTP (API_PORT)
+    api_management      17081  27081  query-api /metrics, /healthz (API_MANAGEMENT_PORT)
+    streams_iq          17070  27070  streams-app interactive queries (STREAMS_APPLICATION_SERVER)
+    streams_management  17072  27072  streams-app /metrics, /healthz, /readyz (STREAMS_MANAGEMENT_PORT)
+    poller_management   17071  27071  poller /metrics, /healthz (POLLER_MANAGEMENT_PORT)
+'
+
+# Demo databases: Prometheus scrape targets carrying the labels the poller discovers. Everything else (the Prometheus
+# config, `status`, the exported test variables) derives from this table.
+#   database_id     database_name   engine      domain  project  process              port key    exporter           exporter port key
+DEMO_DATABASES='
+    pg-demo-1       orders-db       postgresql  acme    shop     postgres-pg-demo-1   postgres    postgres-exporter  postgres_exporter
+    redis-demo-1    sessions-cache  redis       acme    shop     redis-demo-1         demo_redis  redis-exporter     redis_exporter
+    mariadb-demo-1  inventory-db    mysql       acme    shop     mariadb-demo-1       mariadb     mysqld-exporter    mysqld_exporter
+'
+# Databases whose exporter has no CPU or memory of the database server: prometheus-process-exporter tracks their server
+# process (and its children) as one group named after the database id; a scrape job per group gives its series the
+# database's target labels and keeps only that group. %PORT% is the database's port; the regex is matched against the
+# command line joined by spaces.
+#   database_id     command line regex
+PROCESS_GROUPS='
+    pg-demo-1       bin/postgres .* -p %PORT%( |$)
+    mariadb-demo-1  mariadbd .*--port=%PORT%( |$)
+'
+
+# Apps: component, jar, heap. Started in this order, stopped in reverse.
+APPS='
+    poller   poller/target/dbmetrics-poller.jar             256m
+    streams  streams-app/target/dbmetrics-streams-app.jar   512m
+    api      query-api/target/dbmetrics-query-api.jar       256m
+'
+
+SCRAPE_INTERVAL_SECONDS=5
+DEV_TOKEN_ISSUER=dbmetrics-dev # `iss` of ./dbm token; the API that `up` starts checks it (AUTH_JWT_ISSUER)
+POLL_INTERVAL=5s
+APP_READY_TIMEOUT=90
+# Short-lived JVMs of ./dbm (Kafka's StorageTool, create-topics, token): quick to start, small.
+TOOL_JVM_OPTS=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true)
+FLEET_SCRAPE_INTERVAL=15s # the fleet simulator's targets (./dbm up --fleet N)
+FLEET_MAX=100000
+
+DBM_DIR=$ROOT/.dbm
+PARTS=$ROOT/tools/dbm
+TEMPLATES=$PARTS/templates
+SECRET_FILE=$DBM_DIR/dev-jwt-secret
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Output and small helpers
+
+log() { printf '[dbm] %s\n' "$*" >&2; }
+die() { printf '[dbm] error: %s\n' "$*" >&2; exit 1; }
+now_ms() { date +%s%3N; }
+since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((ms / 1000)) $(( (ms % 1000) / 100 )); }
+
+# Rows of a table variable without blank lines.
+rows() { sed -e '/^[[:space:]]*$/d' -e 's/^[[:space:]]*//' <<<"$1"; }
+
+# render TEMPLATE NAME=VALUE...: the template file (relative to tools/dbm/templates) with every ${NAME} replaced by its
+# value. A placeholder left without a value is a bug in the caller: fail rather than write a broken config.
+render() {
+  local file=$TEMPLATES/$1 text pair name left
+  shift
+  [[ -f $file ]] || die "no template $file"
+  text=$(<"$file")
+  for pair in "$@"; do
+    name=${pair%%=*}
+    text=${text//"\${$name}"/"${pair#*=}"}
+  done
+  # shellcheck disable=SC2016 # a literal ${NAME}
+  left=$(grep -o '\${[A-Z_][A-Z0-9_]*}' <<<"$text" | sort -u | tr '\n' ' ') || true
+  [[ -z $left ]] || die "template $1: no value for $left"
+  printf '%s\n' "$text"
+}
+
+declare -A PORT_UP PORT_TEST
+while read -r key up test _; do PORT_UP[$key]=$up; PORT_TEST[$key]=$test; done < <(rows "$PORT_TABLE")
+
+DB_IDS=() DB_NAMES=() DB_ENGINES=() DB_DOMAINS=() DB_PROJECTS=() DB_PROCS=() DB_PORTKEYS=() DB_EXPORTERS=() DB_EXPORTER_PORTKEYS=()
+while read -r id name engine domain project proc portkey exporter exporter_portkey; do
+  DB_IDS+=("$id") DB_NAMES+=("$name") DB_ENGINES+=("$engine") DB_DOMAINS+=("$domain") DB_PROJECTS+=("$project")
+  DB_PROCS+=("$proc") DB_PORTKEYS+=("$portkey") DB_EXPORTERS+=("$exporter") DB_EXPORTER_PORTKEYS+=("$exporter_portkey")
+done < <(rows "$DEMO_DATABASES")
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The stack a command works on (`up` or `test`): its paths and ports.
+
+use_stack() {
+  STACK=$1
+  STACK_DIR=$DBM_DIR/$STACK
+  RUN_DIR=$STACK_DIR/run
+  LOG_DIR=$STACK_DIR/logs
+  DATA_DIR=$STACK_DIR/data
+}
+
+port() {
+  local p
+  case $STACK in
+    up) p=${PORT_UP[$1]:-} ;;
+    test) p=${PORT_TEST[$1]:-} ;;
+  esac
+  [[ -n $p ]] || die "no port '$1' for stack '$STACK'"
+  printf '%s' "$p"
+}
+
+infra_components() {
+  local i
+  echo kafka redis
+  for i in "${!DB_IDS[@]}"; do echo "${DB_PROCS[$i]}" "${DB_EXPORTERS[$i]}"; done
+  echo process-exporter
+  [[ -f $RUN_DIR/fleet.size ]] && echo fleet
+  echo prometheus
+}
+app_components() { rows "$APPS" | awk '{print $1}'; }
+all_components() { infra_components | tr ' ' '\n'; app_components; }
+
+# db_index COMPONENT: index in the demo table of a database or exporter process, or fail.
+db_index() {
+  local i
+  for i in "${!DB_IDS[@]}"; do
+    if [[ ${DB_PROCS[$i]} == "$1" || ${DB_EXPORTERS[$i]} == "$1" ]]; then echo "$i"; return 0; fi
+  done
+  return 1
+}
+
+db_index_by_id() {
+  local i
+  for i in "${!DB_IDS[@]}"; do [[ ${DB_IDS[$i]} == "$1" ]] && { echo "$i"; return 0; }; done
+  return 1
+}
+
+# How a client reaches a component: "key value" (key is bootstrap or url).
+endpoint() {
+  local c=$1 i
+  case $c in
+    kafka) echo "bootstrap 127.0.0.1:$(port kafka)" ;;
+    redis) echo "url redis://127.0.0.1:$(port redis)" ;;
+    prometheus) echo "url http://127.0.0.1:$(port prometheus)" ;;
+    poller) echo "url http://127.0.0.1:$(port poller_management)" ;;
+    streams) echo "url http://127.0.0.1:$(port streams_iq)" ;;
+    api) echo "url http://127.0.0.1:$(port api)" ;;
+    process-exporter) echo "url http://127.0.0.1:$(port process_exporter)/metrics" ;;
+    fleet) echo "url http://127.0.0.1:$(port fleet)/metrics" ;;
+    *)
+      i=$(db_index "$c") || die "unknown component '$c'"
+      if [[ $c == "${DB_PROCS[$i]}" ]]; then
+        echo "url $(db_url "$i")"
+      else
+        echo "url http://127.0.0.1:$(port "${DB_EXPORTER_PORTKEYS[$i]}")/metrics"
+      fi ;;
+  esac
+}
+
+db_url() {
+  local i=$1 p
+  p=$(port "${DB_PORTKEYS[$i]}")
+  case ${DB_ENGINES[$i]} in
+    postgresql) echo "postgresql://postgres@127.0.0.1:$p/postgres" ;;
+    redis) echo "redis://127.0.0.1:$p" ;;
+    mysql) echo "mysql://root@127.0.0.1:$p/" ;;
+    *) die "no URL scheme for engine ${DB_ENGINES[$i]}" ;;
+  esac
+}

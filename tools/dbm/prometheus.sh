@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# Sourced by ./dbm: Prometheus of a stack, its config rendered from tools/dbm/templates/prometheus (a job per demo
+# database, per process group, the fleet and, in the `up` stack, the apps), and the wait for the first scrapes.
+
+# database_job INDEX JOB PORT: a scrape job whose target carries the labels of demo database INDEX.
+database_job() {
+  local i=$1
+  render prometheus/database-job.yml JOB="$2" PORT="$3" DATABASE_ID="${DB_IDS[$i]}" DATABASE_NAME="${DB_NAMES[$i]}" \
+    ENGINE="${DB_ENGINES[$i]}" DOMAIN="${DB_DOMAINS[$i]}" PROJECT="${DB_PROJECTS[$i]}"
+}
+
+write_prometheus_config() {
+  local file=$1 i id _regex
+  {
+    render prometheus/prometheus.yml STACK="$STACK" SCRAPE_INTERVAL="${SCRAPE_INTERVAL_SECONDS}s" \
+      PROMETHEUS_PORT="$(port prometheus)"
+    for i in "${!DB_IDS[@]}"; do
+      database_job "$i" "${DB_EXPORTERS[$i]}" "$(port "${DB_EXPORTER_PORTKEYS[$i]}")"
+    done
+    while read -r id _regex; do
+      i=$(db_index_by_id "$id") || die "PROCESS_GROUPS names unknown database $id"
+      database_job "$i" "process-$id" "$(port process_exporter)"
+      render prometheus/process-group-filter.yml DATABASE_ID="$id"
+    done < <(rows "$PROCESS_GROUPS")
+    if [[ -f $RUN_DIR/fleet.size ]]; then
+      render prometheus/fleet-job.yml SCRAPE_INTERVAL="$FLEET_SCRAPE_INTERVAL" TARGETS_FILE="$DATA_DIR/fleet/targets.json"
+    fi
+    if [[ $STACK == up ]]; then # the apps' own metrics (the tests run the apps in-process, on ports of their own)
+      render prometheus/app-job.yml JOB=dbmetrics-poller PORT="$(port poller_management)"
+      render prometheus/app-job.yml JOB=dbmetrics-streams-app PORT="$(port streams_management)"
+      render prometheus/app-job.yml JOB=dbmetrics-query-api PORT="$(port api_management)"
+    fi
+  } >"$file"
+}
+
+start_prometheus() {
+  local p dir
+  p=$(port prometheus) dir=$DATA_DIR/prometheus
+  if is_running prometheus; then # a changed config (more demo databases, --fleet) is reloaded in place
+    mkdir -p "$dir"
+    write_prometheus_config "$dir/prometheus.yml.new"
+    if cmp -s "$dir/prometheus.yml.new" "$dir/prometheus.yml"; then
+      rm -f "$dir/prometheus.yml.new"
+      log "prometheus already running"
+    else
+      mv "$dir/prometheus.yml.new" "$dir/prometheus.yml"
+      kill -HUP "$(running_pid prometheus)"
+      log "prometheus already running: configuration changed, reloaded (SIGHUP)"
+    fi
+    return 0
+  fi
+  require_free_port prometheus "$p"
+  mkdir -p "$dir/tsdb"
+  write_prometheus_config "$dir/prometheus.yml"
+  launch prometheus prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
+    --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$p"
+  wait_until prometheus 30 "readiness on port $p" http_ok "http://127.0.0.1:$p/-/ready"
+}
+
+# Waits until Prometheus has scraped every demo database's exporter successfully.
+# Every demo target counts: each database's exporter and each process group (PROCESS_GROUPS) of a database.
+await_scrapes() {
+  local url want deadline
+  want=$(( ${#DB_IDS[@]} + $(rows "$PROCESS_GROUPS" | wc -l) ))
+  url="http://127.0.0.1:$(port prometheus)/api/v1/query"
+  deadline=$(( $(now_ms) + 60 * 1000 ))
+  until (( $(curl -fsS --max-time 3 --data-urlencode 'query=up{database_id!="",job!="fleet"} == 1' "$url" 2>/dev/null \
+      | jq '.data.result | length' 2>/dev/null || echo 0) == want )); do
+    (( $(now_ms) < deadline )) || fail_with_log prometheus "Prometheus did not scrape all $want demo targets within 60 s"
+    sleep 0.5
+  done
+}

@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# Sourced by ./dbm: a whole stack. The infrastructure is the same for `up` and `test`; `up` adds the three apps.
+
+# The infrastructure of a stack: Kafka, Redis, the demo databases with their exporters, the fleet, Prometheus.
+start_infra() {
+  local t0
+  t0=$(now_ms)
+  launch_kafka
+  start_redis_cache
+  start_demo_databases
+  [[ ! -f $RUN_DIR/fleet.size ]] || start_fleet
+  start_prometheus
+  await_kafka
+  log "infrastructure of stack '$STACK' ready in $(since "$t0")"
+}
+
+cmd_up() {
+  local infra_only=0 fleet=''
+  while (($#)); do
+    case $1 in
+      --infra-only) infra_only=1; shift ;;
+      --fleet)
+        fleet=${2:-}; shift 2 || die "--fleet needs a number of databases"
+        if [[ ! $fleet =~ ^[0-9]+$ ]] || ((fleet > FLEET_MAX)); then die "--fleet must be 0-$FLEET_MAX, was '$fleet'"; fi ;;
+      *) die "up: unknown argument '$1' (see ./dbm help)" ;;
+    esac
+  done
+  use_stack up
+  local t0 t
+  t0=$(now_ms)
+  t=$(now_ms); install_for up; log "install check: $(since "$t")"
+  t=$(now_ms); ensure_kafka_libs; log "kafka jars: $(since "$t")"
+  mkdir -p "$RUN_DIR"
+  [[ -z $fleet ]] || configure_fleet "$fleet"
+  if ((!infra_only)); then t=$(now_ms); ensure_jars; log "app jars: $(since "$t")"; fi
+  mkdir -p "$RUN_DIR" "$LOG_DIR" "$DATA_DIR"
+  start_infra
+  if ((infra_only)); then
+    print_summary
+    log "infrastructure only (--infra-only): poller, streams-app and query-api were not started"
+    return 0
+  fi
+  start_apps
+  await_api
+  print_summary
+  log "up in $(since "$t0")"
+}
+
+cmd_down() {
+  (($# == 0)) || die "down takes no arguments"
+  stack_down up
+  log "stopped"
+}
