@@ -2,20 +2,39 @@
 # Sourced by ./dbm: the three apps (poller, streams-app, query-api) of the `up` stack, each run from a private copy of
 # its fat jar with the environment of app_env.
 
-# app_env COMPONENT: the environment of one app, one VAR=value per line.
+# kafka_env PRINCIPAL: the Kafka client variables of an app acting as PRINCIPAL (SASL_SSL, SCRAM-SHA-512).
+kafka_env() {
+  printf '%s\n' "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(port kafka)" KAFKA_SECURITY_PROTOCOL=SASL_SSL \
+    KAFKA_SASL_MECHANISM=SCRAM-SHA-512 "KAFKA_SASL_USERNAME=$1" "KAFKA_SASL_PASSWORD_FILE=$(kafka_password_file "$1")" \
+    "KAFKA_SSL_CA_FILE=$(ca_file)"
+}
+
+# redis_env USER: the L2 cache as Redis ACL user USER, over TLS.
+redis_env() {
+  printf '%s\n' "REDIS_URL=rediss://127.0.0.1:$(port redis)" "REDIS_USERNAME=$1" \
+    "REDIS_PASSWORD_FILE=$(redis_password_file "$1")" "REDIS_CA_FILE=$(ca_file)"
+}
+
+# app_env COMPONENT: the environment of one app, one VAR=value per line. Each app has its own principals.
 app_env() {
-  local kafka redis
-  kafka=127.0.0.1:$(port kafka) redis=redis://127.0.0.1:$(port redis)
   case $1 in
-    poller) printf '%s\n' "PROMETHEUS_URL=http://127.0.0.1:$(port prometheus)" "KAFKA_BOOTSTRAP_SERVERS=$kafka" \
-      "METRICS_POLL_INTERVAL=$POLL_INTERVAL" "POLLER_MANAGEMENT_PORT=$(port poller_management)" ;;
-    streams) printf '%s\n' "KAFKA_BOOTSTRAP_SERVERS=$kafka" "REDIS_URL=$redis" \
-      "STREAMS_APPLICATION_SERVER=127.0.0.1:$(port streams_iq)" "STREAMS_STATE_DIR=$DATA_DIR/streams" \
-      "STREAMS_MANAGEMENT_PORT=$(port streams_management)" "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
-    api) printf '%s\n' "REDIS_URL=$redis" "STREAMS_IQ_URLS=http://127.0.0.1:$(port streams_iq)" \
-      "AUTH_JWT_SECRET_FILE=$(dev_secret_file)" "AUTH_JWT_ISSUER=$DEV_TOKEN_ISSUER" \
-      "API_PORT=$(port api)" "API_MANAGEMENT_PORT=$(port api_management)" \
-      "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
+    poller)
+      kafka_env poller
+      printf '%s\n' "PROMETHEUS_URL=https://127.0.0.1:$(port prometheus)" PROMETHEUS_USERNAME=poller \
+        "PROMETHEUS_PASSWORD_FILE=$(prometheus_password_file poller)" "PROMETHEUS_CA_FILE=$(ca_file)" \
+        "METRICS_POLL_INTERVAL=$POLL_INTERVAL" "POLLER_MANAGEMENT_PORT=$(port poller_management)" ;;
+    streams)
+      kafka_env streams
+      redis_env streams
+      printf '%s\n' "STREAMS_IQ_TOKEN_FILE=$(iq_token_file)" \
+        "STREAMS_APPLICATION_SERVER=127.0.0.1:$(port streams_iq)" "STREAMS_STATE_DIR=$DATA_DIR/streams" \
+        "STREAMS_MANAGEMENT_PORT=$(port streams_management)" "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
+    api)
+      redis_env api
+      printf '%s\n' "STREAMS_IQ_TOKEN_FILE=$(iq_token_file)" "STREAMS_IQ_URLS=http://127.0.0.1:$(port streams_iq)" \
+        "AUTH_JWT_SECRET_FILE=$(dev_secret_file)" "AUTH_JWT_ISSUER=$DEV_TOKEN_ISSUER" \
+        "API_PORT=$(port api)" "API_MANAGEMENT_PORT=$(port api_management)" \
+        "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
     *) die "no app '$1'" ;;
   esac
 }

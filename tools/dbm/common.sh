@@ -10,10 +10,10 @@
 #
 #   port key            up     test   what
 PORT_TABLE='
-    kafka               17092  27092  Kafka broker, PLAINTEXT listener (KAFKA_BOOTSTRAP_SERVERS)
-    kafka_controller    17093  27093  Kafka KRaft controller listener
-    redis               17379  27379  Redis: the L2 cache (REDIS_URL)
-    prometheus          17090  27090  Prometheus (PROMETHEUS_URL)
+    kafka               17092  27092  Kafka broker, SASL_SSL listener (KAFKA_BOOTSTRAP_SERVERS)
+    kafka_controller    17093  27093  Kafka KRaft controller listener (TLS, client certificates)
+    redis               17379  27379  Redis: the L2 cache, TLS only (REDIS_URL rediss://)
+    prometheus          17090  27090  Prometheus, HTTPS with basic auth (PROMETHEUS_URL)
     postgres            17432  27432  demo database pg-demo-1 (PostgreSQL)
     postgres_exporter   17187  27187  postgres_exporter for pg-demo-1
     demo_redis          17380  27380  demo database redis-demo-1 (Redis)
@@ -157,8 +157,8 @@ endpoint() {
   local c=$1 i
   case $c in
     kafka) echo "bootstrap 127.0.0.1:$(port kafka)" ;;
-    redis) echo "url redis://127.0.0.1:$(port redis)" ;;
-    prometheus) echo "url http://127.0.0.1:$(port prometheus)" ;;
+    redis) echo "url rediss://127.0.0.1:$(port redis)" ;;
+    prometheus) echo "url https://127.0.0.1:$(port prometheus)" ;;
     poller) echo "url http://127.0.0.1:$(port poller_management)" ;;
     streams) echo "url http://127.0.0.1:$(port streams_iq)" ;;
     api) echo "url http://127.0.0.1:$(port api)" ;;

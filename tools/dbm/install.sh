@@ -3,11 +3,12 @@
 # only when missing.
 
 # The local stack of `up` and `test`: Prometheus, Redis, the demo databases and their exporters; curl and jq for the
-# readiness checks and `status --json`.
+# readiness checks and `status --json`; openssl (the local CA and certificates) and apache2-utils (htpasswd: bcrypt
+# hashes of Prometheus' basic-auth users).
 STACK_PACKAGES=(prometheus redis-server postgresql prometheus-postgres-exporter prometheus-redis-exporter mariadb-server
-  prometheus-mysqld-exporter prometheus-process-exporter curl jq)
+  prometheus-mysqld-exporter prometheus-process-exporter curl jq openssl apache2-utils)
 # What the tests call beside the stack: shellcheck (first phase of `./dbm test`), kcat (KcatSchemaIT,
-# ReplayFromTimestampIT).
+# ReplayFromTimestampIT, SecurityIT; redis-cli and promtool of SecurityIT come with redis-server and prometheus).
 TEST_PACKAGES=(shellcheck kcat)
 # ComposeFileIT runs `docker-compose config`, which parses docker-compose.yml without an engine: installed without its
 # recommended docker.io (and containerd, runc, iptables).

@@ -1,6 +1,23 @@
 # shellcheck shell=bash
 # Sourced by ./dbm: the single-node Kafka broker (KRaft) of a stack, from the jars in .dbm/kafka-libs and the templates
-# in tools/dbm/templates/kafka, and the dbmetrics topics.
+# in tools/dbm/templates/kafka, secured (SASL_SSL, SCRAM users, StandardAuthorizer with the ACLs of KAFKA_ACLS), and
+# the dbmetrics topics.
+
+# What each principal may do (everything else is refused: allow.everyone.if.no.acl.found=false; admin is a super user).
+# One AclCommand run per row: the operations (comma-separated) on every resource (TYPE:NAME, TYPE one of topic, group,
+# transactional-id) of the row, with that resource pattern type.
+#   principal  pattern   operations      resources
+KAFKA_ACLS='
+    poller     literal   Write,Describe  topic:dbmetrics.snapshots.v1 topic:dbmetrics.poller-status.v1
+    poller     literal   Read,Describe   topic:dbmetrics.poller-election.v1 group:dbmetrics-poller
+    poller     literal   DescribeConfigs topic:dbmetrics.snapshots.v1 topic:dbmetrics.poller-status.v1 topic:dbmetrics.poller-election.v1
+    poller     prefixed  Write,Describe  transactional-id:dbmetrics-poller
+    streams    prefixed  All             topic:dbmetrics-streams group:dbmetrics-streams transactional-id:dbmetrics-streams
+    streams    literal   Read,Describe   topic:dbmetrics.snapshots.v1 topic:dbmetrics.poller-status.v1 topic:dbmetrics.latest.v1
+    streams    literal   Write,Describe  topic:dbmetrics.latest.v1 topic:dbmetrics.snapshots.dlq.v1
+    operator   prefixed  Read,Describe   topic:dbmetrics. group:dbmetrics-operator group:console-consumer-
+    operator   literal   Write           topic:dbmetrics.snapshots.v1
+'
 
 KAFKA_JVM_OPTS=(-Xmx512m -Xms512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true)
 
@@ -12,7 +29,9 @@ kafka_tool() {
 write_kafka_config() {
   local dir=$1
   render kafka/server.properties KAFKA_PORT="$(port kafka)" CONTROLLER_PORT="$(port kafka_controller)" \
-    LOG_DIRS="$dir/kraft-logs" >"$dir/server.properties"
+    LOG_DIRS="$dir/kraft-logs" KEYSTORE="$(secret_path kafka-keystore.pem)" CA_FILE="$(ca_file)" \
+    ADMIN_PASSWORD="$(<"$(kafka_password_file admin)")" \
+    PLAIN_USERS="user_operator=\"$(<"$(kafka_password_file operator)")\"" | write_private "$dir/server.properties"
   render kafka/log4j2.properties ROOT_LEVEL=INFO >"$dir/log4j2.properties"
   render kafka/log4j2.properties ROOT_LEVEL=WARN >"$dir/tools-log4j2.properties"
 }
@@ -27,6 +46,10 @@ launch_kafka() {
   require_free_port kafka "$(port kafka_controller)"
   mkdir -p "$dir" "$LOG_DIR"
   write_kafka_config "$dir"
+  if [[ -f $dir/kraft-logs/meta.properties && ! -f $dir/scram-users ]]; then
+    log "kafka: the data in $dir was formatted without SCRAM users (a plaintext stack): formatting it anew"
+    rm -rf "$dir/kraft-logs" "$dir/acls.sha256"
+  fi
   if [[ ! -f $dir/kraft-logs/meta.properties ]]; then
     # 16 random bytes, base64url without padding: a Kafka Uuid; not starting with '-', which StorageTool would read
     # as an option
@@ -34,8 +57,13 @@ launch_kafka() {
       head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' >"$dir/cluster-id"
     done
     cluster_id=$(<"$dir/cluster-id")
-    kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >>"$(logfile kafka)" 2>&1 \
-      || fail_with_log kafka "formatting the Kafka storage failed"
+    local scram=() p
+    for p in "${KAFKA_PRINCIPALS[@]}"; do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$p,password=$(<"$(kafka_password_file "$p")")]")
+    done
+    kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" "${scram[@]}" \
+      >>"$(logfile kafka)" 2>&1 || fail_with_log kafka "formatting the Kafka storage failed"
+    printf '%s\n' "${KAFKA_PRINCIPALS[@]}" >"$dir/scram-users"
   fi
   launch kafka java "${KAFKA_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -Dkafka.logs.dir="$LOG_DIR" -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties"
@@ -44,8 +72,33 @@ launch_kafka() {
 
 await_kafka() {
   wait_until kafka 60 "Kafka listener on port $(port kafka)" port_in_use "$(port kafka)"
-  ((KAFKA_STARTED)) && create_topics
+  if ((KAFKA_STARTED)); then
+    add_acls &
+    local acls=$!
+    create_topics
+    wait "$acls" || fail_with_log kafka "could not add the Kafka ACLs"
+  fi
   return 0
+}
+
+# add_acls: the rows of KAFKA_ACLS, by org.apache.kafka.tools.AclCommand as admin (in parallel: a JVM each). ACLs live
+# in the cluster metadata: skipped when this data directory has them already.
+add_acls() {
+  local dir=$DATA_DIR/kafka want principal pattern ops resources args op r pids=() pid rc=0
+  want=$(sha256sum <<<"$KAFKA_ACLS" | cut -d' ' -f1)
+  [[ -f $dir/acls.sha256 && $(<"$dir/acls.sha256") == "$want" ]] && return 0
+  while read -r principal pattern ops resources; do
+    args=(--bootstrap-server "127.0.0.1:$(port kafka)" --command-config "$(kafka_client_properties admin)" --add
+      --allow-principal "User:$principal" --resource-pattern-type "$pattern")
+    for op in ${ops//,/ }; do args+=(--operation "$op"); done
+    for r in $resources; do args+=("--${r%%:*}" "${r#*:}"); done
+    kafka_tool org.apache.kafka.tools.AclCommand "${args[@]}" >>"$(logfile kafka)" 2>&1 &
+    pids+=($!)
+  done < <(rows "$KAFKA_ACLS")
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  ((rc == 0)) || { log "AclCommand failed (see $(logfile kafka))"; return 1; }
+  echo "$want" >"$dir/acls.sha256"
+  log "kafka ACLs added for $(rows "$KAFKA_ACLS" | awk '{print $1}' | sort -u | paste -sd' ')"
 }
 
 # The topics of the Kafka contract (auto-create is off), from their one definition: the poller jar's create-topics, which
@@ -56,8 +109,8 @@ create_topics() {
   await_jars
   ensure_jars poller
   jar=$ROOT/$(app_jar poller)
-  if ! out=$(KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(port kafka) java "${TOOL_JVM_OPTS[@]}" -jar "$jar" create-topics \
-      2>>"$(logfile kafka)"); then
+  if ! out=$(KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(port kafka) KAFKA_CLIENT_PROPERTIES_FILE=$(kafka_client_properties admin) \
+      java "${TOOL_JVM_OPTS[@]}" -jar "$jar" create-topics 2>>"$(logfile kafka)"); then
     printf '%s\n' "$out" >>"$(logfile kafka)"
     fail_with_log kafka "could not create the Kafka topics (java -jar $jar create-topics)"
   fi

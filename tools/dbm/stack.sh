@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Sourced by ./dbm: a whole stack. The infrastructure is the same for `up` and `test`; `up` adds the three apps.
 
-# The infrastructure of a stack: Kafka, Redis, the demo databases with their exporters, the fleet, Prometheus.
+# The infrastructure of a stack: Kafka, Redis, the demo databases with their exporters, the fleet, Prometheus; Kafka,
+# Redis and Prometheus secured with the stack's secrets.
 start_infra() {
   local t0
   t0=$(now_ms)
+  ensure_secrets
   launch_kafka
   start_redis_cache
   start_demo_databases

@@ -22,6 +22,13 @@ print_summary() {
     printf '  %-14s %-16s %-11s %s/%s  %s\n' "${DB_IDS[$i]}" "${DB_NAMES[$i]}" "${DB_ENGINES[$i]}" \
       "${DB_DOMAINS[$i]}" "${DB_PROJECTS[$i]}" "$(db_url "$i")"
   done
+  if is_running kafka || is_running redis || is_running prometheus; then
+    echo
+    echo "Kafka, Redis and Prometheus are secured; as the operator (paths also in ./dbm status --json):"
+    echo "  kcat -F $(kcat_config) -C -t dbmetrics.snapshots.v1 -e"
+    echo "  redis-cli --tls --cacert $(ca_file) -p $(port redis) --user operator --pass \"\$(cat $(redis_password_file operator))\""
+    echo "  curl --cacert $(ca_file) -u \"operator:\$(cat $(prometheus_password_file operator))\" https://127.0.0.1:$(port prometheus)/api/v1/targets"
+  fi
   echo
   echo "Logs: ./dbm logs [component]   Status: ./dbm status [--json]   Stop: ./dbm down"
   if is_running api; then
@@ -31,6 +38,21 @@ print_summary() {
     echo "  curl -H 'Authorization: Bearer $token' \\"
     echo "    http://127.0.0.1:$(port api)/api/v1/domain/${DB_DOMAINS[0]}/project/${DB_PROJECTS[0]}/databases/${DB_IDS[0]}/metrics"
   fi
+}
+
+# client_settings COMPONENT: what a client of a secured component needs besides its address, as a JSON object of
+# paths (never secrets): the CA, and the operator's identity (Kafka: librdkafka properties for `kcat -F` and Java
+# client properties for the Kafka CLI tools' --command-config; Redis and Prometheus: user name and password file).
+client_settings() {
+  case $1 in
+    kafka) jq -cn --arg ca "$(ca_file)" --arg kcat "$(kcat_config)" --arg props "$(kafka_client_properties operator)" \
+      '{ca_file: $ca, kcat_config: $kcat, client_properties: $props}' ;;
+    redis) jq -cn --arg ca "$(ca_file)" --arg pw "$(redis_password_file operator)" \
+      '{ca_file: $ca, username: "operator", password_file: $pw}' ;;
+    prometheus) jq -cn --arg ca "$(ca_file)" --arg pw "$(prometheus_password_file operator)" \
+      '{ca_file: $ca, username: "operator", password_file: $pw}' ;;
+    *) echo '{}' ;;
+  esac
 }
 
 cmd_status() {
@@ -49,7 +71,7 @@ cmd_status() {
       if pid=$(running_pid "$c"); then running=true; else pid=null running=false; fi
       read -r key value < <(endpoint "$c")
       jq -cn --arg c "$c" --argjson pid "$pid" --argjson running "$running" --arg key "$key" --arg value "$value" \
-        '{($c): {pid: $pid, running: $running, ($key): $value}}'
+        --argjson client "$(client_settings "$c")" '{($c): ({pid: $pid, running: $running, ($key): $value} + $client)}'
     done | jq -cs 'add')
     dbs=$(for i in "${!DB_IDS[@]}"; do
       jq -cn --arg id "${DB_IDS[$i]}" --arg engine "${DB_ENGINES[$i]}" --arg domain "${DB_DOMAINS[$i]}" \

@@ -39,8 +39,15 @@ export_test_env() {
     esac
   done
   DBM_IT_KAFKA_BOOTSTRAP="127.0.0.1:$(port kafka)"
-  DBM_IT_REDIS_URL="redis://127.0.0.1:$(port redis)"
-  DBM_IT_PROMETHEUS_URL="http://127.0.0.1:$(port prometheus)"
+  DBM_IT_REDIS_URL="rediss://127.0.0.1:$(port redis)"
+  DBM_IT_PROMETHEUS_URL="https://127.0.0.1:$(port prometheus)"
+  # The secured services (TestServices reads these): per-principal Kafka client properties, the CA, the Redis and
+  # Prometheus password files, kcat's librdkafka properties (operator), and the Kafka jars for the Kafka CLI tools.
+  DBM_IT_KAFKA_CONFIG_DIR=$(secret_path kafka)
+  DBM_IT_CA_FILE=$(ca_file)
+  DBM_IT_SECRETS_DIR=$(secrets_dir)
+  DBM_IT_KCAT_CONFIG=$(kcat_config)
+  DBM_IT_KAFKA_LIBS=$KAFKA_LIBS
   DBM_IT_POSTGRES_JDBC_URL="jdbc:postgresql://127.0.0.1:$(port "${DB_PORTKEYS[$pg_i]}")/postgres?user=postgres"
   DBM_IT_PG_DATABASE_ID="${DB_IDS[$pg_i]}"
   DBM_IT_DEMO_REDIS_URL="redis://127.0.0.1:$(port "${DB_PORTKEYS[$redis_i]}")"
@@ -48,7 +55,8 @@ export_test_env() {
   DBM_IT_MYSQL_DATABASE_ID="${DB_IDS[$mysql_i]}"
   DBM_IT_SCRAPE_INTERVAL_SECONDS=$SCRAPE_INTERVAL_SECONDS
   export DBM_IT_KAFKA_BOOTSTRAP DBM_IT_REDIS_URL DBM_IT_PROMETHEUS_URL DBM_IT_POSTGRES_JDBC_URL DBM_IT_PG_DATABASE_ID \
-    DBM_IT_DEMO_REDIS_URL DBM_IT_REDIS_DATABASE_ID DBM_IT_SCRAPE_INTERVAL_SECONDS DBM_IT_MYSQL_DATABASE_ID
+    DBM_IT_DEMO_REDIS_URL DBM_IT_REDIS_DATABASE_ID DBM_IT_SCRAPE_INTERVAL_SECONDS DBM_IT_MYSQL_DATABASE_ID \
+    DBM_IT_KAFKA_CONFIG_DIR DBM_IT_CA_FILE DBM_IT_SECRETS_DIR DBM_IT_KCAT_CONFIG DBM_IT_KAFKA_LIBS
   env | grep '^DBM_IT_' | sort | sed 's/^/[dbm]   /' >&2
 }
 
