@@ -77,7 +77,7 @@ public final class ResyncRedisCommand {
     /** Rewrites Redis from {@code topic} (a view topic: key = database id, latest snapshot or tombstone). */
     public static Summary resync(StreamsAppConfig config, String topic, Duration timeout, Clock clock)
             throws ResyncException, InterruptedException {
-        String redisAt = config.redis().describe();
+        String redisAt = config.redis().host() + ":" + config.redis().port();
         ObjectMapper mapper = Json.newMapper();
         Map<String, Object> consumerConfig = new HashMap<>(config.kafka().clientProperties());
         consumerConfig.putAll(Map.of(
@@ -113,7 +113,7 @@ public final class ResyncRedisCommand {
                     summary.written(), summary.skippedOlder(), summary.superseded());
             return summary;
         } catch (KafkaException e) { // unreachable (a timeout), or a client refusing the bootstrap servers
-            throw new ResyncException("Kafka (" + config.kafka().describe() + ") failed reading " + topic + ": "
+            throw new ResyncException("Kafka at " + config.kafka().bootstrapServers() + " failed reading " + topic + ": "
                     + e.getMessage(), e);
         }
     }

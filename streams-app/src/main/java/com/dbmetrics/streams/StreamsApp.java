@@ -163,6 +163,16 @@ public final class StreamsApp implements AutoCloseable {
         return management.port();
     }
 
+    /** The address the interactive-query server is bound to ({@code STREAMS_IQ_BIND_HOST}). */
+    public String iqBindHost() {
+        return config.iqBindHost();
+    }
+
+    /** The address the management server is bound to ({@code STREAMS_MANAGEMENT_BIND_HOST}). */
+    public String managementBindHost() {
+        return config.managementBindHost();
+    }
+
     /**
      * Stops the servers, the resync, Kafka Streams (committing), the mirror (after a last flush), then Redis. Once:
      * later calls (a shutdown hook after a failed start) do nothing.
