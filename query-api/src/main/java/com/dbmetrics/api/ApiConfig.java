@@ -2,6 +2,8 @@ package com.dbmetrics.api;
 
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
+import com.dbmetrics.schemas.config.RedisEndpoint;
+import com.dbmetrics.schemas.config.Secret;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,12 +19,17 @@ import java.util.Optional;
 public record ApiConfig(
         int port,
         int managementPort,
-        URI redisUrl,
+        String bindHost,
+        RedisEndpoint redis,
         List<URI> streamsIqUrls,
+        Secret iqToken,
         Optional<String> jwtSecret,
         Optional<String> jwksFile,
         Optional<String> jwtIssuer,
         Optional<String> jwtAudience,
+        Duration maxTokenLifetime,
+        int authFailedPerClient,
+        int authFailedGlobal,
         Duration memoryTtl,
         int memoryMaxEntries,
         Duration staleGrace,
@@ -37,10 +44,19 @@ public record ApiConfig(
     public static final String API_PORT = "API_PORT";
     /** Port of /metrics (Prometheus text format), kept off the public port (default 8081). */
     public static final String API_MANAGEMENT_PORT = "API_MANAGEMENT_PORT";
-    /** Redis holding the snapshots the streams-app mirrors. */
-    public static final String REDIS_URL = "REDIS_URL";
+    /** Address both ports bind (default 127.0.0.1, loopback: expose the API on purpose, e.g. a pod's address). */
+    public static final String API_BIND_HOST = "API_BIND_HOST";
+    /** Redis holding the snapshots the streams-app mirrors: {@link RedisEndpoint} (URL, user, password, CA file). */
+    public static final String REDIS_URL = RedisEndpoint.REDIS_URL;
     /** Comma-separated base URLs of streams-app instances; any will do, the next is tried on failure. */
     public static final String STREAMS_IQ_URLS = "STREAMS_IQ_URLS";
+    /**
+     * The streams-app's shared secret (at least 32 bytes), sent as {@code Authorization: Bearer} on every
+     * interactive-query call. Required. Read as {@value #STREAMS_IQ_TOKEN_FILE} (preferred) or this.
+     */
+    public static final String STREAMS_IQ_TOKEN = "STREAMS_IQ_TOKEN";
+    /** File holding the streams-app's shared secret, instead of {@value #STREAMS_IQ_TOKEN}. */
+    public static final String STREAMS_IQ_TOKEN_FILE = "STREAMS_IQ_TOKEN_FILE";
     /** HS256 secret, at least 32 bytes. Exactly one of this, AUTH_JWT_SECRET_FILE and AUTH_JWKS_FILE. */
     public static final String AUTH_JWT_SECRET = "AUTH_JWT_SECRET";
     /**
@@ -54,6 +70,12 @@ public record ApiConfig(
     public static final String AUTH_JWT_ISSUER = "AUTH_JWT_ISSUER";
     /** Required {@code aud} when set. */
     public static final String AUTH_JWT_AUDIENCE = "AUTH_JWT_AUDIENCE";
+    /** Longest accepted token lifetime, {@code exp - iat} (or {@code exp - now} without {@code iat}); default 24h. */
+    public static final String AUTH_MAX_TOKEN_LIFETIME = "AUTH_MAX_TOKEN_LIFETIME";
+    /** Failed token checks per client address per minute before its tokens are refused unchecked (default 30). */
+    public static final String AUTH_FAILED_PER_CLIENT = "AUTH_FAILED_PER_CLIENT";
+    /** Failed token checks per second over all clients before tokens are refused unchecked (default 1000). */
+    public static final String AUTH_FAILED_GLOBAL = "AUTH_FAILED_GLOBAL";
     /** How long a snapshot stays in the in-memory L1 cache (default 5 s). */
     public static final String METRICS_CACHE_MEMORY_TTL = "METRICS_CACHE_MEMORY_TTL";
     /** Most snapshots the L1 cache holds (default 100000). */
@@ -75,15 +97,29 @@ public record ApiConfig(
     public static final String API_CORS_ORIGINS = "API_CORS_ORIGINS";
 
     public static final int MIN_SECRET_BYTES = 32;
+    /** Loopback: neither port is reachable from another host unless {@value #API_BIND_HOST} says so. */
+    public static final String DEFAULT_BIND_HOST = "127.0.0.1";
 
     public ApiConfig {
         requirePort(API_PORT, port);
         requirePort(API_MANAGEMENT_PORT, managementPort);
-        if (redisUrl == null || !"redis".equals(redisUrl.getScheme()) || redisUrl.getHost() == null) {
-            throw new ConfigException(REDIS_URL + " must be a redis://host:port URL but was " + redisUrl);
+        if (bindHost == null || bindHost.isBlank()) {
+            throw new ConfigException(API_BIND_HOST + " must name an address to bind");
+        }
+        if (redis == null) {
+            throw new ConfigException(REDIS_URL + " must be set");
         }
         if (streamsIqUrls.isEmpty()) {
             throw new ConfigException(STREAMS_IQ_URLS + " must list at least one http://host:port URL");
+        }
+        if (iqToken == null) {
+            throw new ConfigException(STREAMS_IQ_TOKEN_FILE + " (or " + STREAMS_IQ_TOKEN
+                    + ") must be set: the streams-app's interactive-query API refuses calls without its token");
+        }
+        int tokenBytes = iqToken.reveal().getBytes(StandardCharsets.UTF_8).length;
+        if (tokenBytes < MIN_SECRET_BYTES) {
+            throw new ConfigException(iqToken.source() + " must hold at least " + MIN_SECRET_BYTES
+                    + " bytes but holds " + tokenBytes);
         }
         if (jwtSecret.isPresent() == jwksFile.isPresent()) {
             throw new ConfigException("exactly one of " + AUTH_JWT_SECRET + " (or " + AUTH_JWT_SECRET_FILE + ") and "
@@ -96,6 +132,9 @@ public record ApiConfig(
                         + " bytes but was " + bytes);
             }
         });
+        Env.requirePositive(AUTH_MAX_TOKEN_LIFETIME, maxTokenLifetime);
+        Env.requireAtLeast(AUTH_FAILED_PER_CLIENT, authFailedPerClient, 1);
+        Env.requireAtLeast(AUTH_FAILED_GLOBAL, authFailedGlobal, 1);
         Env.requirePositive(METRICS_CACHE_MEMORY_TTL, memoryTtl);
         Env.requireAtLeast(METRICS_CACHE_MEMORY_MAX_ENTRIES, memoryMaxEntries, 1);
         if (staleGrace == null || staleGrace.isNegative()) {
@@ -113,15 +152,20 @@ public record ApiConfig(
         return new ApiConfig(
                 env.integer(API_PORT, 8080),
                 env.integer(API_MANAGEMENT_PORT, 8081),
-                uri(REDIS_URL, env.required(REDIS_URL)),
+                env.string(API_BIND_HOST, DEFAULT_BIND_HOST),
+                RedisEndpoint.fromEnv(env),
                 Arrays.stream(env.required(STREAMS_IQ_URLS).split(","))
                         .map(String::trim).filter(s -> !s.isEmpty())
                         .map(s -> uri(STREAMS_IQ_URLS, s.endsWith("/") ? s.substring(0, s.length() - 1) : s))
                         .toList(),
+                Secret.fromEnv(env, STREAMS_IQ_TOKEN),
                 jwtSecret(variables),
                 Optional.ofNullable(env.string(AUTH_JWKS_FILE, null)),
                 Optional.ofNullable(env.string(AUTH_JWT_ISSUER, null)),
                 Optional.ofNullable(env.string(AUTH_JWT_AUDIENCE, null)),
+                env.duration(AUTH_MAX_TOKEN_LIFETIME, Duration.ofHours(24)),
+                env.integer(AUTH_FAILED_PER_CLIENT, 30),
+                env.integer(AUTH_FAILED_GLOBAL, 1000),
                 env.duration(METRICS_CACHE_MEMORY_TTL, Duration.ofSeconds(5)),
                 env.integer(METRICS_CACHE_MEMORY_MAX_ENTRIES, 100_000),
                 env.duration(METRICS_STALE_GRACE, Duration.ofSeconds(5)),

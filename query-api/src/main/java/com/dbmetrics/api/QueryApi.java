@@ -1,5 +1,6 @@
 package com.dbmetrics.api;
 
+import com.dbmetrics.api.auth.AuthFailureLimit;
 import com.dbmetrics.api.auth.JwtAuthenticator;
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.http.ApiServer;
@@ -26,8 +27,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /**
@@ -38,6 +37,8 @@ import redis.clients.jedis.JedisPooled;
 public final class QueryApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QueryApi.class);
+    /** Connect and read timeout of the Redis pool. */
+    static final int REDIS_TIMEOUT_MILLIS = 1000;
 
     private final ApiConfig config;
     private final JedisPooled redis;
@@ -55,19 +56,21 @@ public final class QueryApi implements AutoCloseable {
     public static QueryApi create(ApiConfig config, Clock clock) throws IOException, ParseException {
         Ticker ticker = ticker(clock);
         ObjectMapper mapper = Json.newMapper();
-        JedisPooled redis = new JedisPooled(new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort()),
-                DefaultJedisClientConfig.builder().connectionTimeoutMillis(500).socketTimeoutMillis(1000).build());
+        JedisPooled redis = new JedisPooled(config.redis().hostAndPort(),
+                config.redis().clientConfig(REDIS_TIMEOUT_MILLIS, "dbm-query-api"));
         RedisSnapshots redisSnapshots = new RedisSnapshots(redis, JsonSerde.snapshots(mapper),
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
-                config.streamsIqUrls(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
+                config.streamsIqUrls(), config.iqToken(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
         SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
                 ticker);
-        JwtAuthenticator authenticator = config.jwtSecret().isPresent()
+        JwtAuthenticator authenticator = (config.jwtSecret().isPresent()
                 ? JwtAuthenticator.hmac(config.jwtSecret().get(), config.jwtIssuer().orElse(null),
                         config.jwtAudience().orElse(null), clock, ticker)
                 : JwtAuthenticator.jwks(Path.of(config.jwksFile().get()), config.jwtIssuer().orElse(null),
-                        config.jwtAudience().orElse(null), clock, ticker);
+                        config.jwtAudience().orElse(null), clock, ticker))
+                .limited(config.maxTokenLifetime(), new AuthFailureLimit(clock, ticker, config.authFailedPerClient(),
+                        config.authFailedGlobal()));
         RateLimiter limiter = new RateLimiter(redis, clock, config.rateLimitWindow(), config.rateLimitFailOpen(),
                 ticker);
         RateLimits limits = new RateLimits(limiter, config.rateLimitPerUser(), config.rateLimitPerDatabase(),
@@ -79,9 +82,10 @@ public final class QueryApi implements AutoCloseable {
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         lookup.bindTo(registry);
+        authenticator.bindTo(registry);
         limits.bindTo(registry);
         limiter.bindTo(registry);
-        ApiServer server = new ApiServer(config.port(), config.managementPort(), new ApiServer.Services(authenticator,
+        ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(), new ApiServer.Services(authenticator,
                 service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable()), config.corsOrigins(),
                 registry);
         return new QueryApi(config, redis, lookup, server);
@@ -100,8 +104,9 @@ public final class QueryApi implements AutoCloseable {
     /** Binds the API and management ports. */
     public QueryApi start() {
         server.start();
-        log.info("Query API listening on port {} (management {}), Redis {}, streams-app {}", server.port(),
-                server.managementPort(), config.redisUrl(), config.streamsIqUrls());
+        log.info("Query API listening on {} port {} (management {}), Redis {}, streams-app {} (token from {})",
+                config.bindHost(), server.port(), server.managementPort(), config.redis().describe(),
+                config.streamsIqUrls(), config.iqToken().source());
         return this;
     }
 

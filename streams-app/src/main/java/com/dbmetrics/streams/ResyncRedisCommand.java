@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -76,16 +77,17 @@ public final class ResyncRedisCommand {
     /** Rewrites Redis from {@code topic} (a view topic: key = database id, latest snapshot or tombstone). */
     public static Summary resync(StreamsAppConfig config, String topic, Duration timeout, Clock clock)
             throws ResyncException, InterruptedException {
-        String redisAt = config.redisUrl().getHost() + ":" + config.redisUrl().getPort();
+        String redisAt = config.redis().host() + ":" + config.redis().port();
         ObjectMapper mapper = Json.newMapper();
+        Map<String, Object> consumerConfig = new HashMap<>(config.kafka().clientProperties());
+        consumerConfig.putAll(Map.of(
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.CLIENT_ID_CONFIG, "dbmetrics-resync-redis"));
         try (JedisPooled redis = StreamsApp.redisClient(config);
                 RedisMirror mirror = new RedisMirror(redis, mapper, config.redisTtl(), config.mirrorFlushInterval(),
                         config.mirrorMaxBacklog(), clock).start();
-                KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                        ConsumerConfig.CLIENT_ID_CONFIG, "dbmetrics-resync-redis"),
+                KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig,
                         new StringDeserializer(), new ByteArrayDeserializer())) {
             try {
                 redis.ping();
@@ -111,7 +113,7 @@ public final class ResyncRedisCommand {
                     summary.written(), summary.skippedOlder(), summary.superseded());
             return summary;
         } catch (KafkaException e) { // unreachable (a timeout), or a client refusing the bootstrap servers
-            throw new ResyncException("Kafka at " + config.kafkaBootstrapServers() + " failed reading " + topic + ": "
+            throw new ResyncException("Kafka at " + config.kafka().bootstrapServers() + " failed reading " + topic + ": "
                     + e.getMessage(), e);
         }
     }

@@ -23,8 +23,6 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /**
@@ -36,8 +34,6 @@ import redis.clients.jedis.JedisPooled;
 public final class StreamsApp implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(StreamsApp.class);
-    /** Both servers listen on every interface; other instances reach this one at its {@code application.server}. */
-    private static final String BIND_HOST = "0.0.0.0";
     private static final Duration STREAMS_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final StreamsAppConfig config;
@@ -90,9 +86,10 @@ public final class StreamsApp implements AutoCloseable {
         IqCounters iqCounters = new IqCounters();
         StreamsMetrics metrics = new StreamsMetrics(streams, counters, deadLetters, mirror, iqCounters, restore);
         IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), iqCounters, mapper,
-                BIND_HOST, config.applicationServer().port());
-        ManagementServer management = new ManagementServer(new InetSocketAddress(BIND_HOST, config.managementPort()),
-                metrics::scrape, StreamsHealth.probes(streams));
+                config.iqToken(), config.iqBindHost(), config.applicationServer().port());
+        ManagementServer management = new ManagementServer(
+                new InetSocketAddress(config.managementBindHost(), config.managementPort()), metrics::scrape,
+                StreamsHealth.probes(streams));
         return new StreamsApp(config, redis, mirror, streams, metrics, iq, management);
     }
 
@@ -117,21 +114,25 @@ public final class StreamsApp implements AutoCloseable {
             close();
             throw e;
         }
-        log.info("Streams-app {} started; interactive queries on {}:{}, management on port {}",
-                config.applicationId(), config.applicationServer().host(), iq.port(), management.port());
+        log.info("Streams-app {} started: Kafka {}, Redis {}; interactive queries bound to {}:{} (reached as {}), "
+                + "management on {}:{}", config.applicationId(), config.kafka().describe(), config.redis().describe(),
+                config.iqBindHost(), iq.port(), config.applicationServer(), config.managementBindHost(),
+                management.port());
         return this;
     }
 
-    /** The Redis client of the mirror (and of {@code resync-redis}): 1 s to connect, 2 s to answer. */
+    /**
+     * The Redis client of the mirror (and of {@code resync-redis}): user, password, database and TLS of
+     * {@link StreamsAppConfig#redis()}, 2 s to connect and to answer.
+     */
     static JedisPooled redisClient(StreamsAppConfig config) {
-        return new JedisPooled(new HostAndPort(config.redisUrl().getHost(), config.redisUrl().getPort()),
-                DefaultJedisClientConfig.builder().connectionTimeoutMillis(1000).socketTimeoutMillis(2000).build());
+        return new JedisPooled(config.redis().hostAndPort(), config.redis().clientConfig(2000, "dbmetrics-streams"));
     }
 
     static Properties properties(StreamsAppConfig config) {
         Properties p = new Properties();
+        p.putAll(config.kafka().clientProperties()); // bootstrap servers and security, for every client of Streams
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
         p.put(StreamsConfig.APPLICATION_SERVER_CONFIG,
                 config.applicationServer().host() + ":" + config.applicationServer().port());
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
@@ -160,6 +161,16 @@ public final class StreamsApp implements AutoCloseable {
 
     public int managementPort() {
         return management.port();
+    }
+
+    /** The address the interactive-query server is bound to ({@code STREAMS_IQ_BIND_HOST}). */
+    public String iqBindHost() {
+        return config.iqBindHost();
+    }
+
+    /** The address the management server is bound to ({@code STREAMS_MANAGEMENT_BIND_HOST}). */
+    public String managementBindHost() {
+        return config.managementBindHost();
     }
 
     /**

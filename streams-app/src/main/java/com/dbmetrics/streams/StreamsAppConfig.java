@@ -2,6 +2,9 @@ package com.dbmetrics.streams;
 
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
+import com.dbmetrics.schemas.config.RedisEndpoint;
+import com.dbmetrics.streams.query.IqToken;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,12 +12,20 @@ import java.util.Map;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.HostInfo;
 
-/** Everything the streams-app is configured with; {@link #fromEnv} reads it and the constructor refuses bad values. */
+/**
+ * Everything the streams-app is configured with; {@link #fromEnv} reads it and the constructor refuses bad values.
+ * Kafka is reached as {@link KafkaClientSettings} say and Redis as {@link RedisEndpoint} says (the variables every
+ * process shares); the internal API listens on {@link #STREAMS_IQ_BIND_HOST} and answers only requests carrying
+ * {@link IqToken}.
+ */
 public record StreamsAppConfig(
-        String kafkaBootstrapServers,
-        URI redisUrl,
+        KafkaClientSettings kafka,
+        RedisEndpoint redis,
         String applicationId,
         HostInfo applicationServer,
+        String iqBindHost,
+        IqToken iqToken,
+        String managementBindHost,
         int managementPort,
         Path stateDir,
         String processingGuarantee,
@@ -25,10 +36,23 @@ public record StreamsAppConfig(
         Duration mirrorFlushInterval,
         int mirrorMaxBacklog) {
 
-    /** Kafka bootstrap servers. */
-    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAFKA_BOOTSTRAP_SERVERS";
-    /** Redis the mirror writes to, e.g. {@code redis://127.0.0.1:6379}. */
-    public static final String REDIS_URL = "REDIS_URL";
+    /** Kafka bootstrap servers (read with the rest of {@link KafkaClientSettings}). */
+    public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaClientSettings.KAFKA_BOOTSTRAP_SERVERS;
+    /** Redis the mirror writes to, e.g. {@code rediss://streams@redis:6379} (read as {@link RedisEndpoint}). */
+    public static final String REDIS_URL = RedisEndpoint.REDIS_URL;
+    /**
+     * Address the interactive-query server binds (default 127.0.0.1, loopback only): set the pod's or host's address,
+     * or every interface, when other instances or the query-api reach it from other hosts.
+     */
+    public static final String STREAMS_IQ_BIND_HOST = "STREAMS_IQ_BIND_HOST";
+    /**
+     * File holding the shared secret of the internal API (at least 32 bytes), required: every {@code /internal/v1}
+     * request must carry it as {@code Authorization: Bearer}; or the secret itself in {@link IqToken#STREAMS_IQ_TOKEN}.
+     */
+    public static final String STREAMS_IQ_TOKEN_FILE = "STREAMS_IQ_TOKEN_FILE";
+    /** Address the management server binds (default 127.0.0.1). */
+    public static final String STREAMS_MANAGEMENT_BIND_HOST = "STREAMS_MANAGEMENT_BIND_HOST";
+    static final String DEFAULT_BIND_HOST = "127.0.0.1";
     /** Kafka Streams application id (default {@code dbmetrics-streams}). */
     public static final String STREAMS_APPLICATION_ID = "STREAMS_APPLICATION_ID";
     /** host:port of this instance's interactive-query server, as other instances reach it. */
@@ -62,11 +86,21 @@ public record StreamsAppConfig(
     public static final String REDIS_MIRROR_MAX_BACKLOG = "REDIS_MIRROR_MAX_BACKLOG";
 
     public StreamsAppConfig {
-        if (kafkaBootstrapServers == null || kafkaBootstrapServers.isBlank()) {
+        if (kafka == null) {
             throw new ConfigException(KAFKA_BOOTSTRAP_SERVERS + " must be set");
         }
-        if (redisUrl == null || !"redis".equals(redisUrl.getScheme()) || redisUrl.getHost() == null) {
-            throw new ConfigException(REDIS_URL + " must be a redis://host:port URL but was " + redisUrl);
+        if (redis == null) {
+            throw new ConfigException(REDIS_URL + " must be set");
+        }
+        if (iqBindHost == null || iqBindHost.isBlank()) {
+            throw new ConfigException(STREAMS_IQ_BIND_HOST + " must not be blank");
+        }
+        if (managementBindHost == null || managementBindHost.isBlank()) {
+            throw new ConfigException(STREAMS_MANAGEMENT_BIND_HOST + " must not be blank");
+        }
+        if (iqToken == null) {
+            throw new ConfigException(STREAMS_IQ_TOKEN_FILE + " (or " + IqToken.STREAMS_IQ_TOKEN + ") must be set: "
+                    + "the internal API answers only requests that carry it");
         }
         if (applicationId == null || !applicationId.matches("[A-Za-z0-9._-]+")) {
             throw new ConfigException(STREAMS_APPLICATION_ID + " must match [A-Za-z0-9._-]+ but was " + applicationId);
@@ -88,24 +122,44 @@ public record StreamsAppConfig(
     }
 
     /**
-     * Without a management port of its own: port 0, any free one. For programs that run the app inside their own
+     * Plaintext, anonymous Kafka and Redis, servers on loopback, a random internal-API token no other process knows,
+     * and no management port of its own (port 0, any free one). For programs that run the app inside their own
      * process (the benchmarks), where a fixed port would collide with a streams-app running beside them.
      */
     public StreamsAppConfig(String kafkaBootstrapServers, URI redisUrl, String applicationId,
             HostInfo applicationServer, Path stateDir, String processingGuarantee, Duration commitInterval,
             int standbyReplicas, int streamThreads, Duration redisTtl, Duration mirrorFlushInterval,
             int mirrorMaxBacklog) {
-        this(kafkaBootstrapServers, redisUrl, applicationId, applicationServer, 0, stateDir, processingGuarantee,
-                commitInterval, standbyReplicas, streamThreads, redisTtl, mirrorFlushInterval, mirrorMaxBacklog);
+        this(KafkaClientSettings.plaintext(kafkaBootstrapServers), RedisEndpoint.parse(String.valueOf(redisUrl)),
+                applicationId, applicationServer, DEFAULT_BIND_HOST, IqToken.random(), DEFAULT_BIND_HOST, 0, stateDir,
+                processingGuarantee, commitInterval, standbyReplicas, streamThreads, redisTtl, mirrorFlushInterval,
+                mirrorMaxBacklog);
     }
 
     public static StreamsAppConfig fromEnv(Map<String, String> variables) {
         Env env = new Env(variables);
+        return fromEnv(env, IqToken.fromEnv(env));
+    }
+
+    /**
+     * The configuration of {@code resync-redis}: the same variables, but the command serves no internal API, so
+     * {@link #STREAMS_IQ_TOKEN_FILE} is not needed (a random token stands in when it is unset).
+     */
+    public static StreamsAppConfig forResyncRedis(Map<String, String> variables) {
+        Env env = new Env(variables);
+        IqToken token = IqToken.fromEnv(env);
+        return fromEnv(env, token != null ? token : IqToken.random());
+    }
+
+    private static StreamsAppConfig fromEnv(Env env, IqToken iqToken) {
         return new StreamsAppConfig(
-                env.required(KAFKA_BOOTSTRAP_SERVERS),
-                parseRedisUrl(env.required(REDIS_URL)),
+                KafkaClientSettings.fromEnv(env),
+                RedisEndpoint.fromEnv(env),
                 env.string(STREAMS_APPLICATION_ID, "dbmetrics-streams"),
                 parseHost(env.string(STREAMS_APPLICATION_SERVER, "127.0.0.1:7070")),
+                env.string(STREAMS_IQ_BIND_HOST, DEFAULT_BIND_HOST),
+                iqToken,
+                env.string(STREAMS_MANAGEMENT_BIND_HOST, DEFAULT_BIND_HOST),
                 env.integer(STREAMS_MANAGEMENT_PORT, DEFAULT_MANAGEMENT_PORT),
                 Path.of(env.string(STREAMS_STATE_DIR, "/tmp/dbmetrics-streams")),
                 env.string(STREAMS_PROCESSING_GUARANTEE, StreamsConfig.EXACTLY_ONCE_V2),
@@ -115,14 +169,6 @@ public record StreamsAppConfig(
                 env.duration(METRICS_CACHE_REDIS_TTL, Duration.ofSeconds(15)),
                 env.duration(REDIS_MIRROR_FLUSH_INTERVAL, Duration.ofMillis(10)),
                 env.integer(REDIS_MIRROR_MAX_BACKLOG, 200_000));
-    }
-
-    static URI parseRedisUrl(String value) {
-        try {
-            return URI.create(value);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(REDIS_URL + " must be a redis://host:port URL but was " + value);
-        }
     }
 
     static HostInfo parseHost(String value) {

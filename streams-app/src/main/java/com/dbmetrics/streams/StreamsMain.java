@@ -17,16 +17,17 @@ public final class StreamsMain {
     private StreamsMain() {}
 
     public static void main(String[] args) throws Exception {
+        boolean resync = args.length == 1 && "resync-redis".equals(args[0]);
         StreamsAppConfig config;
         try {
-            config = StreamsAppConfig.fromEnv(System.getenv());
+            config = resync ? StreamsAppConfig.forResyncRedis(System.getenv()) : StreamsAppConfig.fromEnv(System.getenv());
         } catch (IllegalArgumentException e) {
             log.error("Refusing to start: {}", e.getMessage());
             System.exit(2);
             return;
         }
         Clock clock = Clock.systemUTC(); // the one clock of the process
-        if (args.length == 1 && "resync-redis".equals(args[0])) {
+        if (resync) {
             System.exit(ResyncRedisCommand.run(config, clock));
             return;
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dbmetrics.schemas.time.MutableClock;
+import com.dbmetrics.streams.query.IqToken;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -52,6 +53,7 @@ class StreamsAppLifecycleTest {
         env.put(StreamsAppConfig.STREAMS_MANAGEMENT_PORT, "0");
         env.put(StreamsAppConfig.STREAMS_STATE_DIR, stateDir.toString());
         env.put(StreamsAppConfig.STREAMS_PROCESSING_GUARANTEE, "at_least_once");
+        env.put(IqToken.STREAMS_IQ_TOKEN, "lifecycle-token-0123456789abcdef0123");
         return env;
     }
 

@@ -43,7 +43,8 @@ public record QueryApiParts(ApiConfig config, ObjectMapper mapper, InProcessRedi
                 ApiConfig.REDIS_URL, "redis://127.0.0.1:6379",
                 ApiConfig.STREAMS_IQ_URLS, "http://127.0.0.1:9",
                 ApiConfig.AUTH_JWT_SECRET, "jmh-secret-0123456789abcdef0123456789abcdef",
-                ApiConfig.AUTH_JWT_ISSUER, ISSUER));
+                ApiConfig.AUTH_JWT_ISSUER, ISSUER,
+                ApiConfig.STREAMS_IQ_TOKEN, "jmh-iq-token-0123456789abcdef0123456789abcdef"));
     }
 
     public static QueryApiParts wire(Clock clock, Ticker ticker) {
@@ -53,7 +54,7 @@ public record QueryApiParts(ApiConfig config, ObjectMapper mapper, InProcessRedi
         RedisSnapshots redisSnapshots = new RedisSnapshots(redis.client(), JsonSerde.snapshots(mapper),
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
-                config.streamsIqUrls(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
+                config.streamsIqUrls(), config.iqToken(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
         SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
                 ticker);
         lookup.bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));

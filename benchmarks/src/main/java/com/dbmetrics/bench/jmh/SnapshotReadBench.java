@@ -108,7 +108,7 @@ public class SnapshotReadBench {
 
     @Benchmark
     public Lookup l1Hit() {
-        return api.lookup().get(DATABASE, api.limits()::admitSourceRead);
+        return api.lookup().get(DATABASE, id -> api.limits().admitSourceRead(DOMAIN, PROJECT, id));
     }
 
     @Benchmark

@@ -6,4 +6,7 @@ public sealed interface AuthResult {
     record Authenticated(Principal principal) implements AuthResult {}
 
     record Rejected(String reason) implements AuthResult {}
+
+    /** Too many failed checks from this client or overall: refused without checking, retry after the seconds. */
+    record Throttled(long retryAfterSeconds) implements AuthResult {}
 }

@@ -6,8 +6,6 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableSecret;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
@@ -15,12 +13,17 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
@@ -28,61 +31,91 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Verifies bearer JWTs with pinned algorithms (HS256 with a shared secret, or RS256/ES256 with keys from a JWKS file):
- * signature, {@code exp} (required), {@code nbf}, and {@code iss}/{@code aud} when configured. Verified tokens are
- * cached until they expire (bounded), so signature checks stay off the hot path.
+ * Verifies bearer JWTs with pinned algorithms (HS256 with a shared secret, or RS256/ES256 with keys from a JWKS file,
+ * re-read when it changes): signature, {@code exp} (required), {@code nbf}, {@code iss}/{@code aud} when configured,
+ * and a lifetime ({@code exp - iat}, or {@code exp - now} without {@code iat}) no longer than the maximum. Verified
+ * tokens are cached until they expire (bounded, keyed by the token's SHA-256 digest, never the token), so signature
+ * checks stay off the hot path; failed checks are bounded per client and globally by an {@link AuthFailureLimit}:
+ * past it a token not in the cache is refused without checking its signature.
  */
-public final class JwtAuthenticator {
+public final class JwtAuthenticator implements MeterBinder {
 
+    /** Longest token lifetime accepted unless told otherwise. */
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(24);
     private static final int MAX_CACHED_TOKENS = 100_000;
     private static final long MAX_CACHE_NANOS = 5L * 60 * 1_000_000_000;
+    static final int MAX_TOKEN_CHARS = 8192;
+
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    });
 
     private final DefaultJWTProcessor<SecurityContext> processor;
-    private final Cache<String, Verified> verified;
+    private final JwksFile jwks;
+    private final Cache<ByteBuffer, Verified> verified;
     private final Clock clock;
+    private final Ticker ticker;
+    private final long maxLifetimeMillis;
+    private final AuthFailureLimit failures;
 
     private record Verified(Principal principal, long expiresAtMillis) {}
 
-    private JwtAuthenticator(DefaultJWTProcessor<SecurityContext> processor, Clock clock, Ticker ticker) {
+    private JwtAuthenticator(DefaultJWTProcessor<SecurityContext> processor, JwksFile jwks, Clock clock,
+            Ticker ticker, Duration maxLifetime, AuthFailureLimit failures) {
+        if (maxLifetime == null || maxLifetime.isZero() || maxLifetime.isNegative()) {
+            throw new IllegalArgumentException("the maximum token lifetime must be > 0 but was " + maxLifetime);
+        }
         this.processor = processor;
+        this.jwks = jwks;
         this.clock = clock;
+        this.ticker = ticker;
+        this.maxLifetimeMillis = maxLifetime.toMillis();
+        this.failures = failures;
         this.verified = Caffeine.newBuilder()
                 .maximumSize(MAX_CACHED_TOKENS)
                 .ticker(ticker)
-                .expireAfter(new Expiry<String, Verified>() {
+                .expireAfter(new Expiry<ByteBuffer, Verified>() {
                     @Override
-                    public long expireAfterCreate(String token, Verified v, long currentTime) {
+                    public long expireAfterCreate(ByteBuffer digest, Verified v, long currentTime) {
                         long left = (v.expiresAtMillis() - clock.millis()) * 1_000_000;
                         return Math.max(0, Math.min(left, MAX_CACHE_NANOS));
                     }
 
                     @Override
-                    public long expireAfterUpdate(String token, Verified v, long currentTime, long currentDuration) {
+                    public long expireAfterUpdate(ByteBuffer digest, Verified v, long currentTime,
+                            long currentDuration) {
                         return currentDuration;
                     }
 
                     @Override
-                    public long expireAfterRead(String token, Verified v, long currentTime, long currentDuration) {
+                    public long expireAfterRead(ByteBuffer digest, Verified v, long currentTime,
+                            long currentDuration) {
                         return currentDuration;
                     }
                 })
                 .build();
     }
 
+    /** HS256 with {@code secret}; the default lifetime bound and no bound on failures (see {@link #limited}). */
     public static JwtAuthenticator hmac(String secret, String issuer, String audience, Clock clock, Ticker ticker) {
         return create(new JWSVerificationKeySelector<>(JWSAlgorithm.HS256,
-                new ImmutableSecret<>(secret.getBytes(StandardCharsets.UTF_8))), issuer, audience, clock, ticker);
+                new ImmutableSecret<>(secret.getBytes(StandardCharsets.UTF_8))), null, issuer, audience, clock, ticker);
     }
 
+    /** RS256/ES256 with the keys of {@code jwksFile}, re-read when it changes; it must be readable now. */
     public static JwtAuthenticator jwks(Path jwksFile, String issuer, String audience, Clock clock, Ticker ticker)
             throws IOException, ParseException {
-        JWKSet keys = JWKSet.parse(Files.readString(jwksFile));
-        return create(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256),
-                new ImmutableJWKSet<>(keys)), issuer, audience, clock, ticker);
+        JwksFile keys = new JwksFile(jwksFile, clock);
+        return create(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), keys), keys,
+                issuer, audience, clock, ticker);
     }
 
-    private static JwtAuthenticator create(JWSVerificationKeySelector<SecurityContext> keys, String issuer,
-            String audience, Clock clock, Ticker ticker) {
+    private static JwtAuthenticator create(JWSVerificationKeySelector<SecurityContext> keys, JwksFile jwks,
+            String issuer, String audience, Clock clock, Ticker ticker) {
         DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
         processor.setJWSKeySelector(keys);
         JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
@@ -99,34 +132,67 @@ public final class JwtAuthenticator {
         };
         claims.setMaxClockSkew(30);
         processor.setJWTClaimsSetVerifier(claims);
-        return new JwtAuthenticator(processor, clock, ticker);
+        return new JwtAuthenticator(processor, jwks, clock, ticker, DEFAULT_MAX_LIFETIME,
+                AuthFailureLimit.unlimited(clock, ticker));
     }
 
-    /** Checks an {@code Authorization} header value. */
+    /** The same verification with {@code maxLifetime} and failures bounded by {@code failures} (an empty cache). */
+    public JwtAuthenticator limited(Duration maxLifetime, AuthFailureLimit failures) {
+        return new JwtAuthenticator(processor, jwks, clock, ticker, maxLifetime, failures);
+    }
+
+    /** Checks an {@code Authorization} header value from an unknown client. */
     public AuthResult authenticate(String authorization) {
+        return authenticate(authorization, null);
+    }
+
+    /** Checks an {@code Authorization} header value sent from {@code client} (its address; null when unknown). */
+    public AuthResult authenticate(String authorization, String client) {
         if (authorization == null || authorization.isBlank()) {
-            return new AuthResult.Rejected("Missing bearer token");
+            return reject(client, AuthFailureLimit.Reason.MISSING, "Missing bearer token");
         }
         if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return new AuthResult.Rejected("Authorization must be a Bearer token");
+            return reject(client, AuthFailureLimit.Reason.MALFORMED, "Authorization must be a Bearer token");
         }
         String token = authorization.substring(7).trim();
-        if (token.isEmpty() || token.length() > 8192) {
-            return new AuthResult.Rejected("Invalid bearer token");
+        if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
+            return reject(client, AuthFailureLimit.Reason.MALFORMED, "Invalid bearer token");
         }
-        Verified cached = verified.getIfPresent(token);
+        ByteBuffer digest = digest(token);
+        Verified cached = verified.getIfPresent(digest);
         if (cached != null && cached.expiresAtMillis() > clock.millis()) {
             return new AuthResult.Authenticated(cached.principal());
         }
-        try {
-            JWTClaimsSet claims = processor.process(token, null);
-            Principal principal = new Principal(claims.getSubject(), stringList(claims, Claims.TENANTS),
-                    new HashSet<>(stringList(claims, Claims.ROLES)));
-            verified.put(token, new Verified(principal, claims.getExpirationTime().getTime()));
-            return new AuthResult.Authenticated(principal);
-        } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {
-            return new AuthResult.Rejected("Invalid or expired token");
+        long retryAfter = failures.retryAfterSeconds(client);
+        if (retryAfter > 0) {
+            return new AuthResult.Throttled(retryAfter);
         }
+        JWTClaimsSet claims;
+        Principal principal;
+        try {
+            claims = processor.process(token, null);
+            principal = new Principal(claims.getSubject(), stringList(claims, Claims.TENANTS),
+                    new HashSet<>(stringList(claims, Claims.ROLES)));
+        } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {
+            return reject(client, AuthFailureLimit.Reason.INVALID, "Invalid or expired token");
+        }
+        long expires = claims.getExpirationTime().getTime();
+        Date issued = claims.getIssueTime();
+        if (expires - (issued != null ? issued.getTime() : clock.millis()) > maxLifetimeMillis) {
+            return reject(client, AuthFailureLimit.Reason.LIFETIME, "Token lifetime exceeds the maximum accepted");
+        }
+        verified.put(digest, new Verified(principal, expires));
+        return new AuthResult.Authenticated(principal);
+    }
+
+    private AuthResult reject(String client, AuthFailureLimit.Reason reason, String message) {
+        failures.failed(client, reason);
+        return new AuthResult.Rejected(message);
+    }
+
+    /** The cache key of a token: its SHA-256 digest, so the cache never holds a usable credential. */
+    private static ByteBuffer digest(String token) {
+        return ByteBuffer.wrap(SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static List<String> stringList(JWTClaimsSet claims, String name) throws ParseException {
@@ -149,5 +215,18 @@ public final class JwtAuthenticator {
 
     long cachedTokens() {
         return verified.estimatedSize();
+    }
+
+    /** The keys the verified-token cache holds now: digests, never tokens. */
+    Set<ByteBuffer> cacheKeys() {
+        return Set.copyOf(verified.asMap().keySet());
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        failures.bindTo(registry);
+        if (jwks != null) {
+            jwks.bindTo(registry);
+        }
     }
 }

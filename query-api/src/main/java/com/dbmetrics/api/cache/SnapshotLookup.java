@@ -107,9 +107,15 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable {
      * per-database limit).
      */
     public Lookup get(String databaseId, Function<String, Decision> sourceGate) {
-        // what L1 holds as the read begins: a hit answers it even when the refresh it starts ends at once (Caffeine's
-        // get would then return the refreshed entry), so a hit never depends on how fast Redis answers
+        // a hit answers what L1 held as the read began, even when the refresh that getIfPresent may start ends at
+        // once (Caffeine then returns the refreshed entry); getIfPresent counts the hit and starts the refresh.
+        // Nothing is allocated on this path: nearly every read takes it.
         L1Entry held = l1.policy().getIfPresentQuietly(databaseId);
+        return held != null && l1.getIfPresent(databaseId) != null ? held.hit() : miss(databaseId, sourceGate);
+    }
+
+    /** Not in L1: loads through Caffeine, so concurrent misses for one database share one load. */
+    private Lookup miss(String databaseId, Function<String, Decision> sourceGate) {
         Lookup[] loaded = {null};
         L1Entry current = l1.get(databaseId, id -> {
             Lookup result = load(id, sourceGate);
@@ -119,7 +125,8 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable {
         if (loaded[0] != null) {
             return loaded[0];
         }
-        return (held != null ? held : current).hit();
+        // another reader loaded it meanwhile; if that load found nothing to keep, this reader asks for itself
+        return current != null ? current.hit() : load(databaseId, sourceGate);
     }
 
     private Lookup load(String id, Function<String, Decision> sourceGate) {

@@ -40,7 +40,7 @@ public final class ApiServer implements AutoCloseable {
     public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
             CacheStats stats, BooleanSupplier ready) {}
 
-    public ApiServer(int port, int managementPort, Services services, List<String> corsOrigins,
+    public ApiServer(String bindHost, int port, int managementPort, Services services, List<String> corsOrigins,
             PrometheusMeterRegistry registry) {
         Authentication authentication = new Authentication(services.authenticator());
         Map<String, Timer> timers = new ConcurrentHashMap<>();
@@ -61,6 +61,7 @@ public final class ApiServer implements AutoCloseable {
             // Jetty's default listen backlog is the JDK's 50: a burst of thousands of connects overflows it
             cfg.jetty.addConnector((server, http) -> {
                 ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                connector.setHost(bindHost);
                 connector.setPort(port);
                 connector.setAcceptQueueSize(ACCEPT_QUEUE);
                 return connector;
@@ -108,7 +109,7 @@ public final class ApiServer implements AutoCloseable {
                 });
             }
         });
-        this.management = new ManagementServer(new InetSocketAddress(managementPort), registry::scrape,
+        this.management = new ManagementServer(new InetSocketAddress(bindHost, managementPort), registry::scrape,
                 Map.of("/healthz", () -> true));
     }
 

@@ -39,9 +39,14 @@ public final class RateLimits implements MeterBinder {
         return count(limiter.decide(limits));
     }
 
-    /** The per-database limit of a read about to reach the streams-app. */
-    public Decision admitSourceRead(String databaseId) {
-        return count(limiter.decide(List.of(new Limit(Scope.DATABASE, databaseId, perDatabase))));
+    /**
+     * The per-database limit of a read about to reach the streams-app, counted per {@code domain/project/database_id}:
+     * only readers of that tenant (checked before) spend its budget; a reader who names another tenant's database id
+     * under its own domain/project spends a budget of its own, as for any unknown id.
+     */
+    public Decision admitSourceRead(String domain, String project, String databaseId) {
+        return count(limiter.decide(List.of(new Limit(Scope.DATABASE, domain + '/' + project + '/' + databaseId,
+                perDatabase))));
     }
 
     private Decision count(Decision decision) {

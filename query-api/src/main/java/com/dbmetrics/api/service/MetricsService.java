@@ -2,6 +2,7 @@ package com.dbmetrics.api.service;
 
 import com.dbmetrics.api.auth.Principal;
 import com.dbmetrics.api.cache.SnapshotLookup;
+import com.dbmetrics.api.ratelimit.Decision;
 import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.source.Layer;
 import com.dbmetrics.api.source.Lookup;
@@ -72,7 +73,13 @@ public final class MetricsService {
 
     private ReadResult find(String domain, String project, String databaseId, String fieldsParam, Set<Metric> fields,
             String ifNoneMatch) {
-        Lookup result = lookup.get(databaseId, limits::admitSourceRead);
+        // the per-database limit counts this tenant's reads of the id (the caller may read domain/project, checked
+        // before): naming another tenant's database id spends only the reader's own budget
+        boolean[] gated = {false};
+        Lookup result = lookup.get(databaseId, id -> {
+            gated[0] = true;
+            return limits.admitSourceRead(domain, project, id);
+        });
         if (result instanceof Lookup.NotFound) {
             return new ReadResult.NotFound();
         }
@@ -84,7 +91,7 @@ public final class MetricsService {
         }
         MetricsSnapshot snapshot = found.snapshot();
         if (!snapshot.belongsTo(domain, project)) {
-            return new ReadResult.NotFound();
+            return foreign(domain, project, databaseId, gated[0]);
         }
         SnapshotRenderer.Freshness freshness = renderer.freshness(snapshot);
         String etag = etag(snapshot, fieldsParam == null ? null : fields);
@@ -109,6 +116,21 @@ public final class MetricsService {
         }
         return new ReadResult.Ok(body, found.layer().name(), freshness.ageSeconds(), etag, freshness.maxAgeSeconds(),
                 false);
+    }
+
+    /**
+     * Another tenant's database, answered exactly as an unknown id: an unknown id's read reaches the source through
+     * the reader's per-database limit, so this one spends that limit too (once, if the lookup did not already) and is
+     * refused by it alike; otherwise not found. Nothing tells the two apart, not even past the limit.
+     */
+    private ReadResult foreign(String domain, String project, String databaseId, boolean gated) {
+        if (!gated) {
+            Decision decision = limits.admitSourceRead(domain, project, databaseId);
+            if (!decision.allowed()) {
+                return new ReadResult.RateLimited(decision);
+            }
+        }
+        return new ReadResult.NotFound();
     }
 
     private byte[] render(MetricsSnapshot snapshot, Set<Metric> fields, Layer origin) {

@@ -2,6 +2,7 @@ package com.dbmetrics.api.source;
 
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.config.Secret;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,14 +28,23 @@ public final class IqClient {
     private final Duration timeout;
     private final com.fasterxml.jackson.databind.ObjectMapper mapper;
     private final AtomicInteger preferred = new AtomicInteger();
+    /** {@code Bearer <token>}: the streams-app answers 401 to any call without it. */
+    private final String authorization;
 
-    public IqClient(HttpClient http, List<URI> instances, JsonSerde<MetricsSnapshot> snapshots,
+    public IqClient(HttpClient http, List<URI> instances, Secret token, JsonSerde<MetricsSnapshot> snapshots,
             com.fasterxml.jackson.databind.ObjectMapper mapper, Duration timeout) {
         this.http = http;
+        this.authorization = "Bearer " + token.reveal();
         this.mapper = mapper;
         this.instances = List.copyOf(instances);
         this.snapshots = snapshots;
         this.timeout = timeout;
+    }
+
+    /** A GET of {@code url} carrying the token: every call to the internal API goes through here. */
+    private HttpRequest request(String url) {
+        return HttpRequest.newBuilder(URI.create(url)).timeout(timeout).header("Authorization", authorization).GET()
+                .build();
     }
 
     public Lookup snapshot(String databaseId) {
@@ -44,9 +54,8 @@ public final class IqClient {
             int index = (start + i) % instances.size();
             URI base = instances.get(index);
             try {
-                HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(
-                                URI.create(base + "/internal/v1/snapshots/" + databaseId))
-                        .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> response = http.send(request(base + "/internal/v1/snapshots/" + databaseId),
+                        HttpResponse.BodyHandlers.ofByteArray());
                 if (response.statusCode() == 200) {
                     preferred.set(index);
                     return new Lookup.Found(snapshots.parse(response.body()), Layer.IQ);
@@ -56,6 +65,9 @@ public final class IqClient {
                     return new Lookup.NotFound();
                 }
                 lastProblem = "HTTP " + response.statusCode() + " from " + base;
+                if (response.statusCode() == 401) {
+                    log.warn("streams-app at {} refused the interactive-query token (401)", base);
+                }
             } catch (IOException e) {
                 lastProblem = e.getClass().getSimpleName() + " from " + base;
             } catch (InterruptedException e) {
@@ -77,8 +89,7 @@ public final class IqClient {
         for (int i = 0; i < instances.size(); i++) {
             URI base = instances.get((preferred.get() + i) % instances.size());
             try {
-                HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(base + path))
-                        .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> response = http.send(request(base + path), HttpResponse.BodyHandlers.ofByteArray());
                 if (response.statusCode() != 200) {
                     continue;
                 }
@@ -106,9 +117,12 @@ public final class IqClient {
     public boolean reachable() {
         for (URI base : instances) {
             try {
-                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(base + "/internal/v1/poller-status"))
-                        .timeout(timeout).GET().build(), HttpResponse.BodyHandlers.discarding());
-                if (response.statusCode() < 500) {
+                HttpResponse<Void> response = http.send(request(base + "/internal/v1/poller-status"),
+                        HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 401) {
+                    log.warn("streams-app at {} refused the interactive-query token (401): check STREAMS_IQ_TOKEN_FILE",
+                            base);
+                } else if (response.statusCode() < 500) {
                     return true;
                 }
             } catch (IOException e) {

@@ -18,6 +18,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
@@ -34,15 +35,17 @@ class JwksAuthenticatorTest {
     private RSAKey rsa;
     private ECKey ec;
     private JwtAuthenticator auth;
+    private MutableClock clock;
+    private Path jwks;
 
     @BeforeEach
     void setUp() throws Exception {
         rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
         ec = new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate();
-        Path jwks = dir.resolve("jwks.json");
+        jwks = dir.resolve("jwks.json");
         // the file holds public keys only, as an operator would publish them
         Files.writeString(jwks, new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK())).toString());
-        MutableClock clock = new MutableClock(NOW);
+        clock = new MutableClock(NOW);
         auth = JwtAuthenticator.jwks(jwks, null, "dbmetrics-api", clock, clock::nanos);
     }
 
@@ -80,5 +83,40 @@ class JwksAuthenticatorTest {
         assertThat(auth.authenticate("Bearer " + wrongAudience.serialize())).isInstanceOf(AuthResult.Rejected.class);
         assertThat(auth.authenticate("Bearer " + unknownKey.serialize())).isInstanceOf(AuthResult.Rejected.class);
         assertThat(auth.authenticate("Bearer " + confused.serialize())).isInstanceOf(AuthResult.Rejected.class);
+    }
+
+    private String rs256(RSAKey key) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
+                claims("dbmetrics-api"));
+        jwt.sign(new RSASSASigner(key));
+        return jwt.serialize();
+    }
+
+    @Test
+    void shouldPickUpARotatedJwksFileAtMostOnceASecond() throws Exception {
+        RSAKey next = new RSAKeyGenerator(2048).keyID("rsa-2").generate();
+        Files.writeString(jwks, new JWKSet(List.of(next.toPublicJWK(), ec.toPublicJWK())).toString() + " ");
+
+        assertThat(auth.authenticate("Bearer " + rs256(next))).as("not looked at within the second")
+                .isInstanceOf(AuthResult.Rejected.class);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(auth.authenticate("Bearer " + rs256(next))).isInstanceOf(AuthResult.Authenticated.class);
+        assertThat(auth.authenticate("Bearer " + rs256(rsa))).as("the retired key")
+                .isInstanceOf(AuthResult.Rejected.class);
+    }
+
+    @Test
+    void shouldKeepTheLoadedKeysWhenTheNewFileIsBrokenAndCountIt() throws Exception {
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        auth.bindTo(registry);
+        Files.writeString(jwks, "{\"keys\": [ half a file");
+        clock.advance(Duration.ofSeconds(1));
+
+        assertThat(auth.authenticate("Bearer " + rs256(rsa))).isInstanceOf(AuthResult.Authenticated.class);
+        clock.advance(Duration.ofSeconds(5));
+        auth.authenticate("Bearer " + rs256(rsa) + "x");
+        assertThat(registry.get("dbm_api_jwks_reload_failures").functionCounter().count())
+                .as("once per version of the file").isEqualTo(1);
     }
 }

@@ -23,7 +23,7 @@ class ApiServerTest {
     private final AtomicBoolean ready = new AtomicBoolean(true);
 
     private ApiServer server() {
-        return new ApiServer(0, 0, new ApiServer.Services(null, null, null, null, ready::get), List.of(), registry);
+        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, ready::get), List.of(), registry);
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {

@@ -36,14 +36,20 @@ public final class IqCounters implements MeterBinder {
         /** 404: no such key in the store that answered. */
         NOT_FOUND,
         /** The typed 503 with {@code Retry-After}: rebalancing, restoring, or another instance not answering. */
-        UNAVAILABLE;
+        UNAVAILABLE,
+        /** 401: the request did not carry the internal API's token ({@link IqToken}). */
+        UNAUTHORIZED;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
 
+    /** Label of unauthorized requests to a path that is none of the queries. */
+    static final String OTHER_QUERY = "other";
+
     private final Map<Query, Map<Outcome, LongAdder>> counts = new EnumMap<>(Query.class);
+    private final LongAdder unauthorizedOther = new LongAdder();
 
     public IqCounters() {
         for (Query query : Query.values()) {
@@ -59,14 +65,35 @@ public final class IqCounters implements MeterBinder {
         counts.get(query).get(outcome).increment();
     }
 
+    /** A request refused with 401: counted under its query, or under {@value #OTHER_QUERY} for any other path. */
+    void countUnauthorized(String path) {
+        if (path.startsWith("/internal/v1/snapshots/")) {
+            count(Query.SNAPSHOT, Outcome.UNAUTHORIZED);
+        } else if (path.startsWith("/internal/v1/projects/")) {
+            count(Query.PROJECT, Outcome.UNAUTHORIZED);
+        } else if (path.equals("/internal/v1/poller-status")) {
+            count(Query.POLLER_STATUS, Outcome.UNAUTHORIZED);
+        } else {
+            unauthorizedOther.increment();
+        }
+    }
+
+    /** Unauthorized requests to paths that are none of the queries. */
+    long unauthorizedOther() {
+        return unauthorizedOther.sum();
+    }
+
     /** Requests of {@code query} answered with {@code outcome} so far. */
     public long sum(Query query, Outcome outcome) {
         return counts.get(query).get(outcome).sum();
     }
 
-    /** One series per query and possible outcome. */
+    /** One series per query and possible outcome, and the unauthorized requests to other paths. */
     @Override
     public void bindTo(MeterRegistry registry) {
+        FunctionCounter.builder("dbm_streams_iq_requests", unauthorizedOther, LongAdder::sum)
+                .description("Interactive-query requests by how this instance answered them")
+                .tag("query", OTHER_QUERY).tag("outcome", Outcome.UNAUTHORIZED.label()).register(registry);
         for (Query query : Query.values()) {
             for (Outcome outcome : Outcome.values()) {
                 if (possible(query, outcome)) {

@@ -8,7 +8,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The internal interactive-query HTTP server on this instance's {@code application.server} port: it lists the routes
  * of {@code /internal/v1/...} and nothing else (health and metrics are on the management port). Any instance answers
- * any key ({@link IqHandlers}); error bodies are {@code {"error","status"}} and never carry exception text.
+ * any key ({@link IqHandlers}); error bodies are {@code {"error","status"}} and never carry exception text. Every
+ * request (to {@code /internal/v1/...} or any other path) must carry the {@link IqToken} as {@code Authorization: Bearer}; without it the answer
+ * is 401 {@code {"error": "Unauthorized", "status": 401}} and nothing else, counted as {@code unauthorized}. It sends
+ * the token itself when it forwards or gathers.
  *
  * <p>Built unstarted: {@link #start()} binds the port, {@link #close()} stops it.
  */
@@ -24,14 +27,22 @@ public final class IqServer implements AutoCloseable {
     private final int port;
 
     /** {@code port} 0 picks a free one when started. */
-    public IqServer(SnapshotQueries queries, IqCounters counters, ObjectMapper mapper, String bindHost, int port) {
+    public IqServer(SnapshotQueries queries, IqCounters counters, ObjectMapper mapper, IqToken token, String bindHost,
+            int port) {
         this.bindHost = bindHost;
         this.port = port;
-        IqForwarder forwarder = new IqForwarder();
+        IqForwarder forwarder = new IqForwarder(token);
         IqHandlers handlers = new IqHandlers(queries, forwarder, new ProjectGatherer(queries, forwarder, mapper),
                 counters, mapper);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
+            cfg.routes.before(ctx -> { // every path, however written: this port serves nothing public
+                if (!token.accepts(ctx.header("Authorization"))) {
+                    counters.countUnauthorized(ctx.path());
+                    IqReplies.error(ctx, 401, "Unauthorized");
+                    ctx.skipRemainingHandlers();
+                }
+            });
             cfg.routes.get("/internal/v1/snapshots/{id}", handlers::snapshot);
             cfg.routes.get("/internal/v1/projects/{domain}/{project}/snapshots", handlers::project);
             cfg.routes.get("/internal/v1/poller-status", handlers::pollerStatus);

@@ -9,6 +9,7 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -24,10 +25,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -56,9 +54,9 @@ class FailoverIT {
         File dir = Files.createTempDirectory("failover-" + name).toFile();
         ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.getAbsolutePath())
                 .redirectErrorStream(true).redirectOutput(new File(dir, "streams.log"));
+        // a unique application id, which the streams principal's ACLs do not name: Kafka as the admin
+        pb.environment().putAll(ItServices.appEnv(TestServices.KAFKA_ADMIN));
         pb.environment().putAll(Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", StreamsAppIT.env("DBM_IT_KAFKA_BOOTSTRAP"),
-                "REDIS_URL", StreamsAppIT.env("DBM_IT_REDIS_URL"),
                 "STREAMS_APPLICATION_ID", "failover-" + run,
                 "STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort,
                 "STREAMS_MANAGEMENT_PORT", Integer.toString(managementPort),
@@ -68,7 +66,7 @@ class FailoverIT {
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        return http.send(ItServices.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)))
                 .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -80,8 +78,9 @@ class FailoverIT {
 
     private int status(int port, String id) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/internal/v1/snapshots/"
-                    + id)).timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.discarding())
+            return http.send(ItServices.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/internal/v1/snapshots/" + id))).timeout(Duration.ofSeconds(3)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding())
                     .statusCode();
         } catch (Exception e) {
             return -1;
@@ -97,10 +96,7 @@ class FailoverIT {
         managementPorts.put(portB, freePort());
         Process a = start("a", portA, managementPorts.get(portA));
         Process b = start("b", portB, managementPorts.get(portB));
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, StreamsAppIT.env("DBM_IT_KAFKA_BOOTSTRAP"),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(ItServices.producerProperties())) {
             JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(Json.newMapper());
             List<String> ids = new ArrayList<>();
             Instant t = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);

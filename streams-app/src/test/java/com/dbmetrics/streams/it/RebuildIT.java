@@ -8,6 +8,7 @@ import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.testing.TestServices;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
@@ -26,13 +27,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -52,8 +49,7 @@ class RebuildIT {
 
     private StreamsApp start(String applicationId, int port) throws Exception {
         Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", StreamsAppIT.env("DBM_IT_KAFKA_BOOTSTRAP"));
-        env.put("REDIS_URL", StreamsAppIT.env("DBM_IT_REDIS_URL"));
+        env.putAll(ItServices.appEnv(TestServices.KAFKA_ADMIN)); // unique topics and application id
         env.put("STREAMS_APPLICATION_ID", applicationId);
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + port);
         env.put("STREAMS_MANAGEMENT_PORT", "0");
@@ -62,24 +58,20 @@ class RebuildIT {
     }
 
     private MetricsSnapshot read(int port, String id) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                + "/internal/v1/snapshots/" + id)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(ItServices.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + port + "/internal/v1/snapshots/" + id))).GET().build(), HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? serde.parse(r.body().getBytes(StandardCharsets.UTF_8)) : null;
     }
 
     @Test
     void shouldRebuildTheSameLatestViewFromHistory() throws Exception {
-        String bootstrap = StreamsAppIT.env("DBM_IT_KAFKA_BOOTSTRAP");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN))) {
             admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
                     new NewTopic(topics.latest(), 3, (short) 1), new NewTopic(topics.pollerStatus(), 1, (short) 1),
                     new NewTopic(topics.deadLetters(), 1, (short) 1))).all().get();
         }
         Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(ItServices.producerProperties())) {
             // per database: t+10, then t (a replayed older one), then t+5: the latest is always t+10
             for (int round : new int[] {10, 0, 5}) {
                 for (int i = 0; i < 20; i++) {

@@ -10,13 +10,13 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.schemas.testing.TestServices;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.ResyncRedisCommand;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.redis.RedisMirror;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -30,16 +30,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /**
@@ -58,9 +53,7 @@ class ResyncRedisIT {
     private final JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(Json.newMapper());
 
     private Map<String, String> env(int iqPort) throws Exception {
-        Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", StreamsAppIT.env("DBM_IT_KAFKA_BOOTSTRAP"));
-        env.put("REDIS_URL", StreamsAppIT.env("DBM_IT_REDIS_URL"));
+        Map<String, String> env = new HashMap<>(ItServices.appEnv(TestServices.KAFKA_ADMIN)); // unique topics
         env.put("STREAMS_APPLICATION_ID", "resync-" + run);
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
         env.put("STREAMS_MANAGEMENT_PORT", "0");
@@ -81,8 +74,7 @@ class ResyncRedisIT {
 
     @Test
     void shouldRewriteEveryKeyFromTheViewWithoutReplacingNewerValues() throws Exception {
-        String bootstrap = StreamsAppIT.env("DBM_IT_KAFKA_BOOTSTRAP");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN))) {
             admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
                     new NewTopic(topics.latest(), 3, (short) 1).configs(Map.of("cleanup.policy", "compact")),
                     new NewTopic(topics.pollerStatus(), 1, (short) 1),
@@ -94,14 +86,10 @@ class ResyncRedisIT {
         }
         String removed = "rs-gone-" + run;
         String newer = "rs-newer-" + run;
-        URI redisUri = URI.create(StreamsAppIT.env("DBM_IT_REDIS_URL"));
         Map<String, String> env = env(freePort());
-        try (JedisPooled redis = new JedisPooled(new HostAndPort(redisUri.getHost(), redisUri.getPort()))) {
+        try (JedisPooled redis = TestServices.redis(TestServices.REDIS_ADMIN)) {
             try (StreamsApp app = StreamsApp.start(StreamsAppConfig.fromEnv(env), topics);
-                    KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+                    KafkaProducer<String, byte[]> producer = new KafkaProducer<>(ItServices.producerProperties())) {
                 // two versions each (the view topic holds both until compaction), a removed database, and one that
                 // will have a newer value in Redis than the view
                 for (int round = 0; round < 2; round++) {
@@ -172,7 +160,8 @@ class ResyncRedisIT {
     void shouldFailWithOneLineNamingRedisOrKafkaWhenUnreachable() throws Exception {
         int closed = freePort();
         Map<String, String> noRedis = env(freePort());
-        noRedis.put("REDIS_URL", "redis://127.0.0.1:" + closed);
+        String scheme = TestServices.redisEndpoint(TestServices.REDIS_STREAMS).tls() ? "rediss" : "redis";
+        noRedis.put("REDIS_URL", scheme + "://127.0.0.1:" + closed);
         assertThatThrownBy(() -> ResyncRedisCommand.resync(StreamsAppConfig.fromEnv(noRedis), topics.latest(),
                 Duration.ofSeconds(2), Clock.systemUTC())).isInstanceOf(ResyncRedisCommand.ResyncException.class)
                 .hasMessageStartingWith("Redis at 127.0.0.1:" + closed + " did not answer")

@@ -9,6 +9,7 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.schemas.testing.TestServices;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
@@ -29,24 +30,19 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /** The streams-app against the real Kafka broker and Redis of {@code ./dbm test}, on topics of its own. */
@@ -78,30 +74,25 @@ class StreamsAppIT {
 
     @BeforeAll
     void start() throws Exception {
-        String bootstrap = env("DBM_IT_KAFKA_BOOTSTRAP");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN))) {
             admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
                     new NewTopic(topics.latest(), 3, (short) 1).configs(Map.of("cleanup.policy", "compact")),
                     new NewTopic(topics.pollerStatus(), 1, (short) 1),
                     new NewTopic(topics.deadLetters(), 1, (short) 1))).all().get();
         }
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+        producer = new KafkaProducer<>(ItServices.producerProperties());
         try (ServerSocket s = new ServerSocket(0)) {
             iqPort = s.getLocalPort();
         }
-        Map<String, String> config = new HashMap<>();
-        config.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        config.put("REDIS_URL", env("DBM_IT_REDIS_URL"));
+        // unique topics and application id, which the streams principal's ACLs do not name: Kafka as the admin
+        Map<String, String> config = new HashMap<>(ItServices.appEnv(TestServices.KAFKA_ADMIN));
         config.put("STREAMS_APPLICATION_ID", "it-streams-" + run);
         config.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
         config.put("STREAMS_MANAGEMENT_PORT", "0");
         config.put("STREAMS_STATE_DIR", Files.createTempDirectory("it-streams").toString());
         app = StreamsApp.start(StreamsAppConfig.fromEnv(config), topics);
         managementPort = app.managementPort();
-        URI redisUri = URI.create(env("DBM_IT_REDIS_URL"));
-        redis = new JedisPooled(new HostAndPort(redisUri.getHost(), redisUri.getPort()));
+        redis = TestServices.redis(TestServices.REDIS_ADMIN);
     }
 
     @AfterAll
@@ -131,7 +122,8 @@ class StreamsAppIT {
     }
 
     private HttpResponse<String> iq(String path) throws Exception {
-        return get(iqPort, path);
+        return http.send(ItServices.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + iqPort + path)))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** {@code /healthz}, {@code /readyz} and {@code /metrics}, on the management port. */
@@ -173,10 +165,10 @@ class StreamsAppIT {
 
     /** The poison record is on the dead-letter topic with its bytes and the headers naming where it came from. */
     private void assertDeadLetter(String key, String value) {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env("DBM_IT_KAFKA_BOOTSTRAP"),
-                ConsumerConfig.GROUP_ID_CONFIG, "dlq-check-" + run, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+        Map<String, Object> properties = TestServices.kafkaProperties(TestServices.KAFKA_ADMIN);
+        properties.putAll(Map.of(ConsumerConfig.GROUP_ID_CONFIG, "dlq-check-" + run,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"));
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(properties,
                 new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topics.deadLetters()));
             List<ConsumerRecord<String, byte[]>> found = new java.util.ArrayList<>();
@@ -274,4 +266,52 @@ class StreamsAppIT {
             assertThat(iq(path).statusCode()).as("%s on the interactive-query port", path).isEqualTo(404);
         }
     }
+
+    @Test
+    void shouldAnswer401WithoutTheInternalApiTokenAndServeItWithTheToken() throws Exception {
+        HttpResponse<String> without = get(iqPort, "/internal/v1/poller-status");
+        HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + iqPort
+                + "/internal/v1/snapshots/db-" + run)).header("Authorization", "Bearer not-the-token-0123456789abcdef")
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        for (HttpResponse<String> refused : List.of(without, wrong)) {
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(refused.body()).isEqualTo("{\"error\":\"Unauthorized\",\"status\":401}");
+        }
+        assertThat(iq("/internal/v1/poller-status").statusCode()).isNotEqualTo(401);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sample(management("/metrics").body(),
+                "dbm_streams_iq_requests_total{outcome=\"unauthorized\",query=\"poller_status\"}")).isEqualTo(1));
+    }
+
+    /**
+     * Started without STREAMS_IQ_BIND_HOST or STREAMS_MANAGEMENT_BIND_HOST: neither port answers on any non-loopback
+     * address of this machine. A machine with no such address proves it by the bound address being loopback.
+     */
+    @Test
+    void shouldNotBeReachableOnANonLoopbackAddressByDefault() throws Exception {
+        List<java.net.InetAddress> external = new java.util.ArrayList<>();
+        for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            if (nic.isUp()) {
+                java.util.Collections.list(nic.getInetAddresses()).stream()
+                        .filter(a -> !a.isLoopbackAddress() && !a.isAnyLocalAddress()).forEach(external::add);
+            }
+        }
+        assertThat(get(iqPort, "/internal/v1/snapshots/bind-" + run).statusCode()).as("on loopback").isEqualTo(401);
+        if (external.isEmpty()) {
+            assertThat(java.net.InetAddress.getByName(app.iqBindHost()).isLoopbackAddress())
+                    .as("no non-loopback address here: the IQ server is bound to loopback").isTrue();
+            assertThat(java.net.InetAddress.getByName(app.managementBindHost()).isLoopbackAddress()).isTrue();
+            return;
+        }
+        for (java.net.InetAddress address : external) {
+            for (int port : List.of(iqPort, managementPort)) {
+                try (java.net.Socket socket = new java.net.Socket()) {
+                    org.assertj.core.api.Assertions.assertThatThrownBy(() -> socket.connect(
+                            new java.net.InetSocketAddress(address, port), 2000))
+                            .as("port %d on %s", port, address).isInstanceOf(java.io.IOException.class);
+                }
+            }
+        }
+    }
+
 }

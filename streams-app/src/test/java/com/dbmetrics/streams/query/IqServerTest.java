@@ -3,6 +3,7 @@ package com.dbmetrics.streams.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.config.Secret;
 import com.dbmetrics.streams.UnstartedStreams;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
@@ -11,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
@@ -22,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The interactive-query server over HTTP, with a Kafka Streams client that is not started (no broker needed): typed
- * 503s, the request counters, and nothing but {@code /internal/v1/...} on its port. StreamsAppIT and FailoverIT cover a
+ * 503s, the request counters, nothing but {@code /internal/v1/...} on its port, and nothing at all without the token. StreamsAppIT and FailoverIT cover a
  * running one; StreamsHealthTest the probes, which live on the management port.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -34,6 +36,7 @@ class IqServerTest {
     private final ObjectMapper mapper = Json.newMapper();
     private final HttpClient http = HttpClient.newHttpClient();
     private final IqCounters counters = new IqCounters();
+    private static final String TOKEN = "iq-server-test-token-0123456789abcdef";
     private KafkaStreams streams;
     private IqServer server;
 
@@ -41,7 +44,7 @@ class IqServerTest {
     void setUp() {
         streams = UnstartedStreams.create("iq-server-test", stateDir);
         server = new IqServer(new SnapshotQueries(streams, new HostInfo("127.0.0.1", 7070)), counters, mapper,
-                "127.0.0.1", 0).start();
+                IqToken.of(Secret.of(TOKEN, "test")), "127.0.0.1", 0).start();
     }
 
     @AfterEach
@@ -51,8 +54,50 @@ class IqServerTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        return get(path, "Bearer " + TOKEN);
+    }
+
+    /** {@code authorization} null: no Authorization header. */
+    private HttpResponse<String> get(String path, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldAnswer401AndNothingElseWithoutTheRightTokenAndCountIt() throws Exception {
+        List<String> refused = new java.util.ArrayList<>();
+        for (String authorization : java.util.Arrays.asList(null, "Bearer wrong-token-0123456789abcdef0123456789",
+                "Bearer " + TOKEN + "x", TOKEN, "Basic " + TOKEN, "bearer " + TOKEN, "Bearer")) {
+            for (String path : List.of("/internal/v1/snapshots/db-1", "/internal/v1/projects/acme/shop/snapshots",
+                    "/internal/v1/poller-status", "/internal/v1/unknown", "/healthz")) {
+                HttpResponse<String> response = get(path, authorization);
+
+                assertThat(response.statusCode()).as("%s with %s", path, authorization).isEqualTo(401);
+                assertThat(response.body()).isEqualTo("{\"error\":\"Unauthorized\",\"status\":401}");
+                assertThat(response.headers().firstValue("Retry-After")).isEmpty();
+                assertThat(response.headers().firstValue(IqServer.STORE_LAG_HEADER)).isEmpty();
+                refused.add(path);
+            }
+        }
+
+        for (IqCounters.Query query : IqCounters.Query.values()) {
+            for (IqCounters.Outcome outcome : IqCounters.Outcome.values()) {
+                assertThat(counters.sum(query, outcome)).as("%s %s", query, outcome)
+                        .isEqualTo(outcome == IqCounters.Outcome.UNAUTHORIZED ? 7 : 0);
+            }
+        }
+        assertThat(counters.unauthorizedOther()).isEqualTo(14);
+    }
+
+    @Test
+    void shouldServeTheRightToken() throws Exception {
+        HttpResponse<String> response = get("/internal/v1/snapshots/db-1", "Bearer " + TOKEN);
+
+        assertThat(response.statusCode()).as("past the check: the stores' own 503").isEqualTo(503);
+        assertThat(counters.sum(IqCounters.Query.SNAPSHOT, IqCounters.Outcome.UNAUTHORIZED)).isZero();
     }
 
     @Test

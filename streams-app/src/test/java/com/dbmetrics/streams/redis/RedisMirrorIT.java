@@ -9,7 +9,7 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.RedisKeys;
-import java.net.URI;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,18 +35,9 @@ class RedisMirrorIT {
     private final JsonSerde<MetricsSnapshot> serde = JsonSerde.snapshots(Json.newMapper());
     private final String id = "mirror-it-" + UUID.randomUUID();
 
-    static String redisUrl() {
-        String url = System.getenv("DBM_IT_REDIS_URL");
-        if (url == null) {
-            throw new IllegalStateException("DBM_IT_REDIS_URL is not set: run the integration tests through ./dbm test");
-        }
-        return url;
-    }
-
     @BeforeEach
     void setUp() {
-        URI uri = URI.create(redisUrl());
-        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
+        redis = TestServices.redis(TestServices.REDIS_STREAMS); // the mirror writes as the streams-app's ACL user
         mirror = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15), Duration.ofMillis(10), 1000,
                 Clock.systemUTC()).start();
     }
