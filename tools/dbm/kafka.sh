@@ -10,7 +10,6 @@
 KAFKA_ACLS='
     poller     literal   Write,Describe  topic:dbmetrics.snapshots.v1 topic:dbmetrics.poller-status.v1
     poller     literal   Read,Describe   topic:dbmetrics.poller-election.v1 group:dbmetrics-poller
-    poller     literal   DescribeConfigs topic:dbmetrics.snapshots.v1 topic:dbmetrics.poller-status.v1 topic:dbmetrics.poller-election.v1
     poller     prefixed  Write,Describe  transactional-id:dbmetrics-poller
     streams    prefixed  All             topic:dbmetrics-streams group:dbmetrics-streams transactional-id:dbmetrics-streams
     streams    literal   Read,Describe   topic:dbmetrics.snapshots.v1 topic:dbmetrics.poller-status.v1 topic:dbmetrics.latest.v1

@@ -10,7 +10,8 @@
 #   streams-iq.token               the shared secret of the streams-app's internal API (STREAMS_IQ_TOKEN_FILE)
 #   kafka/P.properties             Java client properties of principal P (SASL_SSL, SCRAM-SHA-512, PEM trust): the
 #                                  KAFKA_CLIENT_PROPERTIES_FILE of P, or --command-config of the Kafka CLI tools
-#   kafka/operator.kcat            librdkafka properties for `kcat -F` (operator, PLAIN: see KCAT_MECHANISM)
+#   kafka/operator.kcat            librdkafka properties for `kcat -F` (broker included; operator, PLAIN: see
+#                                  KCAT_MECHANISM)
 # Paths of these files are shown by `./dbm status --json`, never their content.
 
 # Kafka principals: the broker's super user (topic creation, tests), the apps, and the operator (reads every dbmetrics
@@ -97,7 +98,7 @@ ensure_secrets() {
     render kafka/client.properties USERNAME="$p" PASSWORD="$(<"$(kafka_password_file "$p")")" CA_FILE="$ca" \
       | write_private "$(kafka_client_properties "$p")"
   done
-  render kafka/client.kcat MECHANISM="$KCAT_MECHANISM" USERNAME=operator \
+  render kafka/client.kcat BOOTSTRAP="127.0.0.1:$(port kafka)" MECHANISM="$KCAT_MECHANISM" USERNAME=operator \
     PASSWORD="$(<"$(kafka_password_file operator)")" CA_FILE="$ca" | write_private "$(kcat_config)"
 }
 
