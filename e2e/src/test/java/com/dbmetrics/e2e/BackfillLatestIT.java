@@ -35,8 +35,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
+import com.dbmetrics.schemas.testing.TestServices;
 
 /**
  * A backfill of the last minute, produced to the same topic while the latest snapshot of the demo PostgreSQL is in
@@ -55,21 +55,22 @@ class BackfillLatestIT {
         try (ServerSocket s = new ServerSocket(0)) {
             iqPort = s.getLocalPort();
         }
-        Map<String, String> env = new HashMap<>();
-        env.put("PROMETHEUS_URL", TestStack.prometheusUrl());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", TestStack.kafka());
+        // the poller (and its backfill) on the contract topics as itself; the streams-app's unique id as admin
+        Map<String, String> env = new HashMap<>(TestServices.prometheusEnv(TestServices.PROMETHEUS_POLLER));
+        env.putAll(TestServices.kafkaEnv(TestServices.KAFKA_POLLER));
         env.put("METRICS_POLL_INTERVAL", "5s");
         env.put("POLLER_INGESTION_DELAY", "1s");
         env.put("POLLER_ID", "backfill-latest-it");
-        env.put("REDIS_URL", TestStack.redisUrl());
-        env.put("STREAMS_APPLICATION_ID", "dbm-backfill-it-" + UUID.randomUUID());
-        env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
-        env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
-        env.put("STREAMS_STATE_DIR", Files.createTempDirectory("dbm-backfill-it").toString());
-        URI redisUri = URI.create(TestStack.redisUrl());
-        try (StreamsApp streams = StreamsApp.start(StreamsAppConfig.fromEnv(env),
+        Map<String, String> streamsEnv = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
+        streamsEnv.putAll(TestServices.redisEnv(TestServices.REDIS_STREAMS));
+        streamsEnv.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
+        streamsEnv.put("STREAMS_APPLICATION_ID", "dbm-backfill-it-" + UUID.randomUUID());
+        streamsEnv.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        streamsEnv.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
+        streamsEnv.put("STREAMS_STATE_DIR", Files.createTempDirectory("dbm-backfill-it").toString());
+        try (StreamsApp streams = StreamsApp.start(StreamsAppConfig.fromEnv(streamsEnv),
                 MetricsTopology.TopicNames.DEFAULT);
-                JedisPooled redis = new JedisPooled(new HostAndPort(redisUri.getHost(), redisUri.getPort()))) {
+                JedisPooled redis = TestServices.redis(TestServices.REDIS_API)) {
             Instant latest;
             try (Poller poller = Poller.start(PollerConfig.fromEnv(env), Clock.systemUTC())) {
                 Instant started = Instant.now();
@@ -82,10 +83,10 @@ class BackfillLatestIT {
                             .equals(redisTimestamp(redis, pg)));
             latest = iqTimestamp(iqPort, pg);
 
-            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka(),
-                    ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-                    ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+            Map<String, Object> consumerConfig = TestServices.kafkaProperties(TestServices.KAFKA_OPERATOR);
+            consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+            consumerConfig.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig);
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.SNAPSHOTS).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
@@ -120,7 +121,8 @@ class BackfillLatestIT {
     private Instant iqTimestamp(int port, String id) {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/internal/v1/snapshots/" + id)).timeout(Duration.ofSeconds(2)).build(),
+                    + "/internal/v1/snapshots/" + id)).header("Authorization", "Bearer " + TestStack.IQ_TOKEN)
+                    .timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 return null;

@@ -34,6 +34,10 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -106,7 +110,8 @@ class KubernetesManifestsTest {
             "apps/v1/StatefulSet", StatefulSet.class,
             "batch/v1/Job", Job.class,
             "autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
-            "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class);
+            "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
+            "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
 
     /** Our three services: workload name → the configuration record its process reads. */
     private static final Map<String, Class<?>> SERVICES = Map.of(
@@ -346,6 +351,95 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void shouldPinEveryImageToAVersionNeverLatest() throws IOException {
+        for (Workload workload : workloads().values()) {
+            for (Container container : workload.template().getSpec().getContainers()) {
+                String image = container.getImage();
+                assertThat(image).as("%s of %s names a tag", image, workload.name()).contains(":");
+                assertThat(image.substring(image.lastIndexOf(':') + 1)).as("tag of %s", image).isNotEqualTo("latest");
+            }
+        }
+        for (JsonNode image : kustomization().path("images")) {
+            assertThat(image.path("newTag").asText()).as("kustomization tag of %s", image.path("name").asText())
+                    .isNotBlank().isNotEqualTo("latest");
+        }
+    }
+
+    @Test
+    void shouldEnforceTheRestrictedPodSecurityStandardOnTheNamespace() {
+        Map<String, String> labels = named(Namespace.class, "dbmetrics").getMetadata().getLabels();
+        assertThat(labels).containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+        for (Workload workload : workloads().values()) {
+            var pod = workload.template().getSpec();
+            assertThat(pod.getSecurityContext().getRunAsNonRoot()).as("%s runs as non-root", workload.name()).isTrue();
+            assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+            for (Container c : pod.getContainers()) {
+                assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).as("%s of %s", c.getName(),
+                        workload.name()).isFalse();
+                assertThat(c.getSecurityContext().getCapabilities().getDrop()).contains("ALL");
+            }
+        }
+    }
+
+    @Test
+    void shouldDenyIngressExceptWhatEachPortNeeds() {
+        NetworkPolicy deny = named(NetworkPolicy.class, "default-deny-ingress");
+        assertThat(deny.getSpec().getPodSelector().getMatchLabels()).as("selects every pod").isNullOrEmpty();
+        assertThat(deny.getSpec().getPolicyTypes()).containsExactly("Ingress");
+        assertThat(deny.getSpec().getIngress()).as("admits nothing").isNullOrEmpty();
+
+        // the internal IQ port: only query-api and streams-app pods
+        assertThat(peersAdmittedTo("streams-app", "iq")).containsExactlyInAnyOrder("query-api", "streams-app");
+        // Redis: only the apps that use it
+        assertThat(peersAdmittedTo("redis", "redis")).containsExactlyInAnyOrder("query-api", "streams-app");
+        // management ports: only Prometheus
+        for (String app : List.of("query-api", "streams-app", "poller")) {
+            assertThat(peersAdmittedTo(app, "management")).as("management port of %s", app)
+                    .containsExactly("prometheus");
+        }
+    }
+
+    /**
+     * The app names ({@code app.kubernetes.io/name}) of the pods the policies admit to a named container port of
+     * {@code app}'s pods; "*" for a rule without {@code from} (anyone). Fails on a rule naming a port the pods lack.
+     */
+    private static Set<String> peersAdmittedTo(String app, String portName) {
+        Workload workload = workloads().get(app);
+        Set<String> ports = workload.template().getSpec().getContainers().stream()
+                .flatMap(c -> c.getPorts().stream()).map(ContainerPort::getName).collect(Collectors.toSet());
+        Set<String> peers = new TreeSet<>();
+        for (NetworkPolicy policy : all(NetworkPolicy.class)) {
+            Map<String, String> selects = policy.getSpec().getPodSelector().getMatchLabels();
+            if (selects == null || selects.isEmpty() || !workload.labels().entrySet().containsAll(selects.entrySet())) {
+                continue;
+            }
+            for (NetworkPolicyIngressRule rule : policy.getSpec().getIngress()) {
+                for (NetworkPolicyPort port : rule.getPorts()) {
+                    assertThat(ports).as("%s names a port of %s", describe(policy), app)
+                            .contains(port.getPort().getStrVal());
+                }
+                if (rule.getPorts().stream().noneMatch(p -> portName.equals(p.getPort().getStrVal()))) {
+                    continue;
+                }
+                if (rule.getFrom() == null || rule.getFrom().isEmpty()) {
+                    peers.add("*");
+                }
+                for (NetworkPolicyPeer peer : rule.getFrom()) {
+                    assertThat(peer.getIpBlock()).as("%s admits pods, not addresses", describe(policy)).isNull();
+                    peers.add(peer.getPodSelector().getMatchLabels().get("app.kubernetes.io/name"));
+                }
+            }
+        }
+        return peers;
+    }
+
+    @Test
+    void shouldCheckTheTokenAudience() {
+        Map<String, String> env = environment(workloads().get("query-api"), container("query-api"), "query-api-1");
+        assertThat(env.get(ApiConfig.AUTH_JWT_AUDIENCE)).as("AUTH_JWT_AUDIENCE").isNotBlank();
+    }
+
+    @Test
     void shouldRunTwoPollersThatElectTheActiveOne() {
         Deployment poller = named(Deployment.class, "poller");
         assertThat(poller.getSpec().getReplicas()).isEqualTo(2);
@@ -460,9 +554,10 @@ class KubernetesManifestsTest {
                         .collect(Collectors.toList()));
         StreamsAppConfig streamsConfig = StreamsAppConfig.fromEnv(environment(workloads().get("streams-app"),
                 container("streams-app"), "streams-app-0"));
-        for (URI redis : List.of(api.redisUrl(), streamsConfig.redisUrl())) {
-            Service service = named(Service.class, redis.getHost());
-            assertThat(servicePort(service, redis.getPort())).as("%s reaches a port of its Service", redis).isPresent();
+        for (com.dbmetrics.schemas.config.RedisEndpoint redis : List.of(api.redis(), streamsConfig.redis())) {
+            Service service = named(Service.class, redis.host());
+            assertThat(servicePort(service, redis.port())).as("%s reaches a port of its Service", redis.describe())
+                    .isPresent();
             assertThat(selectedWorkload(service.getSpec().getSelector(), describe(service)).name()).isEqualTo("redis");
         }
     }
@@ -880,6 +975,8 @@ class KubernetesManifestsTest {
         Map<String, String> copy = new LinkedHashMap<>(env);
         copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET, (k, v) -> v.isEmpty() ? v : TEST_SECRET);
         copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET_FILE, (k, v) -> TEST_SECRET_FILE.toString());
+        // the streams-app token Secret is mounted as the file STREAMS_IQ_TOKEN_FILE names: the same stand-in
+        copy.computeIfPresent(ApiConfig.STREAMS_IQ_TOKEN_FILE, (k, v) -> TEST_SECRET_FILE.toString());
         return copy;
     }
 

@@ -50,8 +50,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
+import com.dbmetrics.schemas.testing.TestServices;
 
 /**
  * Each layer of the read path serving, with the real streams-app, Kafka and Redis: IQ when Redis has nothing, L1 on
@@ -78,7 +78,8 @@ class LayersIT {
 
     @BeforeAll
     void start() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka()))) {
+        // unique topics and application id: Kafka as admin; Redis as each app's own user
+        try (Admin admin = Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN))) {
             admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
                     new NewTopic(topics.latest(), 3, (short) 1), new NewTopic(topics.pollerStatus(), 1, (short) 1)))
                     .all().get();
@@ -87,25 +88,27 @@ class LayersIT {
         try (ServerSocket s = new ServerSocket(0)) {
             iqPort = s.getLocalPort();
         }
-        Map<String, String> env = new HashMap<>();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", TestStack.kafka());
-        env.put("REDIS_URL", TestStack.redisUrl());
+        Map<String, String> env = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
+        env.putAll(TestServices.redisEnv(TestServices.REDIS_STREAMS));
+        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
         env.put("STREAMS_APPLICATION_ID", "layers-" + run);
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
         env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
         env.put("STREAMS_STATE_DIR", Files.createTempDirectory("layers-state").toString());
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), topics);
+        env = new HashMap<>(TestServices.redisEnv(TestServices.REDIS_API));
+        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
         env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
         env.put("AUTH_JWT_SECRET", SECRET);
         env.put("API_PORT", "0");
         env.put("API_MANAGEMENT_PORT", "0");
         env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
         api = QueryApi.start(ApiConfig.fromEnv(env), apiClock);
-        URI uri = URI.create(TestStack.redisUrl());
-        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka(),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+        redis = TestServices.redis(TestServices.REDIS_STREAMS);
+        Map<String, Object> producerConfig = TestServices.kafkaProperties(TestServices.KAFKA_ADMIN);
+        producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+        producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        producer = new KafkaProducer<>(producerConfig);
     }
 
     @AfterAll

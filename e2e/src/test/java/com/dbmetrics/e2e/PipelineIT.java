@@ -52,8 +52,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
+import com.dbmetrics.schemas.testing.TestServices;
 
 /**
  * The walking skeleton end to end: real exporters → real Prometheus → poller → real Kafka → streams-app → real Redis →
@@ -78,22 +78,26 @@ class PipelineIT {
     @BeforeAll
     void startPipeline() throws Exception {
         stateDir = Files.createTempDirectory("dbm-e2e-state");
-        Map<String, String> env = new HashMap<>();
-        env.put("PROMETHEUS_URL", TestStack.prometheusUrl());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", TestStack.kafka());
+        // the poller writes the contract topics as itself; the streams-app runs a unique application id, as admin
+        Map<String, String> env = new HashMap<>(TestServices.prometheusEnv(TestServices.PROMETHEUS_POLLER));
+        env.putAll(TestServices.kafkaEnv(TestServices.KAFKA_POLLER));
         env.put("METRICS_POLL_INTERVAL", INTERVAL.toSeconds() + "s");
         env.put("POLLER_INGESTION_DELAY", INGESTION_DELAY.toMillis() + "ms");
         env.put("POLLER_ID", "e2e-poller");
         poller = Poller.start(PollerConfig.fromEnv(env), Clock.systemUTC());
 
         int iqPort = freePort();
-        env.put("REDIS_URL", TestStack.redisUrl());
+        env = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
+        env.putAll(TestServices.redisEnv(TestServices.REDIS_STREAMS));
+        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
         env.put("STREAMS_APPLICATION_ID", "dbm-e2e-" + UUID.randomUUID());
         env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
         env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
         env.put("STREAMS_STATE_DIR", stateDir.toString());
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), MetricsTopology.TopicNames.DEFAULT);
 
+        env = new HashMap<>(TestServices.redisEnv(TestServices.REDIS_API));
+        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
         env.put("API_PORT", "0");
         env.put("API_MANAGEMENT_PORT", "0");
         env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
@@ -219,8 +223,7 @@ class PipelineIT {
         awaitMetrics(pg, Duration.ofSeconds(90));
         JsonSchema snapshotSchema = schema("metrics-snapshot.v1.schema.json");
         JsonSchema statusSchema = schema("poller-status.v1.schema.json");
-        URI uri = URI.create(TestStack.redisUrl());
-        try (JedisPooled redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()))) {
+        try (JedisPooled redis = TestServices.redis(TestServices.REDIS_API)) {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
                 // one MGET: the three keys of a database are read at one instant, between two mirror writes
                 List<String> values = redis.mget(RedisKeys.fresh(pg), RedisKeys.stale(pg), RedisKeys.eventTime(pg));

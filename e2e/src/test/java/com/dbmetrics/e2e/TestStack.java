@@ -6,7 +6,25 @@ package com.dbmetrics.e2e;
  */
 final class TestStack {
 
+    /** The interactive-query token of the streams-app and query API these tests start, as a mounted secret holds it. */
+    static final String IQ_TOKEN = "e2e-iq-token-" + java.util.UUID.randomUUID();
+    private static java.nio.file.Path iqTokenFile;
+
     private TestStack() {}
+
+    /** {@code STREAMS_IQ_TOKEN_FILE} for both apps: a temporary file holding {@link #IQ_TOKEN}. */
+    static synchronized String iqTokenFile() {
+        try {
+            if (iqTokenFile == null) {
+                iqTokenFile = java.nio.file.Files.createTempFile("e2e-iq-token", "");
+                iqTokenFile.toFile().deleteOnExit();
+                java.nio.file.Files.writeString(iqTokenFile, IQ_TOKEN + "\n");
+            }
+            return iqTokenFile.toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     static String require(String name) {
         String value = System.getenv(name);

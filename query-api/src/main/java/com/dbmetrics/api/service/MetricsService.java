@@ -75,11 +75,7 @@ public final class MetricsService {
             String ifNoneMatch) {
         // the per-database limit counts this tenant's reads of the id (the caller may read domain/project, checked
         // before): naming another tenant's database id spends only the reader's own budget
-        boolean[] gated = {false};
-        Lookup result = lookup.get(databaseId, id -> {
-            gated[0] = true;
-            return limits.admitSourceRead(domain, project, id);
-        });
+        Lookup result = lookup.get(databaseId, id -> limits.admitSourceRead(domain, project, id));
         if (result instanceof Lookup.NotFound) {
             return new ReadResult.NotFound();
         }
@@ -91,7 +87,9 @@ public final class MetricsService {
         }
         MetricsSnapshot snapshot = found.snapshot();
         if (!snapshot.belongsTo(domain, project)) {
-            return foreign(domain, project, databaseId, gated[0]);
+            // answered from the source or its stale copy: this read already went through the per-database limit
+            boolean gated = found.layer() == Layer.IQ || found.layer() == Layer.STALE;
+            return foreign(domain, project, databaseId, gated);
         }
         SnapshotRenderer.Freshness freshness = renderer.freshness(snapshot);
         String etag = etag(snapshot, fieldsParam == null ? null : fields);

@@ -13,11 +13,15 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.dbmetrics.schemas.testing.TestServices;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -25,6 +29,7 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import redis.clients.jedis.JedisPooled;
 
 /** Starts query-api instances against a Redis, signs tokens, and seeds snapshots: shared by the query-api ITs. */
@@ -36,24 +41,41 @@ final class ApiFixture {
 
     private ApiFixture() {}
 
-    static String redisUrl() {
-        String url = System.getenv("DBM_IT_REDIS_URL");
-        if (url == null) {
-            throw new IllegalStateException("DBM_IT_REDIS_URL is not set: run the integration tests through ./dbm test");
+    /** The streams-app token every API of these tests sends (the streams-app they name is absent or a fake). */
+    static final String IQ_TOKEN = "query-api-it-iq-token-" + UUID.randomUUID();
+    private static Path iqTokenFile;
+
+    /** {@code STREAMS_IQ_TOKEN_FILE}: a temporary file holding {@link #IQ_TOKEN}, as a mounted secret would. */
+    static synchronized String iqTokenFile() throws IOException {
+        if (iqTokenFile == null) {
+            iqTokenFile = Files.createTempFile("query-api-it-iq-token", "");
+            iqTokenFile.toFile().deleteOnExit();
+            Files.writeString(iqTokenFile, IQ_TOKEN + "\n");
         }
-        return url;
+        return iqTokenFile.toString();
     }
 
-    /** An API on {@code redisUrl} whose streams-app is absent (a closed port), with extra settings. */
-    static QueryApi start(String redisUrl, Map<String, String> extra) throws Exception {
-        return start(redisUrl, extra, Clock.systemUTC());
+    /** Redis of ./dbm test as the seeding side sees it: the streams-app's user, which writes the snapshot keys. */
+    static JedisPooled seedingRedis() {
+        return TestServices.redis(TestServices.REDIS_STREAMS);
+    }
+
+    /** An API on the shared Redis as its own user ({@code api}), with extra settings; the streams-app is absent. */
+    static QueryApi start(Map<String, String> extra) throws Exception {
+        return start(extra, Clock.systemUTC());
     }
 
     /** The same on {@code clock}: a test that moves it moves every TTL and window of the API. */
-    static QueryApi start(String redisUrl, Map<String, String> extra, Clock clock) throws Exception {
-        Map<String, String> env = new HashMap<>(Map.of("REDIS_URL", redisUrl, "STREAMS_IQ_URLS", "http://127.0.0.1:1",
-                "AUTH_JWT_SECRET", SECRET, "API_PORT", "0", "API_MANAGEMENT_PORT", "0",
-                "METRICS_CACHE_MEMORY_TTL", "5s"));
+    static QueryApi start(Map<String, String> extra, Clock clock) throws Exception {
+        return start(TestServices.redisEnv(TestServices.REDIS_API), extra, clock);
+    }
+
+    /** An API on the Redis {@code redisEnv} names (e.g. a private redis-server of one test), with extra settings. */
+    static QueryApi start(Map<String, String> redisEnv, Map<String, String> extra, Clock clock) throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("STREAMS_IQ_URLS", "http://127.0.0.1:1",
+                "STREAMS_IQ_TOKEN_FILE", iqTokenFile(), "AUTH_JWT_SECRET", SECRET, "API_PORT", "0",
+                "API_MANAGEMENT_PORT", "0", "METRICS_CACHE_MEMORY_TTL", "5s"));
+        env.putAll(redisEnv);
         env.putAll(extra);
         return QueryApi.start(ApiConfig.fromEnv(env), clock);
     }

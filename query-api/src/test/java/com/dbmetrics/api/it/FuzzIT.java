@@ -34,10 +34,9 @@ class FuzzIT {
 
     @BeforeAll
     void start() throws Exception {
-        api = ApiFixture.start(ApiFixture.redisUrl(), Map.of("METRICS_RATE_LIMIT_PER_USER", "1000000"));
+        api = ApiFixture.start(Map.of("METRICS_RATE_LIMIT_PER_USER", "1000000"));
         token = ApiFixture.token("fuzzer", "acme/shop");
-        java.net.URI uri = java.net.URI.create(ApiFixture.redisUrl());
-        try (redis.clients.jedis.JedisPooled redis = new redis.clients.jedis.JedisPooled(uri.getHost(), uri.getPort())) {
+        try (redis.clients.jedis.JedisPooled redis = ApiFixture.seedingRedis()) {
             ApiFixture.seed(redis, "db-1", "shop", ApiFixture.now().plusSeconds(3600), true); // fresh for the whole run
         }
     }

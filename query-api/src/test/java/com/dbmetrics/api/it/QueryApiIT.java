@@ -25,7 +25,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /**
@@ -49,10 +48,8 @@ class QueryApiIT {
 
     @BeforeAll
     void start() throws Exception {
-        String redisUrl = ApiFixture.redisUrl();
-        api = ApiFixture.start(redisUrl, Map.of(), clock);
-        URI uri = URI.create(redisUrl);
-        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
+        api = ApiFixture.start(Map.of(), clock);
+        redis = ApiFixture.seedingRedis();
     }
 
     @AfterAll
@@ -119,7 +116,7 @@ class QueryApiIT {
         // TTL 4 s: a hit past 2 s refreshes the entry in the background, so the newer snapshot is answered from L1
         // before the entry would have expired, and no reader waits for Redis
         MutableClock moving = new MutableClock(clock.instant());
-        try (QueryApi refreshing = ApiFixture.start(ApiFixture.redisUrl(), Map.of("METRICS_CACHE_MEMORY_TTL", "4s"),
+        try (QueryApi refreshing = ApiFixture.start(Map.of("METRICS_CACHE_MEMORY_TTL", "4s"),
                 moving)) {
             String id = "refresh-" + run;
             Instant first = moving.instant().minusSeconds(5);
@@ -148,7 +145,7 @@ class QueryApiIT {
 
     @Test
     void shouldAnswerCorsPreflightOnlyForAllowedOrigins() throws Exception {
-        try (QueryApi cors = ApiFixture.start(ApiFixture.redisUrl(),
+        try (QueryApi cors = ApiFixture.start(
                 Map.of("API_CORS_ORIGINS", "https://dash.example.com"))) {
             String url = "http://127.0.0.1:" + cors.port() + ApiFixture.metricsPath("shop", "any");
             HttpResponse<String> allowed = http.send(HttpRequest.newBuilder(URI.create(url))

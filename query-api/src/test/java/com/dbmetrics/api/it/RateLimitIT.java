@@ -5,19 +5,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.api.QueryApi;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.dbmetrics.schemas.testing.TestServices;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /** Limits shared by two API instances through the real Redis of {@code ./dbm test}. */
@@ -33,10 +41,9 @@ class RateLimitIT {
     @BeforeAll
     void start() throws Exception {
         Map<String, String> limits = Map.of("METRICS_RATE_LIMIT_PER_USER", "10", "METRICS_RATE_LIMIT_PER_DB", "2");
-        first = ApiFixture.start(ApiFixture.redisUrl(), limits);
-        second = ApiFixture.start(ApiFixture.redisUrl(), limits);
-        URI uri = URI.create(ApiFixture.redisUrl());
-        redis = new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
+        first = ApiFixture.start(limits);
+        second = ApiFixture.start(limits);
+        redis = ApiFixture.seedingRedis();
     }
 
     @AfterAll
@@ -81,8 +88,8 @@ class RateLimitIT {
         String id = "lease-" + run;
         ApiFixture.seed(redis, id, "shop", ApiFixture.now(), true);
         String token = ApiFixture.token("lease-user-" + run, "acme/shop");
-        try (QueryApi a = ApiFixture.start(ApiFixture.redisUrl(), limits);
-                QueryApi b = ApiFixture.start(ApiFixture.redisUrl(), limits)) {
+        try (QueryApi a = ApiFixture.start(limits);
+                QueryApi b = ApiFixture.start(limits)) {
             int admitted = 0;
             for (int i = 0; i < 260; i++) {
                 int status = ApiFixture.get(i % 3 == 0 ? a : b, ApiFixture.metricsPath("shop", id), token).statusCode();
@@ -120,5 +127,78 @@ class RateLimitIT {
                     ApiFixture.token("src-" + i + "-" + run, "acme/shop")).statusCode());
         }
         assertThat(statuses).containsExactly(503, 503, 429);
+    }
+
+    /** A streams-app that knows no database and answers 401 to a call without the API's token. */
+    private static HttpServer streamsAppKnowingNothing() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/internal/v1/", exchange -> {
+            boolean authorized = ("Bearer " + ApiFixture.IQ_TOKEN).equals(
+                    exchange.getRequestHeaders().getFirst("Authorization"));
+            exchange.sendResponseHeaders(authorized ? 404 : 401, -1);
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    /** What a client can count in an answer: status, body and header values, the per-subject window phases aside. */
+    private static Map<String, Object> seen(HttpResponse<String> r) {
+        Map<String, Object> seen = new TreeMap<>();
+        seen.put("status", r.statusCode());
+        seen.put("body", r.body().replaceAll("\"retry_after\":\\d+", "\"retry_after\":N"));
+        r.headers().map().forEach((name, values) -> {
+            String n = name.toLowerCase(Locale.ROOT);
+            if (!Set.of("date", "retry-after", "ratelimit-reset", "content-length").contains(n)) {
+                seen.put(n, values);
+            } else {
+                seen.put(n, "present");
+            }
+        });
+        return seen;
+    }
+
+    @Test
+    void shouldAnswerAForeignDatabaseExactlyAsAnUnknownOneAndLeaveItsOwnersBudgetAlone() throws Exception {
+        String owned = "owned-" + run; // acme/blog's database
+        ApiFixture.seed(redis, owned, "blog", ApiFixture.now(), true);
+        HttpServer streamsApp = streamsAppKnowingNothing();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try (QueryApi api = ApiFixture.start(Map.of("METRICS_RATE_LIMIT_PER_USER", "10", "METRICS_RATE_LIMIT_PER_DB",
+                "2", "STREAMS_IQ_URLS", "http://127.0.0.1:" + streamsApp.getAddress().getPort()));
+                var admin = TestServices.redis(TestServices.REDIS_ADMIN)) {
+            List<Map<String, Object>> foreign = new ArrayList<>();
+            List<Map<String, Object>> unknown = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                foreign.add(seen(ApiFixture.get(api, ApiFixture.metricsPath("shop", owned),
+                        ApiFixture.token("foreign-" + i + "-" + run, "acme/shop"))));
+                unknown.add(seen(ApiFixture.get(api, ApiFixture.metricsPath("shop", "unknown-" + run),
+                        ApiFixture.token("unknown-" + i + "-" + run, "acme/shop"))));
+            }
+            assertThat(foreign).extracting(m -> m.get("status")).containsExactly(404, 404, 429, 429);
+            assertThat(foreign).as("a foreign id and an unknown one, answer for answer").isEqualTo(unknown);
+
+            // under load: many readers of the foreign id at once, from the attacker's tenant
+            List<Future<Integer>> load = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                String user = "load-" + i + "-" + run;
+                load.add(pool.submit(() -> ApiFixture.get(api, ApiFixture.metricsPath("shop", owned),
+                        ApiFixture.token(user, "acme/shop")).statusCode()));
+            }
+            for (Future<Integer> status : load) {
+                assertThat(status.get()).isEqualTo(429);
+            }
+
+            assertThat(admin.keys("*database:acme/shop/" + owned + ":*")).as("the attacker's own budget")
+                    .isNotEmpty();
+            assertThat(admin.keys("*database:acme/blog/" + owned + ":*")).as("the owner's budget, untouched")
+                    .isEmpty();
+            HttpResponse<String> owner = ApiFixture.get(api, ApiFixture.metricsPath("blog", owned),
+                    ApiFixture.token("owner-" + run, "acme/blog"));
+            assertThat(owner.statusCode()).isEqualTo(200);
+        } finally {
+            pool.shutdownNow();
+            streamsApp.stop(0);
+        }
     }
 }

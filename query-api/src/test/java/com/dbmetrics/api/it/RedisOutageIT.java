@@ -8,6 +8,7 @@ import com.dbmetrics.api.QueryApi;
 import java.io.File;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -55,8 +56,9 @@ class RedisOutageIT {
     @Test
     void shouldServeFromMemoryAndFailOpenWhileRedisIsDown() throws Exception {
         int port = startRedis();
-        api = ApiFixture.start("redis://127.0.0.1:" + port, Map.of("METRICS_CACHE_MEMORY_TTL", "30s",
-                "METRICS_RATE_LIMIT_PER_USER", "5"));
+        // a private, plaintext redis-server this test stops: not the stack's Redis
+        api = ApiFixture.start(Map.of("REDIS_URL", "redis://127.0.0.1:" + port),
+                Map.of("METRICS_CACHE_MEMORY_TTL", "30s", "METRICS_RATE_LIMIT_PER_USER", "5"), Clock.systemUTC());
         try (JedisPooled redis = new JedisPooled(new HostAndPort("127.0.0.1", port))) {
             ApiFixture.seed(redis, "outage-db", "shop", ApiFixture.now(), true);
         }
@@ -86,7 +88,8 @@ class RedisOutageIT {
     @Test
     void shouldRefuseWith503WhenConfiguredToFailClosed() throws Exception {
         int port = startRedis();
-        api = ApiFixture.start("redis://127.0.0.1:" + port, Map.of("METRICS_RATE_LIMIT_FAIL_OPEN", "false"));
+        api = ApiFixture.start(Map.of("REDIS_URL", "redis://127.0.0.1:" + port),
+                Map.of("METRICS_RATE_LIMIT_FAIL_OPEN", "false"), Clock.systemUTC());
         redisServer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
 
         var r = ApiFixture.get(api, ApiFixture.metricsPath("shop", "any-db"), ApiFixture.token("u", "acme/shop"));
