@@ -21,6 +21,20 @@ IQ_URL=$(jq -r '.components.streams.url' <<<"$STATUS")
 API_URL=$(jq -r '.components.api.url' <<<"$STATUS")
 PROMETHEUS_URL=$(jq -r '.components.prometheus.url' <<<"$STATUS")
 KAFKA_BOOTSTRAP=$(jq -r '.components.kafka.bootstrap' <<<"$STATUS")
+# The up stack is secured (./dbm status --json names the files, tools/dbm/secrets.sh lays them out): the CA, the
+# operator's Prometheus user, the API's Redis user, the internal API's token, Kafka client properties per principal.
+CA_FILE=$(jq -r '.components.redis.ca_file' <<<"$STATUS")
+SECRETS_DIR=$(dirname "$CA_FILE")
+KAFKA_CONFIG_DIR=$SECRETS_DIR/kafka
+PROMETHEUS_USER=$(jq -r '.components.prometheus.username' <<<"$STATUS")
+PROMETHEUS_PASSWORD_FILE=$(jq -r '.components.prometheus.password_file' <<<"$STATUS")
+IQ_TOKEN_FILE=$SECRETS_DIR/streams-iq.token
+IQ_AUTH="Authorization: Bearer $(<"$IQ_TOKEN_FILE")"
+# what an API started here needs beside REDIS_URL to reach the up stack's Redis and streams-app (as `./dbm up` starts it)
+API_SECURITY_ENV=(REDIS_USERNAME=api "REDIS_PASSWORD_FILE=$SECRETS_DIR/redis-api.password" "REDIS_CA_FILE=$CA_FILE"
+                  "STREAMS_IQ_TOKEN_FILE=$IQ_TOKEN_FILE")
+# overrides for an API pointed at a plain, passwordless redis-server of a scenario's own
+PLAIN_REDIS_ENV=(REDIS_USERNAME= REDIS_PASSWORD_FILE= REDIS_CA_FILE=)
 POLLER_URL=$(jq -r '.components.poller.url' <<<"$STATUS")
 [ "$(jq -r '.components.api.running' <<<"$STATUS")" = true ] || { echo "run ./dbm up first" >&2; exit 1; }
 SECRET=$(cat .dbm/dev-jwt-secret)
@@ -59,8 +73,8 @@ start_api() {
   shift
   port=$(free_port)
   mport=$(free_port)
-  env REDIS_URL="$REDIS_URL" STREAMS_IQ_URLS="$IQ_URL" AUTH_JWT_SECRET="$SECRET" API_PORT="$port" \
-      API_MANAGEMENT_PORT="$mport" METRICS_POLL_INTERVAL=5s "${HIGH_LIMITS[@]}" "$@" \
+  env REDIS_URL="$REDIS_URL" "${API_SECURITY_ENV[@]}" STREAMS_IQ_URLS="$IQ_URL" AUTH_JWT_SECRET="$SECRET" \
+      API_PORT="$port" API_MANAGEMENT_PORT="$mport" METRICS_POLL_INTERVAL=5s "${HIGH_LIMITS[@]}" "$@" \
       java -Xmx512m -jar "$API_JAR" >"$WORK/api-$name.log" 2>&1 &
   echo $! >"$WORK/api-$name.pid"
   wait_http "http://127.0.0.1:$port/healthz"
@@ -112,9 +126,22 @@ JAVA
   echo "$port"
 }
 
+# prometheus_get CURL_ARGS... -> curl against the up stack's Prometheus (HTTPS, the operator's basic auth; the
+# credentials go to curl on stdin, never on a command line)
+prometheus_get() {
+  printf 'user = "%s:%s"\n' "$PROMETHEUS_USER" "$(<"$PROMETHEUS_PASSWORD_FILE")" \
+    | curl -K - -fsS --cacert "$CA_FILE" "$@"
+}
+
+# prometheus_auth_header -> the Authorization header of the operator (for wrk, which takes headers only)
+prometheus_auth_header() {
+  printf 'Authorization: Basic %s' "$(printf '%s:%s' "$PROMETHEUS_USER" "$(<"$PROMETHEUS_PASSWORD_FILE")" | base64 -w0)"
+}
+
 # metric_sum URL REGEX [PRINTF_FORMAT] -> sum of the samples of the series of a /metrics page whose line matches REGEX
+# (the up stack's Prometheus itself through prometheus_get)
 metric_sum() {
-  curl -fsS --max-time 5 "$1" | awk -v re="$2" -v f="${3:-%.3f}" '$0 !~ /^#/ && $1 ~ re { s += $NF }
+  if [[ $1 == "$PROMETHEUS_URL"* ]]; then prometheus_get --max-time 5 "$1"; else curl -fsS --max-time 5 "$1"; fi | awk -v re="$2" -v f="${3:-%.3f}" '$0 !~ /^#/ && $1 ~ re { s += $NF }
     END { printf f "\n", s }'
 }
 

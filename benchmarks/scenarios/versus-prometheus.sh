@@ -30,7 +30,7 @@ AUTH="Authorization: Bearer $TOKEN"
 java -cp "$BENCH_JAR" com.dbmetrics.bench.ViewQueries "$DEMO_DB" postgresql >"$WORK/paths.txt"
 (($(wc -l <"$WORK/paths.txt") == 5)) || { echo "expected five PromQL queries for $DEMO_DB" >&2; exit 1; }
 while read -r p; do # every query must select the database, or the comparison is void
-  n=$(curl -fsS "$PROMETHEUS_URL$p" | jq '.data.result | length')
+  n=$(prometheus_get "$PROMETHEUS_URL$p" | jq '.data.result | length')
   ((n >= 1)) || { echo "a view query selects nothing: $p" >&2; exit 1; }
 done <"$WORK/paths.txt"
 {
@@ -38,6 +38,7 @@ done <"$WORK/paths.txt"
   sed 's/.*/  "&",/' "$WORK/paths.txt"
   echo '}'
   echo 'i = 0'
+  echo "wrk.headers[\"Authorization\"] = \"$(prometheus_auth_header | sed 's/^Authorization: //')\""
   echo 'request = function() i = i % #paths + 1; return wrk.format("GET", paths[i]) end'
 } >"$WORK/view.lua"
 

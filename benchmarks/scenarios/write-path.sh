@@ -27,7 +27,13 @@ trap 'restore_fleet; bench_cleanup' EXIT
 # shellcheck source=tools/dbm/common.sh
 STREAMS_METRICS="http://127.0.0.1:$(ROOT=$PWD && source tools/dbm/common.sh && use_stack up && port streams_management)/metrics"
 POLLER_METRICS="$POLLER_URL/metrics"
-REDIS_HOSTPORT=${REDIS_URL#redis://}
+REDIS_HOSTPORT=${REDIS_URL#*://}
+# The benchmark JVMs reach the secured up stack as the apps do (KafkaClientSettings and RedisEndpoint variables): the
+# probe reads as the operator; the ceiling creates and fills topics of its own as admin, with a plain Redis of its own.
+PROBE_ENV=(KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP" KAFKA_CLIENT_PROPERTIES_FILE="$KAFKA_CONFIG_DIR/operator.properties"
+           REDIS_URL="$REDIS_URL" REDIS_USERNAME=operator REDIS_PASSWORD_FILE="$SECRETS_DIR/redis-operator.password"
+           REDIS_CA_FILE="$CA_FILE")
+CEILING_ENV=(KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP" KAFKA_CLIENT_PROPERTIES_FILE="$KAFKA_CONFIG_DIR/admin.properties")
 
 
 rss_table() {
@@ -62,7 +68,7 @@ measure() {
   m0=$(metric_sum "$POLLER_METRICS" '^dbm_poller_missed_ticks_total')
   a0=$(metric_sum "$STREAMS_METRICS" '^dbm_streams_snapshots_accepted_total')
   w0=$(metric_sum "$STREAMS_METRICS" '^dbm_streams_mirror_written_total')
-  lag=$(java -Xmx256m -cp "$BENCH_JAR" com.dbmetrics.bench.PipelineLagProbe "$KAFKA_BOOTSTRAP" "$REDIS_HOSTPORT" \
+  lag=$(env "${PROBE_ENV[@]}" java -Xmx256m -cp "$BENCH_JAR" com.dbmetrics.bench.PipelineLagProbe "$KAFKA_BOOTSTRAP" "$REDIS_HOSTPORT" \
     "$WINDOW" 0 | awk '/^lag/')
   c1=$(metric_sum "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_count')
   s1=$(metric_sum "$POLLER_METRICS" '^dbm_poller_cycle_duration_seconds_sum')
@@ -132,7 +138,7 @@ redis-server --port "$CEILING_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonl
   >"$WORK/ceiling-redis.log" 2>&1 &
 echo $! >"$WORK/ceiling-redis.pid"
 sleep 0.5
-java -Xmx3g -cp "$BENCH_JAR" com.dbmetrics.bench.StreamsThroughputBench "$KAFKA_BOOTSTRAP" \
+env "${CEILING_ENV[@]}" java -Xmx3g -cp "$BENCH_JAR" com.dbmetrics.bench.StreamsThroughputBench "$KAFKA_BOOTSTRAP" \
   "redis://127.0.0.1:$CEILING_REDIS_PORT" "${CEILING_SNAPSHOTS:-1000000}" "${CEILING_DATABASES:-100000}" "$REPEATS" 6 \
   >"$WORK/ceiling.out" 2>"$WORK/ceiling.err" || { tail -20 "$WORK/ceiling.err" >&2; exit 1; }
 grep -E '^(filled|[a-z-]+ +run [0-9])' "$WORK/ceiling.out" | sed 's/^/    /' | tee -a "$DBM_BENCH_OUT"

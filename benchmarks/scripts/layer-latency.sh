@@ -29,10 +29,10 @@ sleep 0.5
 
 L1=$(start_api l1 METRICS_CACHE_MEMORY_TTL=10m)
 L2=$(start_api l2 METRICS_CACHE_MEMORY_TTL=1ms)
-IQ=$(start_api iq METRICS_CACHE_MEMORY_TTL=1ms REDIS_URL="redis://127.0.0.1:$EMPTY_REDIS_PORT")
+IQ=$(start_api iq METRICS_CACHE_MEMORY_TTL=1ms REDIS_URL="redis://127.0.0.1:$EMPTY_REDIS_PORT" "${PLAIN_REDIS_ENV[@]}")
 
-row() { # label url
-  read -r rps p50 p99 err <<<"$(wrk_run "$CONNECTIONS" "$DURATION" "$2" "$AUTH")"
+row() { # label url [header]
+  read -r rps p50 p99 err <<<"$(wrk_run "$CONNECTIONS" "$DURATION" "$2" "${3:-$AUTH}")"
   printf '| %s | %s | %s ms | %s ms | %s |\n' "$1" "$rps" "$p50" "$p99" "$err"
 }
 
@@ -48,7 +48,7 @@ echo "|---|---|---|---|---|"
 row "baseline: plain Javalin, same bytes" "http://127.0.0.1:$PLAIN$DEMO_PATH"
 row "API, L1 hit (auth + rate limit + Caffeine)" "http://127.0.0.1:$L1$DEMO_PATH"
 row "API, L2 (Redis fresh key)" "http://127.0.0.1:$L2$DEMO_PATH"
-row "baseline: streams-app IQ endpoint directly" "$IQ_URL/internal/v1/snapshots/$DEMO_DB"
+row "baseline: streams-app IQ endpoint directly" "$IQ_URL/internal/v1/snapshots/$DEMO_DB" "$IQ_AUTH"
 row "API, IQ (Redis empty -> streams-app)" "http://127.0.0.1:$IQ$DEMO_PATH"
 echo
 echo "layer check (X-Cache of one request each): $(layer_of "$L1" "$DEMO_PATH") $(layer_of "$L2" "$DEMO_PATH")" \

@@ -48,10 +48,16 @@ class KcatSchemaIT {
 
     /** Every non-null value of the topic, read by kcat as read_committed, as one line each. */
     private static List<String> consume(String topic) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kcat", "-C", "-b", TestStack.kafka()));
+        String config = System.getenv("DBM_IT_KCAT_CONFIG"); // the secured stack: CA and the operator's identity
+        if (config != null && !config.isBlank()) {
+            command.addAll(List.of("-F", config));
+        }
+        command.addAll(List.of("-t", topic, "-o", "beginning", "-e", "-q", "-X", "isolation.level=read_committed",
+                "-f", "%s\\n", "-Z"));
         Process kcat;
         try {
-            kcat = new ProcessBuilder("kcat", "-C", "-b", TestStack.kafka(), "-t", topic, "-o", "beginning", "-e", "-q",
-                    "-X", "isolation.level=read_committed", "-f", "%s\\n", "-Z").start();
+            kcat = new ProcessBuilder(command).start();
         } catch (java.io.IOException e) {
             throw new IllegalStateException("kcat is not installed: run the tests through ./dbm test", e);
         }

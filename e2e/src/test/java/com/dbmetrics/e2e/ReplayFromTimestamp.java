@@ -27,12 +27,16 @@ public final class ReplayFromTimestamp {
 
     private ReplayFromTimestamp() {}
 
-    /** Hands each record of {@code topic} from {@code from} to the end seen at start to {@code handler}; the count. */
-    public static long replay(String bootstrapServers, String topic, Instant from,
+    /**
+     * Hands each record of {@code topic} from {@code from} to the end seen at start to {@code handler}; the count.
+     * {@code connection}: {@code bootstrap.servers} and the security settings (e.g. the Java client properties of the
+     * principal, as {@code ./dbm status --json} names them for the operator: {@code kafka.client_properties}).
+     */
+    public static long replay(Map<String, Object> connection, String topic, Instant from,
             Consumer<ConsumerRecord<String, byte[]>> handler) {
-        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", // never a fenced poller's aborted records
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, Object> config = new HashMap<>(connection); // bootstrap.servers, security.protocol, sasl.*, ssl.*
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // never a fenced poller's aborted records
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()

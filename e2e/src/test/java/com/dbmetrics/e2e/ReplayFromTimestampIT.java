@@ -8,6 +8,7 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,12 +19,18 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -52,14 +59,20 @@ class ReplayFromTimestampIT {
 
     @Test
     void shouldReplayTheSameCommittedRecordsFromTheTimestampWithJavaAndKcat() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka()))) {
+        try (Admin admin = Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN))) {
             admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+            if (TestServices.secured()) { // the operator (kcat's and the replay's identity) may read this topic too
+                ResourcePattern pattern = new ResourcePattern(ResourceType.TOPIC, topic, PatternType.LITERAL);
+                admin.createAcls(List.of(AclOperation.READ, AclOperation.DESCRIBE).stream()
+                        .map(op -> new AclBinding(pattern, new AccessControlEntry("User:" + TestServices.KAFKA_OPERATOR,
+                                "*", op, AclPermissionType.ALLOW))).toList()).all().get();
+            }
         }
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestStack.kafka(),
-                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "replay-it-" + run,
+        Map<String, Object> producerConfig = TestServices.kafkaProperties(TestServices.KAFKA_ADMIN);
+        producerConfig.putAll(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "replay-it-" + run,
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig)) {
             producer.initTransactions();
             producer.beginTransaction();
             for (int s = 0; s <= 90; s += 10) { // partition 0: one exactly at the cut
@@ -94,7 +107,7 @@ class ReplayFromTimestampIT {
         assertThat(expected).hasSize(5 + 5 + 1 + 1); // a: 50..90 and the backfill; b: 55..95 and the tombstone
 
         List<String> java = new ArrayList<>();
-        long count = ReplayFromTimestamp.replay(TestStack.kafka(), topic, CUT, r -> java.add(line(r.timestamp(),
+        long count = ReplayFromTimestamp.replay(TestServices.kafkaProperties(TestServices.KAFKA_OPERATOR), topic, CUT, r -> java.add(line(r.timestamp(),
                 r.key(), r.value() == null ? "NULL" : new String(r.value(), StandardCharsets.UTF_8))));
 
         assertThat(count).isEqualTo(expected.size());
@@ -142,12 +155,16 @@ class ReplayFromTimestampIT {
         return timestamp + "\t" + key + "\t" + value;
     }
 
-    /** The guide's kcat command, as written there, with the test broker, this test's topic and the cut. */
+    /**
+     * The guide's kcat command, as written there, with the test stack's kcat config (broker, CA and the operator's
+     * identity: DBM_IT_KCAT_CONFIG, where the guide names the up stack's), this test's topic and the cut.
+     */
     private List<String> kcat() throws Exception {
         String command = Files.readAllLines(GUIDE).stream().map(String::strip).filter(l -> l.startsWith("kcat -C"))
                 .findFirst().orElseThrow(() -> new AssertionError("docs/operations.md has no kcat -C command"));
         List<String> args = tokens(command);
-        args.set(args.indexOf("-b") + 1, TestStack.kafka());
+        assertThat(args).as("the guide's kcat command reads its connection from a config file").contains("-F");
+        args.set(args.indexOf("-F") + 1, TestStack.require("DBM_IT_KCAT_CONFIG"));
         args.set(args.indexOf("-t") + 1, topic);
         int offset = args.indexOf("-o") + 1;
         assertThat(args.get(offset)).startsWith("s@");
