@@ -11,6 +11,7 @@ import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.schemas.config.PemTrust;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
@@ -41,6 +42,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
@@ -278,10 +280,19 @@ class PipelineIT {
 
     private Double queryPrometheus(String promql, Instant t, String databaseId) throws IOException, InterruptedException {
         long ms = t.toEpochMilli();
-        String url = TestStack.prometheusUrl() + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
-                + "&time=" + (ms / 1000) + "." + String.format("%03d", ms % 1000);
-        JsonNode answer = mapper.readTree(http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        Map<String, String> prometheus = TestServices.prometheusEnv(TestServices.PROMETHEUS_POLLER);
+        String url = prometheus.get("PROMETHEUS_URL") + "/api/v1/query?query="
+                + URLEncoder.encode(promql, StandardCharsets.UTF_8) + "&time=" + (ms / 1000) + "."
+                + String.format("%03d", ms % 1000);
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).GET();
+        if (prometheus.containsKey("PROMETHEUS_USERNAME")) { // the secured stack: the poller's basic auth
+            String password = Files.readString(Path.of(prometheus.get("PROMETHEUS_PASSWORD_FILE"))).strip();
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    (prometheus.get("PROMETHEUS_USERNAME") + ":" + password).getBytes(StandardCharsets.UTF_8)));
+        }
+        HttpClient client = TestServices.caFile() == null ? http
+                : HttpClient.newBuilder().sslContext(PemTrust.sslContext("DBM_IT_CA_FILE", TestServices.caFile())).build();
+        JsonNode answer = mapper.readTree(client.send(request.build(), HttpResponse.BodyHandlers.ofString()).body());
         assertThat(answer.path("status").asText()).isEqualTo("success");
         for (JsonNode sample : answer.path("data").path("result")) {
             if (databaseId.equals(sample.path("metric").path("database_id").asText())) {

@@ -3,13 +3,12 @@ package com.dbmetrics.schemas.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.URI;
+import com.dbmetrics.schemas.testing.TestServices;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /** Against the real Redis of {@code ./dbm test}: the script survives Redis forgetting it. */
@@ -17,16 +16,8 @@ import redis.clients.jedis.JedisPooled;
 class LuaScriptIT {
 
     private final String key = "lua-script-it:" + UUID.randomUUID();
-    private final JedisPooled redis = redis();
-
-    private static JedisPooled redis() {
-        String url = System.getenv("DBM_IT_REDIS_URL");
-        if (url == null) {
-            throw new IllegalStateException("DBM_IT_REDIS_URL is not set: run the integration tests through ./dbm test");
-        }
-        URI uri = URI.create(url);
-        return new JedisPooled(new HostAndPort(uri.getHost(), uri.getPort()));
-    }
+    /** As the Redis admin user: SCRIPT FLUSH is @dangerous, which no app user may run. */
+    private final JedisPooled redis = TestServices.redis(TestServices.REDIS_ADMIN);
 
     @AfterEach
     void tearDown() {
