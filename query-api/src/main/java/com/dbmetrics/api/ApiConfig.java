@@ -2,8 +2,8 @@ package com.dbmetrics.api;
 
 import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
+import com.dbmetrics.schemas.config.InternalToken;
 import com.dbmetrics.schemas.config.RedisEndpoint;
-import com.dbmetrics.schemas.config.Secret;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +22,7 @@ public record ApiConfig(
         String bindHost,
         RedisEndpoint redis,
         List<URI> streamsIqUrls,
-        Secret iqToken,
+        InternalToken iqToken,
         Optional<String> jwtSecret,
         Optional<String> jwksFile,
         Optional<String> jwtIssuer,
@@ -116,11 +116,6 @@ public record ApiConfig(
             throw new ConfigException(STREAMS_IQ_TOKEN_FILE + " (or " + STREAMS_IQ_TOKEN
                     + ") must be set: the streams-app's interactive-query API refuses calls without its token");
         }
-        int tokenBytes = iqToken.reveal().getBytes(StandardCharsets.UTF_8).length;
-        if (tokenBytes < MIN_SECRET_BYTES) {
-            throw new ConfigException(iqToken.source() + " must hold at least " + MIN_SECRET_BYTES
-                    + " bytes but holds " + tokenBytes);
-        }
         if (jwtSecret.isPresent() == jwksFile.isPresent()) {
             throw new ConfigException("exactly one of " + AUTH_JWT_SECRET + " (or " + AUTH_JWT_SECRET_FILE + ") and "
                     + AUTH_JWKS_FILE + " must be set");
@@ -158,7 +153,7 @@ public record ApiConfig(
                         .map(String::trim).filter(s -> !s.isEmpty())
                         .map(s -> uri(STREAMS_IQ_URLS, s.endsWith("/") ? s.substring(0, s.length() - 1) : s))
                         .toList(),
-                Secret.fromEnv(env, STREAMS_IQ_TOKEN),
+                InternalToken.fromEnv(env, STREAMS_IQ_TOKEN), // at least 32 printable bytes, like the streams-app's
                 jwtSecret(variables),
                 Optional.ofNullable(env.string(AUTH_JWKS_FILE, null)),
                 Optional.ofNullable(env.string(AUTH_JWT_ISSUER, null)),

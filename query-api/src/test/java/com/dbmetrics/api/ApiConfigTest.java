@@ -83,7 +83,7 @@ class ApiConfigTest {
                 .hasMessageNotContaining("short");
         without.put(ApiConfig.STREAMS_IQ_TOKEN_FILE, token.toString());
         ApiConfig config = ApiConfig.fromEnv(without);
-        assertThat(config.iqToken().reveal()).isEqualTo(IQ_TOKEN);
+        assertThat(config.iqToken().authorization()).isEqualTo("Bearer " + IQ_TOKEN);
         assertThat(config.toString()).doesNotContain(IQ_TOKEN);
     }
 

@@ -4,7 +4,8 @@ import com.dbmetrics.schemas.config.ConfigException;
 import com.dbmetrics.schemas.config.Env;
 import com.dbmetrics.schemas.config.KafkaClientSettings;
 import com.dbmetrics.schemas.config.RedisEndpoint;
-import com.dbmetrics.streams.query.IqToken;
+import com.dbmetrics.schemas.config.InternalToken;
+import com.dbmetrics.streams.query.IqServer;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +17,7 @@ import org.apache.kafka.streams.state.HostInfo;
  * Everything the streams-app is configured with; {@link #fromEnv} reads it and the constructor refuses bad values.
  * Kafka is reached as {@link KafkaClientSettings} say and Redis as {@link RedisEndpoint} says (the variables every
  * process shares); the internal API listens on {@link #STREAMS_IQ_BIND_HOST} and answers only requests carrying
- * {@link IqToken}.
+ * {@link InternalToken}.
  */
 public record StreamsAppConfig(
         KafkaClientSettings kafka,
@@ -24,7 +25,7 @@ public record StreamsAppConfig(
         String applicationId,
         HostInfo applicationServer,
         String iqBindHost,
-        IqToken iqToken,
+        InternalToken iqToken,
         String managementBindHost,
         int managementPort,
         Path stateDir,
@@ -47,7 +48,7 @@ public record StreamsAppConfig(
     public static final String STREAMS_IQ_BIND_HOST = "STREAMS_IQ_BIND_HOST";
     /**
      * File holding the shared secret of the internal API (at least 32 bytes), required: every {@code /internal/v1}
-     * request must carry it as {@code Authorization: Bearer}; or the secret itself in {@link IqToken#STREAMS_IQ_TOKEN}.
+     * request must carry it as {@code Authorization: Bearer}; or the secret itself in {@link IqServer#STREAMS_IQ_TOKEN}.
      */
     public static final String STREAMS_IQ_TOKEN_FILE = "STREAMS_IQ_TOKEN_FILE";
     /** Address the management server binds (default 127.0.0.1). */
@@ -99,7 +100,7 @@ public record StreamsAppConfig(
             throw new ConfigException(STREAMS_MANAGEMENT_BIND_HOST + " must not be blank");
         }
         if (iqToken == null) {
-            throw new ConfigException(STREAMS_IQ_TOKEN_FILE + " (or " + IqToken.STREAMS_IQ_TOKEN + ") must be set: "
+            throw new ConfigException(STREAMS_IQ_TOKEN_FILE + " (or " + IqServer.STREAMS_IQ_TOKEN + ") must be set: "
                     + "the internal API answers only requests that carry it");
         }
         if (applicationId == null || !applicationId.matches("[A-Za-z0-9._-]+")) {
@@ -131,14 +132,14 @@ public record StreamsAppConfig(
             int standbyReplicas, int streamThreads, Duration redisTtl, Duration mirrorFlushInterval,
             int mirrorMaxBacklog) {
         this(KafkaClientSettings.plaintext(kafkaBootstrapServers), RedisEndpoint.parse(String.valueOf(redisUrl)),
-                applicationId, applicationServer, DEFAULT_BIND_HOST, IqToken.random(), DEFAULT_BIND_HOST, 0, stateDir,
+                applicationId, applicationServer, DEFAULT_BIND_HOST, InternalToken.random(), DEFAULT_BIND_HOST, 0, stateDir,
                 processingGuarantee, commitInterval, standbyReplicas, streamThreads, redisTtl, mirrorFlushInterval,
                 mirrorMaxBacklog);
     }
 
     public static StreamsAppConfig fromEnv(Map<String, String> variables) {
         Env env = new Env(variables);
-        return fromEnv(env, IqToken.fromEnv(env));
+        return fromEnv(env, InternalToken.fromEnv(env, IqServer.STREAMS_IQ_TOKEN));
     }
 
     /**
@@ -147,11 +148,11 @@ public record StreamsAppConfig(
      */
     public static StreamsAppConfig forResyncRedis(Map<String, String> variables) {
         Env env = new Env(variables);
-        IqToken token = IqToken.fromEnv(env);
-        return fromEnv(env, token != null ? token : IqToken.random());
+        InternalToken token = InternalToken.fromEnv(env, IqServer.STREAMS_IQ_TOKEN);
+        return fromEnv(env, token != null ? token : InternalToken.random());
     }
 
-    private static StreamsAppConfig fromEnv(Env env, IqToken iqToken) {
+    private static StreamsAppConfig fromEnv(Env env, InternalToken iqToken) {
         return new StreamsAppConfig(
                 KafkaClientSettings.fromEnv(env),
                 RedisEndpoint.fromEnv(env),

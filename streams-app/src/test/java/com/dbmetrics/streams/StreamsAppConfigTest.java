@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.dbmetrics.schemas.config.ConfigException;
-import com.dbmetrics.streams.query.IqToken;
+import com.dbmetrics.schemas.config.InternalToken;
+import com.dbmetrics.streams.query.IqServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -20,7 +21,7 @@ class StreamsAppConfigTest {
         Map<String, String> env = new HashMap<>();
         env.put(StreamsAppConfig.KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:9092");
         env.put(StreamsAppConfig.REDIS_URL, "redis://127.0.0.1:6379");
-        env.put(IqToken.STREAMS_IQ_TOKEN, TOKEN);
+        env.put(IqServer.STREAMS_IQ_TOKEN, TOKEN);
         return env;
     }
 
@@ -60,7 +61,7 @@ class StreamsAppConfigTest {
     @Test
     void shouldRefuseToStartWithoutTheInternalApiTokenNamingTheVariable() {
         Map<String, String> env = minimal();
-        env.remove(IqToken.STREAMS_IQ_TOKEN);
+        env.remove(IqServer.STREAMS_IQ_TOKEN);
 
         assertThatThrownBy(() -> StreamsAppConfig.fromEnv(env)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("STREAMS_IQ_TOKEN_FILE");
@@ -71,7 +72,7 @@ class StreamsAppConfigTest {
     @Test
     void shouldReadTheTokenFromItsFileAndRefuseAShortOneWithoutShowingIt(@TempDir Path dir) throws Exception {
         Map<String, String> env = minimal();
-        env.remove(IqToken.STREAMS_IQ_TOKEN);
+        env.remove(IqServer.STREAMS_IQ_TOKEN);
         env.put(StreamsAppConfig.STREAMS_IQ_TOKEN_FILE, Files.writeString(dir.resolve("token"), TOKEN + "\n").toString());
         assertThat(StreamsAppConfig.fromEnv(env).iqToken()).hasToString("****");
 

@@ -2,9 +2,10 @@ package com.dbmetrics.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.dbmetrics.schemas.time.MutableClock;
-import com.dbmetrics.streams.query.IqToken;
+import com.dbmetrics.streams.query.IqServer;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -53,7 +54,7 @@ class StreamsAppLifecycleTest {
         env.put(StreamsAppConfig.STREAMS_MANAGEMENT_PORT, "0");
         env.put(StreamsAppConfig.STREAMS_STATE_DIR, stateDir.toString());
         env.put(StreamsAppConfig.STREAMS_PROCESSING_GUARANTEE, "at_least_once");
-        env.put(IqToken.STREAMS_IQ_TOKEN, "lifecycle-token-0123456789abcdef0123");
+        env.put(IqServer.STREAMS_IQ_TOKEN, "lifecycle-token-0123456789abcdef0123");
         return env;
     }
 
@@ -69,7 +70,9 @@ class StreamsAppLifecycleTest {
                 .anyMatch(name -> name.startsWith(applicationId)).anyMatch(name -> name.startsWith(METRICS_REFRESH));
 
         app.close();
-        assertThat(running(applicationId)).as("threads after close").isEmpty();
+        // Kafka Streams' CloseThread reports NOT_RUNNING (which close() waits for) a moment before it ends
+        await().atMost(java.time.Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(running(applicationId)).as("threads after close").isEmpty());
         app.close(); // a second close (a shutdown hook after a failed start) does nothing
     }
 
@@ -84,7 +87,8 @@ class StreamsAppLifecycleTest {
 
             assertThatThrownBy(app::start).isInstanceOf(UncheckedIOException.class)
                     .hasMessageContaining(Integer.toString(taken.getLocalPort()));
-            assertThat(running(applicationId)).as("threads after a failed start").isEmpty();
+            await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(running(applicationId)).as("threads after a failed start").isEmpty());
             app.close();
         }
     }

@@ -2,7 +2,7 @@ package com.dbmetrics.api.source;
 
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.MetricsSnapshot;
-import com.dbmetrics.schemas.config.Secret;
+import com.dbmetrics.schemas.config.InternalToken;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,10 +31,10 @@ public final class IqClient {
     /** {@code Bearer <token>}: the streams-app answers 401 to any call without it. */
     private final String authorization;
 
-    public IqClient(HttpClient http, List<URI> instances, Secret token, JsonSerde<MetricsSnapshot> snapshots,
+    public IqClient(HttpClient http, List<URI> instances, InternalToken token, JsonSerde<MetricsSnapshot> snapshots,
             com.fasterxml.jackson.databind.ObjectMapper mapper, Duration timeout) {
         this.http = http;
-        this.authorization = "Bearer " + token.reveal();
+        this.authorization = token.authorization();
         this.mapper = mapper;
         this.instances = List.copyOf(instances);
         this.snapshots = snapshots;

@@ -11,6 +11,7 @@ import com.dbmetrics.api.source.Lookup;
 import com.dbmetrics.schemas.DatabaseRef;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.config.InternalToken;
 import com.dbmetrics.schemas.config.Secret;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
@@ -51,7 +52,7 @@ class SnapshotLookupTest {
     private SnapshotLookup lookup(Executor refresher) {
         IqClient absent = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
                 List.of(URI.create("http://127.0.0.1:1")),
-                Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test"), JsonSerde.snapshots(Json.newMapper()), Json.newMapper(),
+                InternalToken.of(Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test")), JsonSerde.snapshots(Json.newMapper()), Json.newMapper(),
                 Duration.ofSeconds(1));
         return new SnapshotLookup(redis.snapshots(), absent, TTL, 100, clock::nanos, refresher);
     }

@@ -12,6 +12,7 @@ import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.schemas.DatabaseRef;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.config.InternalToken;
 import com.dbmetrics.schemas.config.Secret;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
@@ -50,7 +51,7 @@ class MetricsServiceTest {
         RedisSnapshots snapshots = redis.snapshots();
         IqClient absent = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
                 List.of(URI.create("http://127.0.0.1:1")),
-                Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test"), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(1));
+                InternalToken.of(Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test")), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(1));
         lookup = new SnapshotLookup(snapshots, absent, Duration.ofSeconds(5), 100, clock::nanos);
         RateLimits limits = new RateLimits(new RateLimiter(null, clock, Duration.ofMinutes(1), true, clock::nanos),
                 1000, 1000, 0);

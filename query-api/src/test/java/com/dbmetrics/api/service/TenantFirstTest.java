@@ -15,6 +15,7 @@ import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.config.InternalToken;
 import com.dbmetrics.schemas.config.Secret;
 import com.dbmetrics.schemas.time.MutableClock;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -60,7 +61,7 @@ class TenantFirstTest {
 
     TenantFirstTest() {
         IqClient client = new IqClient(HttpClient.newHttpClient(),
-                List.of(URI.create("http://127.0.0.1:" + iq.getAddress().getPort())), Secret.of(IQ_TOKEN, "test"),
+                List.of(URI.create("http://127.0.0.1:" + iq.getAddress().getPort())), InternalToken.of(Secret.of(IQ_TOKEN, "test")),
                 JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(2));
         lookup = new SnapshotLookup(redis.snapshots(), client, Duration.ofSeconds(5), 100, clock::nanos);
         limits = new RateLimits(new RateLimiter(null, clock, Duration.ofMinutes(1), true, clock::nanos), 1_000_000,

@@ -149,17 +149,30 @@ public record KafkaClientSettings(String bootstrapServers, String securityProtoc
         return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
-    /** A one-line description for start-up logs: protocol, mechanism, principal, servers; no secret. */
+    /**
+     * A one-line description for start-up logs: the protocol, mechanism and principal in effect (those of the client
+     * properties file when it sets them), the servers; no secret.
+     */
     public String describe() {
-        StringBuilder b = new StringBuilder(securityProtocol);
-        if (sasl(securityProtocol)) {
-            b.append(' ').append(saslMechanism);
-            if (saslUsername != null) {
-                b.append(" as ").append(saslUsername);
+        String protocol = extraProperties.getOrDefault("security.protocol", securityProtocol).toUpperCase(Locale.ROOT);
+        StringBuilder b = new StringBuilder(protocol);
+        if (sasl(protocol)) {
+            b.append(' ').append(extraProperties.getOrDefault("sasl.mechanism", saslMechanism));
+            String user = saslUsername;
+            String jaas = extraProperties.get("sasl.jaas.config");
+            if (jaas != null) {
+                java.util.regex.Matcher m = JAAS_USERNAME.matcher(jaas);
+                user = m.find() ? m.group(1) : user;
+            }
+            if (user != null) {
+                b.append(" as ").append(user);
             }
         }
         return b.append(" to ").append(bootstrapServers).toString();
     }
+
+    private static final java.util.regex.Pattern JAAS_USERNAME =
+            java.util.regex.Pattern.compile("username\\s*=\\s*\"([^\"]*)\"");
 
     @Override
     public String toString() {

@@ -52,6 +52,18 @@ class KafkaClientSettingsTest {
     }
 
     @Test
+    void shouldDescribeWhatThePropertiesFileSetsNotTheDefaults() throws Exception {
+        Path props = Files.writeString(dir.resolve("poller.properties"), "security.protocol=SASL_SSL\n"
+                + "sasl.mechanism=SCRAM-SHA-512\n"
+                + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                + "username=\"poller\" password=\"s3cret\";\n");
+        KafkaClientSettings s = KafkaClientSettings.fromEnv(new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", "k:9093",
+                "KAFKA_CLIENT_PROPERTIES_FILE", props.toString())));
+        assertThat(s.describe()).isEqualTo("SASL_SSL SCRAM-SHA-512 as poller to k:9093");
+        assertThat(s.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
     void shouldRefuseSaslWithoutCredentialsNamingTheVariables() {
         assertThatThrownBy(() -> KafkaClientSettings.fromEnv(new Env(Map.of("KAFKA_BOOTSTRAP_SERVERS", "k:1",
                 "KAFKA_SECURITY_PROTOCOL", "SASL_SSL"))))

@@ -1,5 +1,6 @@
 package com.dbmetrics.streams.query;
 
+import com.dbmetrics.schemas.config.InternalToken;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -37,7 +38,7 @@ public final class IqCounters implements MeterBinder {
         NOT_FOUND,
         /** The typed 503 with {@code Retry-After}: rebalancing, restoring, or another instance not answering. */
         UNAVAILABLE,
-        /** 401: the request did not carry the internal API's token ({@link IqToken}). */
+        /** 401: the request did not carry the internal API's token ({@link InternalToken}). */
         UNAUTHORIZED;
 
         public String label() {

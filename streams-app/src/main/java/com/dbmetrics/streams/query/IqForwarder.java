@@ -1,5 +1,6 @@
 package com.dbmetrics.streams.query;
 
+import com.dbmetrics.schemas.config.InternalToken;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,9 +23,9 @@ final class IqForwarder {
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
-    private final IqToken token;
+    private final InternalToken token;
 
-    IqForwarder(IqToken token) {
+    IqForwarder(InternalToken token) {
         this.token = token;
     }
 

@@ -1,5 +1,6 @@
 package com.dbmetrics.streams.query;
 
+import com.dbmetrics.schemas.config.InternalToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import org.slf4j.Logger;
@@ -9,13 +10,19 @@ import org.slf4j.LoggerFactory;
  * The internal interactive-query HTTP server on this instance's {@code application.server} port: it lists the routes
  * of {@code /internal/v1/...} and nothing else (health and metrics are on the management port). Any instance answers
  * any key ({@link IqHandlers}); error bodies are {@code {"error","status"}} and never carry exception text. Every
- * request (to {@code /internal/v1/...} or any other path) must carry the {@link IqToken} as {@code Authorization: Bearer}; without it the answer
+ * request (to {@code /internal/v1/...} or any other path) must carry the {@link InternalToken} as {@code Authorization: Bearer}; without it the answer
  * is 401 {@code {"error": "Unauthorized", "status": 401}} and nothing else, counted as {@code unauthorized}. It sends
  * the token itself when it forwards or gathers.
  *
  * <p>Built unstarted: {@link #start()} binds the port, {@link #close()} stops it.
  */
 public final class IqServer implements AutoCloseable {
+
+    /**
+     * The internal API's shared secret itself, when no {@code STREAMS_IQ_TOKEN_FILE} is given (read by
+     * StreamsAppConfig through {@link InternalToken#fromEnv}).
+     */
+    public static final String STREAMS_IQ_TOKEN = "STREAMS_IQ_TOKEN";
 
     /** Header of answers served from a standby or restoring store: its lag in offsets. */
     public static final String STORE_LAG_HEADER = "Dbm-Store-Lag";
@@ -27,7 +34,7 @@ public final class IqServer implements AutoCloseable {
     private final int port;
 
     /** {@code port} 0 picks a free one when started. */
-    public IqServer(SnapshotQueries queries, IqCounters counters, ObjectMapper mapper, IqToken token, String bindHost,
+    public IqServer(SnapshotQueries queries, IqCounters counters, ObjectMapper mapper, InternalToken token, String bindHost,
             int port) {
         this.bindHost = bindHost;
         this.port = port;

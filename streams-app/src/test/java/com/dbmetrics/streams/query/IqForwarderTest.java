@@ -1,5 +1,6 @@
 package com.dbmetrics.streams.query;
 
+import com.dbmetrics.schemas.config.InternalToken;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.config.Secret;
@@ -43,7 +44,7 @@ class IqForwarderTest {
 
     @Test
     void shouldSendTheTokenToTheOtherInstance() {
-        IqForwarder forwarder = new IqForwarder(IqToken.of(Secret.of(TOKEN, "test")));
+        IqForwarder forwarder = new IqForwarder(InternalToken.of(Secret.of(TOKEN, "test")));
 
         Optional<HttpResponse<byte[]>> answer = forwarder.get(new HostInfo("127.0.0.1", other.getAddress().getPort()),
                 "/internal/v1/snapshots/db-1?local=true");
@@ -55,7 +56,7 @@ class IqForwarderTest {
 
     @Test
     void shouldAcceptOnlyTheExactHeaderItSends() {
-        IqToken token = IqToken.of(Secret.of(TOKEN, "test"));
+        InternalToken token = InternalToken.of(Secret.of(TOKEN, "test"));
 
         assertThat(token.accepts(token.authorization())).isTrue();
         assertThat(token.accepts(null)).isFalse();

@@ -1,5 +1,6 @@
 package com.dbmetrics.streams.query;
 
+import com.dbmetrics.schemas.config.InternalToken;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.Json;
@@ -44,7 +45,7 @@ class IqServerTest {
     void setUp() {
         streams = UnstartedStreams.create("iq-server-test", stateDir);
         server = new IqServer(new SnapshotQueries(streams, new HostInfo("127.0.0.1", 7070)), counters, mapper,
-                IqToken.of(Secret.of(TOKEN, "test")), "127.0.0.1", 0).start();
+                InternalToken.of(Secret.of(TOKEN, "test")), "127.0.0.1", 0).start();
     }
 
     @AfterEach
