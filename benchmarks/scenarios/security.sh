@@ -184,18 +184,24 @@ for r in $(seq 1 "$REPEATS"); do
   measure_read IQ "$(url_of IQ)" "$AUTH"
   measure_read IQ-direct "$IQ_DIRECT" "$IQ_AUTH"
 done
-kill "$(<"$WORK/copy-demo-keys.pid")" 2>/dev/null || true
-for key in secured-L1 plain-L1 secured-L2 plain-L2 IQ; do # the read path's JVMs leave the cores to the write path
-  kill "$(<"$WORK/api-${key,,}.pid")" 2>/dev/null || true
-done
+stop_started() { # NAME...: stops processes this scenario started ($WORK/NAME.pid) before its end
+  local name
+  for name in "$@"; do
+    kill "$(<"$WORK/$name.pid")" 2>/dev/null || true
+    rm -f "$WORK/$name.pid"
+  done
+}
+# the read path's JVMs leave the cores to the write path
+stop_started copy-demo-keys api-secured-l1 api-plain-l1 api-secured-l2 api-plain-l2 api-iq
 READ_END=$(date +%s)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Write path
 SECURED_REDIS_PORT=$(free_port)
-start_redis secured-redis 0 --tls-port "$SECURED_REDIS_PORT" --tls-cert-file "$SECRETS_DIR/redis.crt" \
-  --tls-key-file "$SECRETS_DIR/redis.key" --tls-ca-cert-file "$CA_FILE" --tls-auth-clients no \
-  --aclfile "$STACK_ACL_FILE"
+# absolute paths: redis-server changes into its --dir before it reads them
+start_redis secured-redis 0 --tls-port "$SECURED_REDIS_PORT" --tls-cert-file "$(realpath "$SECRETS_DIR/redis.crt")" \
+  --tls-key-file "$(realpath "$SECRETS_DIR/redis.key")" --tls-ca-cert-file "$(realpath "$CA_FILE")" \
+  --tls-auth-clients no --aclfile "$(realpath "$STACK_ACL_FILE")"
 PLAIN_KAFKA=$(start_plain_kafka)
 wait_port "$SECURED_REDIS_PORT" 20
 secured_redis_cli "$SECURED_REDIS_PORT" PING >/dev/null
