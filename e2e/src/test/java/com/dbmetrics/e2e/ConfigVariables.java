@@ -2,6 +2,9 @@ package com.dbmetrics.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.dbmetrics.poller.prometheus.PrometheusAuth;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
+import com.dbmetrics.schemas.config.RedisEndpoint;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.Set;
@@ -13,7 +16,29 @@ import java.util.TreeSet;
  */
 final class ConfigVariables {
 
+    /** Credentials the shared client settings read through {@code Secret.fromEnv}: as NAME or as NAME_FILE. */
+    private static final Set<String> ALSO_AS_FILE = Set.of(KafkaClientSettings.KAFKA_SASL_PASSWORD,
+            KafkaClientSettings.KAFKA_SASL_JAAS_CONFIG, RedisEndpoint.REDIS_PASSWORD, PrometheusAuth.PROMETHEUS_PASSWORD);
+
     private ConfigVariables() {}
+
+    /**
+     * The variables of shared client settings (KafkaClientSettings, RedisEndpoint, the poller's PrometheusAuth) with
+     * the {@code _FILE} variants of their credentials: a process reads them all, but each is optional (plaintext,
+     * anonymous clients need none), so a deployment may set them without having to.
+     */
+    static Set<String> optional(Class<?>... types) {
+        Set<String> names = new TreeSet<>();
+        for (Class<?> type : types) {
+            for (String name : of(type)) {
+                names.add(name);
+                if (ALSO_AS_FILE.contains(name)) {
+                    names.add(name + "_FILE");
+                }
+            }
+        }
+        return names;
+    }
 
     /** The environment variables a configuration record reads: its constants whose value is their own name. */
     static Set<String> of(Class<?> type) {

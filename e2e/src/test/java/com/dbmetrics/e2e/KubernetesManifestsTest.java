@@ -7,8 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.dbmetrics.api.ApiConfig;
 import com.dbmetrics.poller.PollerConfig;
 import com.dbmetrics.poller.cli.CreateTopicsConfig;
+import com.dbmetrics.poller.prometheus.PrometheusAuth;
 import com.dbmetrics.schemas.Topics;
 import com.dbmetrics.schemas.config.ConfigException;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
+import com.dbmetrics.schemas.config.RedisEndpoint;
 import com.dbmetrics.streams.StreamsAppConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -120,20 +123,23 @@ class KubernetesManifestsTest {
     /** Variables a service container may set beyond its configuration record's: the JVM's and the downward API's. */
     private static final Set<String> EXTRA_VARIABLES = Set.of("JAVA_TOOL_OPTIONS", "POD_NAME", "POD_NAMESPACE");
 
-    /** Stands in for the JWT Secret's placeholder when a resolved environment is validated. */
-    private static final String TEST_SECRET = "kubernetes-manifests-test-secret-0123456789";
-    /** Stands in for the Secret the manifests mount as AUTH_JWT_SECRET_FILE. */
-    private static final java.nio.file.Path TEST_SECRET_FILE = testSecretFile();
+    /**
+     * The shared client settings each workload's process also reads (Kafka, Redis, the poller's Prometheus), their
+     * credentials' {@code _FILE} variants included: optional in the code, so set where the deployment needs them.
+     */
+    private static final Map<String, Set<String>> CLIENT_VARIABLES = Map.of(
+            "poller", ConfigVariables.optional(KafkaClientSettings.class, PrometheusAuth.class),
+            "streams-app", ConfigVariables.optional(KafkaClientSettings.class, RedisEndpoint.class),
+            "query-api", ConfigVariables.optional(RedisEndpoint.class),
+            "kafka-topics", ConfigVariables.optional(KafkaClientSettings.class));
 
-    private static java.nio.file.Path testSecretFile() {
-        try {
-            java.nio.file.Path file = java.nio.file.Files.createTempFile("k8s-jwt", ".secret");
-            file.toFile().deleteOnExit();
-            return java.nio.file.Files.writeString(file, TEST_SECRET);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
+    /** Variables that would hold a credential itself: set (if at all) empty, the credential comes from a file. */
+    private static final Set<String> CREDENTIAL_VALUES = Set.of(ApiConfig.AUTH_JWT_SECRET, ApiConfig.STREAMS_IQ_TOKEN,
+            KafkaClientSettings.KAFKA_SASL_PASSWORD, KafkaClientSettings.KAFKA_SASL_JAAS_CONFIG,
+            RedisEndpoint.REDIS_PASSWORD, PrometheusAuth.PROMETHEUS_PASSWORD);
+
+    /** Stands in for every mounted Secret file (valid for each: at least 32 bytes) when an environment is validated. */
+    private static final String TEST_SECRET = "kubernetes-manifests-test-secret-0123456789";
 
     private static List<HasMetadata> objects;
     private static Map<HasMetadata, String> files;
@@ -158,7 +164,7 @@ class KubernetesManifestsTest {
                 TreeMap::new, Collectors.counting()));
         assertThat(kinds).containsEntry("Deployment", 3L).containsEntry("StatefulSet", 1L)
                 .containsEntry("HorizontalPodAutoscaler", 1L).containsEntry("PodDisruptionBudget", 3L)
-                .containsEntry("Secret", 1L).containsEntry("Namespace", 1L).containsKey("ConfigMap")
+                .containsEntry("Secret", 6L).containsEntry("Namespace", 1L).containsKey("ConfigMap")
                 .containsKey("Service");
         Set<String> seen = new TreeSet<>();
         for (HasMetadata object : objects) {
@@ -335,7 +341,7 @@ class KubernetesManifestsTest {
         String namespace = streams.getMetadata().getNamespace();
         for (int i = 0; i < replicas; i++) {
             String pod = "streams-app-" + i;
-            StreamsAppConfig config = StreamsAppConfig.fromEnv(environment(workload, container("streams-app"), pod));
+            StreamsAppConfig config = StreamsAppConfig.fromEnv(startEnvironment(workload, container("streams-app"), pod));
             assertThat(config.applicationServer().host())
                     .isEqualTo(pod + "." + headless.getMetadata().getName() + "." + namespace + ".svc.cluster.local");
             assertThat(containerPort(workload, new IntOrString(config.applicationServer().port()))).isPresent();
@@ -444,8 +450,8 @@ class KubernetesManifestsTest {
         Deployment poller = named(Deployment.class, "poller");
         assertThat(poller.getSpec().getReplicas()).isEqualTo(2);
         Workload workload = workloads().get("poller");
-        PollerConfig a = PollerConfig.fromEnv(environment(workload, container("poller"), "poller-7d9f-a"));
-        PollerConfig b = PollerConfig.fromEnv(environment(workload, container("poller"), "poller-7d9f-b"));
+        PollerConfig a = PollerConfig.fromEnv(startEnvironment(workload, container("poller"), "poller-7d9f-a"));
+        PollerConfig b = PollerConfig.fromEnv(startEnvironment(workload, container("poller"), "poller-7d9f-b"));
         assertThat(a.election()).isTrue();
         assertThat(a.pollerId()).as("each pod reports under its own id").isNotEqualTo(b.pollerId());
         assertThat(a.transactionalId()).isEqualTo(b.transactionalId());
@@ -461,9 +467,11 @@ class KubernetesManifestsTest {
             assertThat(env.keySet()).as("variables of %s", service.getKey()).containsAll(read);
             Set<String> unread = new TreeSet<>(env.keySet());
             unread.removeAll(read);
+            unread.removeAll(CLIENT_VARIABLES.get(service.getKey()));
             assertThat(unread).as("variables %s sets that its configuration does not read (a typo?)",
                     service.getKey()).isSubsetOf(EXTRA_VARIABLES);
-            assertThatCode(() -> parseConfig(service.getKey(), withTestSecret(env)))
+            Map<String, String> started = startEnvironment(workload, container(service.getKey()), podName(workload));
+            assertThatCode(() -> parseConfig(service.getKey(), started))
                     .as("%s accepts its configuration", service.getKey()).doesNotThrowAnyException();
         }
     }
@@ -471,7 +479,7 @@ class KubernetesManifestsTest {
     @Test
     void shouldRefuseToStartTheQueryApiWithThePlaceholderSecret() throws Exception {
         Map<String, String> env = new LinkedHashMap<>(
-                environment(workloads().get("query-api"), container("query-api"), "query-api-1"));
+                startEnvironment(workloads().get("query-api"), container("query-api"), "query-api-1"));
         String placeholder = secretValues(named(Secret.class, "dbmetrics-jwt")).get(ApiConfig.AUTH_JWT_SECRET);
         assertThat(placeholder).as("the placeholder says what to do").contains("REPLACE");
         // the Secret is mounted as the file AUTH_JWT_SECRET_FILE names: stand in for the mount
@@ -480,6 +488,174 @@ class KubernetesManifestsTest {
         env.put(ApiConfig.AUTH_JWT_SECRET_FILE, java.nio.file.Files.writeString(mounted, placeholder).toString());
         assertThatThrownBy(() -> ApiConfig.fromEnv(env)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(ApiConfig.AUTH_JWT_SECRET_FILE);
+    }
+
+    @Test
+    void shouldRefuseToStartWithAnySecretsPlaceholder() {
+        // every key of every Secret is checked below: by the process that reads it, or by Redis for its own files
+        Set<String> checked = new TreeSet<>();
+        for (String service : CLIENT_VARIABLES.keySet()) {
+            Workload workload = workloads().get(service);
+            Container container = container(service);
+            Map<String, String> env = environment(workload, container, podName(workload));
+            Map<String, MountedFile> files = mountedFiles(workload, container);
+            for (Map.Entry<String, String> variable : env.entrySet()) {
+                MountedFile placeholder = files.get(variable.getValue());
+                if (placeholder == null || !placeholder.secret()) {
+                    continue;
+                }
+                // this one file holds what the Secret holds as shipped, every other mounted Secret a valid stand-in
+                Map<String, String> started = withMountedFiles(env, files,
+                        f -> f == placeholder ? f.content() : f.secret() ? TEST_SECRET : f.content());
+                assertThatThrownBy(() -> parseConfig(service, started))
+                        .as("%s with the placeholder of Secret %s key %s in %s", service, placeholder.name(),
+                                placeholder.key(), variable.getKey())
+                        .isInstanceOf(ConfigException.class).hasMessageContaining(variable.getKey());
+                checked.add(placeholder.name() + "/" + placeholder.key());
+            }
+        }
+        Workload redis = workloads().get("redis");
+        for (MountedFile file : mountedFiles(redis, container("redis")).values()) {
+            if (!file.secret()) {
+                continue;
+            }
+            if (file.key().endsWith(".acl")) {
+                // Redis refuses to start when an ACL file has a line that is not a user declaration (no comments)
+                assertThat(file.content().lines().filter(l -> !l.isBlank()))
+                        .as("the placeholder ACL file %s/%s", file.name(), file.key())
+                        .anyMatch(l -> !l.startsWith("user "));
+            } else {
+                // Redis cannot load a certificate or key that is no PEM
+                assertThat(file.content()).as("placeholder %s/%s", file.name(), file.key()).contains("REPLACE")
+                        .doesNotContain("-----BEGIN");
+            }
+            checked.add(file.name() + "/" + file.key());
+        }
+        Set<String> keys = new TreeSet<>();
+        all(Secret.class).forEach(secret -> secretValues(secret).keySet()
+                .forEach(k -> keys.add(secret.getMetadata().getName() + "/" + k)));
+        assertThat(checked).as("Secret keys whose placeholder is shown to be refused").isEqualTo(keys);
+    }
+
+    @Test
+    void shouldKeepEverySecretOutOfTheEnvironmentAndInFilesOnlyThePodCanRead() {
+        for (Workload workload : workloads().values()) {
+            var pod = workload.template().getSpec();
+            for (Container container : pod.getContainers()) {
+                String where = workload.name() + "/" + container.getName();
+                for (EnvFromSource source : container.getEnvFrom()) {
+                    assertThat(source.getSecretRef()).as("%s takes no variables from a Secret", where).isNull();
+                }
+                for (EnvVar variable : container.getEnv()) {
+                    assertThat(variable.getValueFrom() == null ? null : variable.getValueFrom().getSecretKeyRef())
+                            .as("%s: %s comes from no Secret", where, variable.getName()).isNull();
+                }
+                Map<String, String> env = environment(workload, container, podName(workload));
+                for (String credential : CREDENTIAL_VALUES) {
+                    assertThat(env.getOrDefault(credential, "")).as("%s: %s holds no credential", where, credential)
+                            .isEmpty();
+                }
+                assertThat(env.getOrDefault(RedisEndpoint.REDIS_URL, "redis://x")).as("%s: REDIS_URL", where)
+                        .doesNotContain("@");
+                Map<String, MountedFile> files = mountedFiles(workload, container);
+                env.forEach((name, value) -> {
+                    if (name.endsWith("_FILE") && !value.isEmpty()
+                            && CREDENTIAL_VALUES.contains(name.substring(0, name.length() - "_FILE".length()))) {
+                        assertThat(files.get(value)).as("%s: %s names a file mounted from a Secret", where, name)
+                                .isNotNull().matches(MountedFile::secret);
+                    }
+                });
+                for (MountedFile file : files.values()) {
+                    if (file.secret()) {
+                        assertThat(file.mode()).as("%s: mode of %s/%s", where, file.name(), file.key())
+                                .isEqualTo(0400);
+                        // a Secret file is owned by root; the pod's fsGroup makes it readable to its non-root user
+                        assertThat(pod.getSecurityContext().getFsGroup()).as("%s: fsGroup", where)
+                                .isEqualTo(pod.getSecurityContext().getRunAsGroup());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldReachKafkaRedisAndPrometheusAuthenticatedAndEncryptedEachAsItsOwnUser() {
+        Map<String, KafkaClientSettings> kafka = new TreeMap<>();
+        Map<String, RedisEndpoint> redis = new TreeMap<>();
+        PollerConfig poller = (PollerConfig) startConfig("poller");
+        StreamsAppConfig streams = (StreamsAppConfig) startConfig("streams-app");
+        ApiConfig api = (ApiConfig) startConfig("query-api");
+        kafka.put("poller", poller.kafka());
+        kafka.put("streams-app", streams.kafka());
+        kafka.put("kafka-topics", ((CreateTopicsConfig) startConfig("kafka-topics")).kafka());
+        redis.put("streams-app", streams.redis());
+        redis.put("query-api", api.redis());
+        kafka.forEach((who, settings) -> {
+            assertThat(settings.securityProtocol()).as("Kafka protocol of %s", who).isEqualTo("SASL_SSL");
+            assertThat(settings.saslMechanism()).as("SASL mechanism of %s", who).isEqualTo("SCRAM-SHA-512");
+            assertThat(settings.saslUsername()).as("Kafka user of %s", who).isNotBlank();
+            assertThat(settings.saslPassword()).as("Kafka password of %s", who).isNotNull();
+            assertThat(settings.saslPassword().source()).isEqualTo(KafkaClientSettings.KAFKA_SASL_PASSWORD + "_FILE");
+            assertThat(settings.caFile()).as("brokers' CA of %s", who).isNotNull();
+        });
+        assertThat(kafka.values().stream().map(KafkaClientSettings::saslUsername).distinct())
+                .as("each workload is its own Kafka principal").hasSize(kafka.size());
+        redis.forEach((who, endpoint) -> {
+            assertThat(endpoint.tls()).as("Redis of %s over TLS", who).isTrue();
+            assertThat(endpoint.caFile()).as("Redis' CA of %s", who).isNotNull();
+            assertThat(endpoint.username()).as("Redis user of %s", who).isNotBlank();
+            assertThat(endpoint.password()).as("Redis password of %s", who).isNotNull();
+            assertThat(endpoint.password().source()).isEqualTo(RedisEndpoint.REDIS_PASSWORD + "_FILE");
+        });
+        assertThat(redis.values().stream().map(RedisEndpoint::username).distinct())
+                .as("each app is its own Redis user").hasSize(redis.size());
+        assertThat(poller.prometheusUrl().getScheme()).isEqualTo("https");
+        assertThat(poller.prometheusAuth().username()).isNotBlank();
+        assertThat(poller.prometheusAuth().password().source()).isEqualTo(PrometheusAuth.PROMETHEUS_PASSWORD_FILE);
+        assertThat(poller.prometheusAuth().caFile()).isNotNull();
+        // Redis itself: TLS only, the users of its ACL file
+        List<String> args = container("redis").getArgs();
+        assertThat(args.get(args.indexOf("--port") + 1)).as("no plaintext port").isEqualTo("0");
+        assertThat(args).contains("--tls-port", "--tls-cert-file", "--tls-key-file", "--aclfile");
+        assertThat(args.get(args.indexOf("--tls-port") + 1)).isEqualTo(Integer.toString(streams.redis().port()));
+        Map<String, MountedFile> redisFiles = mountedFiles(workloads().get("redis"), container("redis"));
+        for (String file : List.of("--tls-cert-file", "--tls-key-file", "--tls-ca-cert-file", "--aclfile")) {
+            assertThat(redisFiles).as("Redis' %s is mounted", file).containsKey(args.get(args.indexOf(file) + 1));
+        }
+    }
+
+    @Test
+    void shouldBindEveryServerOnThePodsAddresses() {
+        // reached on the pod IP by the Service, the other instances and Prometheus; the NetworkPolicies are the wall
+        assertThat(((PollerConfig) startConfig("poller")).bindHost()).isEqualTo("0.0.0.0");
+        StreamsAppConfig streams = (StreamsAppConfig) startConfig("streams-app");
+        assertThat(streams.iqBindHost()).isEqualTo("0.0.0.0");
+        assertThat(streams.managementBindHost()).isEqualTo("0.0.0.0");
+        assertThat(((ApiConfig) startConfig("query-api")).bindHost()).isEqualTo("0.0.0.0");
+    }
+
+    @Test
+    void shouldRunTheTopicsJobWithTheSecuredKafkaSettingsOfThePoller() {
+        Workload job = workloads().get("kafka-topics");
+        Map<String, String> topics = environment(job, container("kafka-topics"), podName(job));
+        Workload poller = workloads().get("poller");
+        Map<String, String> pollers = environment(poller, container("poller"), podName(poller));
+        for (String shared : List.of(KafkaClientSettings.KAFKA_BOOTSTRAP_SERVERS,
+                KafkaClientSettings.KAFKA_SECURITY_PROTOCOL, KafkaClientSettings.KAFKA_SASL_MECHANISM,
+                KafkaClientSettings.KAFKA_SSL_CA_FILE)) {
+            assertThat(topics.get(shared)).as(shared).isNotBlank().isEqualTo(pollers.get(shared));
+        }
+        CreateTopicsConfig config = (CreateTopicsConfig) startConfig("kafka-topics");
+        assertThat(config.kafka().clientProperties()).containsEntry("security.protocol", "SASL_SSL")
+                .containsKeys("sasl.jaas.config", "ssl.truststore.location");
+        assertThat(config.kafka().saslUsername()).isNotEqualTo(((PollerConfig) startConfig("poller")).kafka()
+                .saslUsername());
+    }
+
+    /** A workload's configuration as its process reads it at start (mounted files standing in, valid secrets). */
+    private static Object startConfig(String workload) {
+        Workload w = workloads().get(workload);
+        return parseConfig(workload, startEnvironment(w, container(workload), podName(w)));
     }
 
     @Test
@@ -504,6 +680,8 @@ class KubernetesManifestsTest {
                 for (VolumeMount mount : container.getVolumeMounts()) {
                     assertThat(volumes).as("volumes of %s", workload.name()).contains(mount.getName());
                 }
+                // every item a volume mounts is a key of its Secret or ConfigMap
+                mountedFiles(workload, container);
             }
         }
     }
@@ -517,12 +695,13 @@ class KubernetesManifestsTest {
         assertThat(container.getArgs()).containsExactly("create-topics");
         Map<String, String> env = environment(job, container, podName(job));
         Set<String> allowed = new TreeSet<>(ConfigVariables.of(CreateTopicsConfig.class));
+        allowed.addAll(CLIENT_VARIABLES.get("kafka-topics"));
         allowed.addAll(EXTRA_VARIABLES);
         assertThat(env.keySet()).as("variables of the kafka-topics Job").isSubsetOf(allowed)
                 .contains(CreateTopicsConfig.KAFKA_BOOTSTRAP_SERVERS);
-        CreateTopicsConfig topics = CreateTopicsConfig.fromEnv(env);
+        CreateTopicsConfig topics = CreateTopicsConfig.fromEnv(startEnvironment(job, container, podName(job)));
         Workload poller = workloads().get("poller");
-        PollerConfig pollerConfig = PollerConfig.fromEnv(environment(poller, container("poller"), podName(poller)));
+        PollerConfig pollerConfig = PollerConfig.fromEnv(startEnvironment(poller, container("poller"), podName(poller)));
         assertThat(topics.kafkaBootstrapServers()).isEqualTo(pollerConfig.kafkaBootstrapServers());
         assertThat(topics.topics()).extracting(t -> t.name()).containsExactly(Topics.SNAPSHOTS, Topics.LATEST,
                 Topics.POLLER_STATUS, Topics.SNAPSHOTS_DLQ, Topics.POLLER_ELECTION);
@@ -534,8 +713,8 @@ class KubernetesManifestsTest {
 
     @Test
     void shouldPointTheQueryApiAndTheStreamsAppAtServicesThatExist() {
-        ApiConfig api = ApiConfig.fromEnv(withTestSecret(environment(workloads().get("query-api"),
-                container("query-api"), "query-api-1")));
+        ApiConfig api = ApiConfig.fromEnv(startEnvironment(workloads().get("query-api"),
+                container("query-api"), "query-api-1"));
         StatefulSet streams = named(StatefulSet.class, "streams-app");
         Set<Integer> pods = new TreeSet<>();
         for (URI url : api.streamsIqUrls()) {
@@ -552,7 +731,7 @@ class KubernetesManifestsTest {
         assertThat(pods).as("STREAMS_IQ_URLS lists every streams-app replica")
                 .containsExactlyElementsOf(Stream.iterate(0, i -> i + 1).limit(streams.getSpec().getReplicas())
                         .collect(Collectors.toList()));
-        StreamsAppConfig streamsConfig = StreamsAppConfig.fromEnv(environment(workloads().get("streams-app"),
+        StreamsAppConfig streamsConfig = StreamsAppConfig.fromEnv(startEnvironment(workloads().get("streams-app"),
                 container("streams-app"), "streams-app-0"));
         for (com.dbmetrics.schemas.config.RedisEndpoint redis : List.of(api.redis(), streamsConfig.redis())) {
             Service service = named(Service.class, redis.host());
@@ -567,7 +746,7 @@ class KubernetesManifestsTest {
         for (String service : SERVICES.keySet()) {
             Workload workload = workloads().get(service);
             Container container = container(service);
-            Map<Integer, Set<String>> served = servedPaths(service, environment(workload, container,
+            Map<Integer, Set<String>> served = servedPaths(service, startEnvironment(workload, container,
                     podName(workload)));
             // the query-api and the streams-app have a readiness endpoint of their own; the poller is ready when alive
             String readiness = service.equals("poller") ? "/healthz" : "/readyz";
@@ -679,7 +858,7 @@ class KubernetesManifestsTest {
                 assertThat(targets).as("%s is not scraped", workload.name()).isEmpty();
                 continue;
             }
-            Map<Integer, Set<String>> served = servedPaths(workload.name(), environment(workload,
+            Map<Integer, Set<String>> served = servedPaths(workload.name(), startEnvironment(workload,
                     container(workload.name()), podName(workload)));
             Set<String> expected = new TreeSet<>();
             served.forEach((port, paths) -> {
@@ -971,19 +1150,93 @@ class KubernetesManifestsTest {
         return values;
     }
 
-    private static Map<String, String> withTestSecret(Map<String, String> env) {
+    /** A file a container sees through a mounted Secret or ConfigMap volume: where it comes from. */
+    private record MountedFile(String kind, String name, String key, Integer mode) {
+
+        boolean secret() {
+            return kind.equals("Secret");
+        }
+
+        /** What the file holds: the Secret's or ConfigMap's value. */
+        String content() {
+            return secret() ? secretValues(named(Secret.class, name)).get(key)
+                    : named(ConfigMap.class, name).getData().get(key);
+        }
+    }
+
+    /**
+     * Every file the container's Secret and ConfigMap volume mounts put in its file system, by path, as the kubelet
+     * lays them out: each key of the source under the mount path, or only the listed items at their paths. Fails on
+     * a key or an item the source lacks.
+     */
+    private static Map<String, MountedFile> mountedFiles(Workload workload, Container container) {
+        Map<String, Volume> volumes = new TreeMap<>();
+        workload.template().getSpec().getVolumes().forEach(v -> volumes.put(v.getName(), v));
+        Map<String, MountedFile> files = new TreeMap<>();
+        for (VolumeMount mount : container.getVolumeMounts()) {
+            Volume volume = volumes.get(mount.getName());
+            if (volume == null || volume.getSecret() == null && volume.getConfigMap() == null) {
+                continue;
+            }
+            assertThat(mount.getSubPath()).as("%s mounts whole volumes", workload.name()).isNullOrEmpty();
+            boolean secret = volume.getSecret() != null;
+            String name = secret ? volume.getSecret().getSecretName() : volume.getConfigMap().getName();
+            Set<String> keys = secret ? secretValues(named(Secret.class, name)).keySet()
+                    : named(ConfigMap.class, name).getData().keySet();
+            List<io.fabric8.kubernetes.api.model.KeyToPath> items = secret ? volume.getSecret().getItems()
+                    : volume.getConfigMap().getItems();
+            Integer mode = secret ? volume.getSecret().getDefaultMode() : volume.getConfigMap().getDefaultMode();
+            String kind = secret ? "Secret" : "ConfigMap";
+            if (items == null || items.isEmpty()) {
+                keys.forEach(k -> files.put(mount.getMountPath() + "/" + k, new MountedFile(kind, name, k, mode)));
+            } else {
+                for (var item : items) {
+                    assertThat(keys).as("%s %s has the key %s that %s mounts", kind, name, item.getKey(),
+                            workload.name()).contains(item.getKey());
+                    files.put(mount.getMountPath() + "/" + item.getPath(),
+                            new MountedFile(kind, name, item.getKey(), item.getMode() != null ? item.getMode() : mode));
+                }
+            }
+        }
+        return files;
+    }
+
+    /**
+     * The environment as the process sees it at start, on this machine: every variable naming a mounted file points
+     * at a temporary file that holds what the mount would (a Secret's value replaced by {@code content}'s, e.g. a
+     * valid stand-in). A variable naming a path no mount provides keeps it, and the process' own check of that file
+     * fails.
+     */
+    private static Map<String, String> withMountedFiles(Map<String, String> env, Map<String, MountedFile> files,
+            Function<MountedFile, String> content) {
         Map<String, String> copy = new LinkedHashMap<>(env);
-        copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET, (k, v) -> v.isEmpty() ? v : TEST_SECRET);
-        copy.computeIfPresent(ApiConfig.AUTH_JWT_SECRET_FILE, (k, v) -> TEST_SECRET_FILE.toString());
-        // the streams-app token Secret is mounted as the file STREAMS_IQ_TOKEN_FILE names: the same stand-in
-        copy.computeIfPresent(ApiConfig.STREAMS_IQ_TOKEN_FILE, (k, v) -> TEST_SECRET_FILE.toString());
+        copy.replaceAll((name, value) -> {
+            MountedFile file = files.get(value);
+            return file == null ? value : temporaryFile(content.apply(file)).toString();
+        });
         return copy;
+    }
+
+    /** {@link #environment} with every mounted Secret file holding {@link #TEST_SECRET}, ConfigMap files their data. */
+    private static Map<String, String> startEnvironment(Workload workload, Container container, String podName) {
+        return withMountedFiles(environment(workload, container, podName), mountedFiles(workload, container),
+                f -> f.secret() ? TEST_SECRET : f.content());
+    }
+
+    private static Path temporaryFile(String content) {
+        try {
+            Path file = Files.createTempFile("k8s-mounted", ".file");
+            file.toFile().deleteOnExit();
+            return Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Object parseConfig(String service, Map<String, String> env) {
         Map<String, Function<Map<String, String>, Object>> parsers = Map.of(
                 "poller", PollerConfig::fromEnv, "streams-app", StreamsAppConfig::fromEnv, "query-api",
-                ApiConfig::fromEnv);
+                ApiConfig::fromEnv, "kafka-topics", CreateTopicsConfig::fromEnv);
         return parsers.get(service).apply(env);
     }
 
@@ -993,8 +1246,7 @@ class KubernetesManifestsTest {
      * application.server port: /internal/v1/... only) and ManagementServer (/healthz, /readyz, /metrics), the poller's
      * ManagementServer (/healthz, /metrics).
      */
-    private static Map<Integer, Set<String>> servedPaths(String service, Map<String, String> env) {
-        Map<String, String> config = withTestSecret(env);
+    private static Map<Integer, Set<String>> servedPaths(String service, Map<String, String> config) {
         switch (service) {
             case "query-api": {
                 ApiConfig api = ApiConfig.fromEnv(config);
