@@ -29,9 +29,11 @@ STREAMS_METRICS="http://127.0.0.1:$(ROOT=$PWD && source tools/dbm/common.sh && u
 POLLER_METRICS="$POLLER_URL/metrics"
 REDIS_HOSTPORT=${REDIS_URL#*://}
 # The benchmark JVMs reach the secured up stack as the apps do (KafkaClientSettings and RedisEndpoint variables): the
-# probe reads as the operator; the ceiling creates and fills topics of its own as admin, with a plain Redis of its own.
+# probe reads Kafka as the operator and listens to Redis as its admin (keyspace notifications need CONFIG SET and
+# PSUBSCRIBE, which the operator's read-only user lacks); the ceiling creates and fills topics of its own as admin, with
+# a plain Redis of its own.
 PROBE_ENV=(KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP" KAFKA_CLIENT_PROPERTIES_FILE="$KAFKA_CONFIG_DIR/operator.properties"
-           REDIS_URL="$REDIS_URL" REDIS_USERNAME=operator REDIS_PASSWORD_FILE="$SECRETS_DIR/redis-operator.password"
+           REDIS_URL="$REDIS_URL" REDIS_USERNAME=admin REDIS_PASSWORD_FILE="$SECRETS_DIR/redis-admin.password"
            REDIS_CA_FILE="$CA_FILE")
 CEILING_ENV=(KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP" KAFKA_CLIENT_PROPERTIES_FILE="$KAFKA_CONFIG_DIR/admin.properties")
 

@@ -1,6 +1,7 @@
 package com.dbmetrics.bench;
 
 import com.dbmetrics.schemas.Topics;
+import com.dbmetrics.schemas.config.RedisEndpoint;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +35,9 @@ import redis.clients.jedis.JedisPubSub;
  *      127.0.0.1:17092 127.0.0.1:17379 [SECONDS=60] [WARMUP_SECONDS=10]
  * </pre>
  *
+ * Kafka and Redis are reached as the shared client variables say ({@link BenchClients}); the Redis user must be
+ * allowed CONFIG SET (keyspace notifications) and PSUBSCRIBE.
+ *
  * Prints one line {@code lag count=N p50_ms=.. p99_ms=.. p999_ms=.. max_ms=.. unmatched=..}.
  */
 public final class PipelineLagProbe {
@@ -47,14 +51,12 @@ public final class PipelineLagProbe {
 
     public static void main(String[] args) throws Exception {
         String bootstrap = args[0];
-        String[] redisHostPort = args[1].split(":");
+        RedisEndpoint redis = BenchClients.redis(args[1]);
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 60;
         int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-        String host = redisHostPort[0];
-        int port = Integer.parseInt(redisHostPort[1]);
         PipelineLagProbe probe = new PipelineLagProbe();
 
-        Jedis admin = new Jedis(host, port);
+        Jedis admin = BenchClients.single(redis, "dbm-pipeline-lag-probe");
         String previousEvents = admin.configGet("notify-keyspace-events").getOrDefault("notify-keyspace-events", "");
         admin.configSet("notify-keyspace-events", "K$");
         JedisPubSub listener = new JedisPubSub() {
@@ -67,15 +69,14 @@ public final class PipelineLagProbe {
             }
         };
         Thread subscriber = new Thread(() -> {
-            try (JedisPooled sub = new JedisPooled(host, port)) {
+            try (JedisPooled sub = BenchClients.pooled(redis, "dbm-pipeline-lag-probe-notifications")) {
                 sub.psubscribe(listener, "__keyspace@0__:dbm:{*}:ts");
             }
         }, "keyspace-subscriber");
         subscriber.setDaemon(true);
         subscriber.start();
 
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties p = BenchClients.kafkaProperties(bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);

@@ -1,11 +1,13 @@
 package com.dbmetrics.bench;
 
+import com.dbmetrics.schemas.config.KafkaClientSettings;
+import com.dbmetrics.schemas.config.RedisEndpoint;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
+import com.dbmetrics.streams.query.IqToken;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +25,8 @@ import org.apache.kafka.streams.state.HostInfo;
  * exactly_once_v2 with 20 ms commits, {@code ours-alos-100ms} at_least_once with 100 ms commits.
  */
 final class PrivateStreamsApp {
+
+    private static final String LOOPBACK = "127.0.0.1";
 
     private PrivateStreamsApp() {}
 
@@ -49,9 +53,10 @@ final class PrivateStreamsApp {
 
     /**
      * Starts variant {@code ours-<eos|alos>-<N>ms[-<T>t]} as application {@code appId}, mirror flushing every 10 ms,
-     * with T stream threads (1 when not named).
+     * with T stream threads (1 when not named), reaching Kafka and Redis as {@code kafka} and {@code redis} say; its
+     * servers on loopback, a random internal-API token, no management port of its own.
      */
-    static StreamsApp start(String variant, String appId, String bootstrap, URI redisUrl,
+    static StreamsApp start(String variant, String appId, KafkaClientSettings kafka, RedisEndpoint redis,
             MetricsTopology.TopicNames topics, Path stateDir) throws IOException {
         String[] parts = withoutThreads(variant).split("-");
         if (parts.length != 3 || !"ours".equals(parts[0]) || !parts[2].endsWith("ms")) {
@@ -63,8 +68,9 @@ final class PrivateStreamsApp {
             case "alos" -> StreamsConfig.AT_LEAST_ONCE;
             default -> throw new IllegalArgumentException("guarantee must be eos or alos in " + variant);
         };
-        StreamsAppConfig config = new StreamsAppConfig(bootstrap, redisUrl, appId, new HostInfo("127.0.0.1", freePort()),
-                stateDir, guarantee, Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, threads(variant),
+        StreamsAppConfig config = new StreamsAppConfig(kafka, redis, appId, new HostInfo(LOOPBACK, freePort()),
+                LOOPBACK, IqToken.random(), LOOPBACK, 0, stateDir, guarantee,
+                Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, threads(variant),
                 Duration.ofMinutes(10), Duration.ofMillis(10), 200_000);
         return StreamsApp.start(config, topics);
     }

@@ -4,12 +4,13 @@ import com.dbmetrics.schemas.DatabaseRef;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.config.KafkaClientSettings;
+import com.dbmetrics.schemas.config.RedisEndpoint;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -57,8 +57,13 @@ import redis.clients.jedis.Response;
  * ./dbm up --infra-only        # or ./dbm up
  * ./dbm bench streams-throughput     # runs this class with a Redis of its own; or by hand:
  * java -cp benchmarks/target/dbmetrics-benchmarks.jar com.dbmetrics.bench.StreamsThroughputBench \
- *      127.0.0.1:17092 redis://127.0.0.1:PORT [SNAPSHOTS=1000000] [DATABASES=100000] [REPEATS=3] [PARTITIONS=6]
+ *      127.0.0.1:17092 redis://127.0.0.1:PORT [SNAPSHOTS=1000000] [DATABASES=100000] [REPEATS=3] [PARTITIONS=6] \
+ *      [VARIANTS=baseline-2t,ours-eos-20ms-2t,...]
  * </pre>
+ *
+ * Kafka and Redis are reached as the shared client variables say ({@link BenchClients}: e.g.
+ * {@code KAFKA_CLIENT_PROPERTIES_FILE} of a principal allowed to create topics, {@code REDIS_USERNAME} of a user
+ * allowed to FLUSHALL), so the same program measures a secured and a plaintext Kafka and Redis.
  *
  * The topic is filled once with SNAPSHOTS snapshots over DATABASES synthetic databases (each database's event time
  * rising, so every record is accepted, as a replay of history would be), with the poller's producer settings. Then each
@@ -82,7 +87,8 @@ public final class StreamsThroughputBench {
 
     public static void main(String[] args) throws Exception {
         String bootstrap = args[0];
-        URI redisUrl = URI.create(args[1]);
+        KafkaClientSettings kafka = BenchClients.kafka(bootstrap);
+        RedisEndpoint redisEndpoint = BenchClients.redis(args[1]);
         int snapshots = args.length > 2 ? Integer.parseInt(args[2]) : 1_000_000;
         int databases = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
@@ -92,13 +98,13 @@ public final class StreamsThroughputBench {
                         "ours-alos-100ms-2t");
         String run = "bench-" + (System.currentTimeMillis() % 1_000_000);
         MetricsTopology.TopicNames topics = PrivateStreamsApp.topics(run);
-        JedisPooled redis = new JedisPooled(redisUrl.getHost(), redisUrl.getPort());
+        JedisPooled redis = BenchClients.pooled(redisEndpoint, "dbm-streams-throughput-bench");
         Path stateRoot = Files.createTempDirectory("dbm-streams-bench");
 
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
             PrivateStreamsApp.createTopics(admin, topics, partitions);
             long fillStart = System.nanoTime();
-            Instant lastTimestamp = fill(bootstrap, topics.snapshots(), snapshots, databases);
+            Instant lastTimestamp = fill(kafka, topics.snapshots(), snapshots, databases);
             System.out.printf(Locale.ROOT, "filled %s: %,d snapshots over %,d databases, %d partitions, in %.1f s%n",
                     topics.snapshots(), snapshots, databases, partitions, (System.nanoTime() - fillStart) / 1e9);
             Map<TopicPartition, Long> end = endOffsets(admin, topics.snapshots(), partitions);
@@ -108,7 +114,7 @@ public final class StreamsThroughputBench {
                 for (String variant : variants) { // interleaved, so drift of a noisy host hits every variant alike
                     redis.flushAll();
                     String appId = run + "-" + variant + "-" + repeat;
-                    double[] r = runOnce(variant, appId, bootstrap, redisUrl, topics, stateRoot, admin, end, redis,
+                    double[] r = runOnce(variant, appId, kafka, redisEndpoint, topics, stateRoot, admin, end, redis,
                             databases, snapshots, lastTimestamp);
                     System.out.printf(Locale.ROOT, "%-16s run %d: %,.0f snapshots/s (%.2f s processing of which %.2f s until "
                             + "the offsets were committed, %.2f s start-up)%n", variant, repeat, r[0], r[1], r[3], r[2]);
@@ -124,9 +130,10 @@ public final class StreamsThroughputBench {
     }
 
     /** Produces the history with the poller's producer settings; returns the newest event time (every key's last). */
-    private static Instant fill(String bootstrap, String topic, int snapshots, int databases) throws Exception {
+    private static Instant fill(KafkaClientSettings kafka, String topic, int snapshots, int databases)
+            throws Exception {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.putAll(kafka.clientProperties());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
@@ -175,19 +182,20 @@ public final class StreamsThroughputBench {
     }
 
     /** Returns {snapshots/s, processing seconds, start-up seconds, seconds until the offsets were committed}. */
-    private static double[] runOnce(String variant, String appId, String bootstrap, URI redisUrl,
-            MetricsTopology.TopicNames topics, Path stateRoot, Admin admin, Map<TopicPartition, Long> end,
-            JedisPooled redis, int databases, int snapshots, Instant lastTimestamp) throws Exception {
+    private static double[] runOnce(String variant, String appId, KafkaClientSettings kafka,
+            RedisEndpoint redisEndpoint, MetricsTopology.TopicNames topics, Path stateRoot, Admin admin,
+            Map<TopicPartition, Long> end, JedisPooled redis, int databases, int snapshots, Instant lastTimestamp)
+            throws Exception {
         long started = System.nanoTime();
         long[] runningAt = {0};
         AutoCloseable app;
         KafkaStreams streams;
         if (isBaseline(variant)) {
-            streams = baseline(appId, bootstrap, topics.snapshots(), redis, stateRoot.resolve(appId),
+            streams = baseline(appId, kafka, topics.snapshots(), redis, stateRoot.resolve(appId),
                     PrivateStreamsApp.threads(variant));
             app = streams::close;
         } else {
-            StreamsApp ours = PrivateStreamsApp.start(variant, appId, bootstrap, redisUrl, topics,
+            StreamsApp ours = PrivateStreamsApp.start(variant, appId, kafka, redisEndpoint, topics,
                     stateRoot.resolve(appId));
             streams = ours.streams();
             app = ours;
@@ -256,8 +264,8 @@ public final class StreamsThroughputBench {
         return BASELINE.equals(PrivateStreamsApp.withoutThreads(variant));
     }
 
-    private static KafkaStreams baseline(String appId, String bootstrap, String topic, JedisPooled redis, Path state,
-            int threads) {
+    private static KafkaStreams baseline(String appId, KafkaClientSettings kafka, String topic, JedisPooled redis,
+            Path state, int threads) {
         ObjectMapper mapper = Json.newMapper();
         Topology topology = new Topology();
         topology.addSource("source", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topic);
@@ -297,8 +305,8 @@ public final class StreamsThroughputBench {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("latest"), Serdes.String(),
                 Serdes.ByteArray()).withCachingDisabled(), "upsert");
         Properties p = new Properties();
+        p.putAll(kafka.clientProperties());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);

@@ -1,9 +1,12 @@
 package com.dbmetrics.bench;
 
+import com.dbmetrics.schemas.config.KafkaClientSettings;
+import com.dbmetrics.schemas.config.RedisEndpoint;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,7 +31,8 @@ import redis.clients.jedis.JedisPubSub;
  * Without VARIANT the records go to the real topic and the streams-app of {@code ./dbm up} mirrors them. With a
  * VARIANT such as {@code ours-eos-50ms} (see {@link PrivateStreamsApp}) this process runs the real streams-app itself
  * with those settings on topics of its own, so settings can be compared without touching the stack; give it a Redis of
- * its own too.
+ * its own too. Kafka and Redis are reached as the shared client variables say ({@link BenchClients}); the Redis user
+ * must be allowed CONFIG SET (keyspace notifications) and PSUBSCRIBE.
  *
  * Open loop: records are sent at a constant rate, each with the {@code dbm-produced-at} header, to the real
  * {@code dbmetrics.snapshots.v1}; synthetic database ids {@code vis-N} get strictly increasing event times. Redis
@@ -42,7 +46,8 @@ public final class VisibilityBench {
 
     public static void main(String[] args) throws Exception {
         String bootstrap = args[0];
-        String[] redisHostPort = args[1].split(":");
+        KafkaClientSettings kafka = BenchClients.kafka(bootstrap);
+        RedisEndpoint redisEndpoint = BenchClients.redis(args[1]);
         int rate = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 30;
         int databases = args.length > 4 ? Integer.parseInt(args[4]) : 10_000;
@@ -54,10 +59,10 @@ public final class VisibilityBench {
         com.dbmetrics.streams.topology.MetricsTopology.TopicNames privateTopics = null;
         if (variant != null) {
             privateTopics = PrivateStreamsApp.topics("vis-" + run);
-            kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap));
+            kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(kafka.clientProperties());
             PrivateStreamsApp.createTopics(kafkaAdmin, privateTopics, 6);
             com.dbmetrics.streams.StreamsApp app = PrivateStreamsApp.start(variant, "vis-" + run + "-" + variant,
-                    bootstrap, java.net.URI.create("redis://" + args[1]), privateTopics,
+                    kafka, redisEndpoint, privateTopics,
                     java.nio.file.Files.createTempDirectory("dbm-visibility"));
             while (app.streams().state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING) {
                 Thread.sleep(10);
@@ -67,8 +72,8 @@ public final class VisibilityBench {
         }
         final String target = topic;
 
-        JedisPooled redis = new JedisPooled(redisHostPort[0], Integer.parseInt(redisHostPort[1]));
-        Jedis admin = new Jedis(redisHostPort[0], Integer.parseInt(redisHostPort[1]));
+        JedisPooled redis = BenchClients.pooled(redisEndpoint, "dbm-visibility-bench");
+        Jedis admin = BenchClients.single(redisEndpoint, "dbm-visibility-bench-admin");
         String previousEvents = admin.configGet("notify-keyspace-events").getOrDefault("notify-keyspace-events", "");
         admin.configSet("notify-keyspace-events", "K$");
         Map<String, Long> sentAt = new ConcurrentHashMap<>();
@@ -94,7 +99,7 @@ public final class VisibilityBench {
             }
         };
         Thread subscriber = new Thread(() -> {
-            try (JedisPooled sub = new JedisPooled(redisHostPort[0], Integer.parseInt(redisHostPort[1]))) {
+            try (JedisPooled sub = BenchClients.pooled(redisEndpoint, "dbm-visibility-bench-notifications")) {
                 sub.psubscribe(listener, "__keyspace@0__:dbm:{vis" + run + "-*}:ts",
                         "__keyspace@0__:dbm:{visbase" + run + "-*}:ts");
             }
@@ -117,10 +122,11 @@ public final class VisibilityBench {
         observed.set(0);
         countFromNanos.set(Long.MAX_VALUE);
 
-        KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.LINGER_MS_CONFIG, 1, ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+        Properties producerProperties = BenchClients.kafkaProperties(bootstrap);
+        producerProperties.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerProperties.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        KafkaProducer<String, String> producer = new KafkaProducer<>(producerProperties, new StringSerializer(),
+                new StringSerializer());
         long eventBase = Instant.now().getEpochSecond() - 3600;
         long start = System.nanoTime();
         long warmupEnd = start + TimeUnit.SECONDS.toNanos(seconds) / 5;
