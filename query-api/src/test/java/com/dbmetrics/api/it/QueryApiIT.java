@@ -134,7 +134,7 @@ class QueryApiIT {
             assertThat(mapper.readTree(old.body()).path("timestamp").asText()).isEqualTo(first.toString());
 
             // the refresh runs on the API's refresh thread: wait for it, the API's time standing still
-            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
                 HttpResponse<String> r = ApiFixture.get(refreshing, path, token);
                 assertThat(r.headers().firstValue("X-Cache")).hasValue("L1");
                 assertThat(mapper.readTree(r.body()).path("timestamp").asText()).isEqualTo(second.toString());

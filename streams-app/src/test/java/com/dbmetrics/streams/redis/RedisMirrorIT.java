@@ -62,26 +62,26 @@ class RedisMirrorIT {
     void shouldWriteFreshAndStaleKeysWithTheirTtls() {
         mirror.snapshot(snapshot(T0, 1, 30));
 
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(read(RedisKeys.fresh(id))).isEqualTo(snapshot(T0, 1, 30));
             assertThat(read(RedisKeys.stale(id))).isEqualTo(snapshot(T0, 1, 30));
         });
         // fresh TTL = max(15 s, interval 30 s + 5 s) = 35 s; stale 300 s
         assertThat(redis.pttl(RedisKeys.fresh(id))).isBetween(30_000L, 35_000L);
         assertThat(redis.pttl(RedisKeys.stale(id))).isBetween(295_000L, 300_000L);
-        await().atMost(Duration.ofSeconds(5)).until(() -> mirror.lagSeconds() == 0); // written: nothing waits
+        await().atMost(Duration.ofSeconds(30)).until(() -> mirror.lagSeconds() == 0); // written: nothing waits
     }
 
     @Test
     void shouldNeverReplaceNewerWithOlderEvenAcrossWriters() throws Exception {
         mirror.snapshot(snapshot(T0.plusSeconds(10), 5, 5));
-        await().atMost(Duration.ofSeconds(5)).until(() -> read(RedisKeys.fresh(id)) != null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> read(RedisKeys.fresh(id)) != null);
 
         // a second writer (another instance, or a replay) with an older snapshot
         try (RedisMirror replay = new RedisMirror(redis, Json.newMapper(), Duration.ofSeconds(15),
                 Duration.ofMillis(10), 1000, Clock.systemUTC()).start()) {
             replay.snapshot(snapshot(T0, 1, 5));
-            await().atMost(Duration.ofSeconds(5)).until(() -> replay.skippedOlder() == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> replay.skippedOlder() == 1);
         }
 
         assertThat(read(RedisKeys.fresh(id)).value(Metric.CONNECTIONS)).isEqualTo(5.0);
@@ -91,14 +91,14 @@ class RedisMirrorIT {
     @Test
     void shouldDeleteBothKeysOnTombstoneAndNotResurrectOnReplay() throws Exception {
         mirror.snapshot(snapshot(T0, 1, 5));
-        await().atMost(Duration.ofSeconds(5)).until(() -> read(RedisKeys.fresh(id)) != null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> read(RedisKeys.fresh(id)) != null);
 
         mirror.tombstone(id, T0.plusSeconds(5).toEpochMilli());
-        await().atMost(Duration.ofSeconds(5)).until(() -> !redis.exists(RedisKeys.fresh(id)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !redis.exists(RedisKeys.fresh(id)));
         assertThat(redis.exists(RedisKeys.stale(id))).isFalse();
 
         mirror.snapshot(snapshot(T0, 1, 5)); // replayed, older than the tombstone
-        await().atMost(Duration.ofSeconds(5)).until(() -> mirror.skippedOlder() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> mirror.skippedOlder() == 1);
         assertThat(redis.exists(RedisKeys.fresh(id))).isFalse();
     }
 
@@ -123,7 +123,7 @@ class RedisMirrorIT {
                 store.add(s);
                 small.snapshot(s);
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> small.backlog() == 0 && own.exists(RedisKeys.fresh(id + "-2")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> small.backlog() == 0 && own.exists(RedisKeys.fresh(id + "-2")));
 
             server.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // Redis gone, and with it everything it held
             for (int i = 3; i < 20; i++) {
@@ -131,7 +131,7 @@ class RedisMirrorIT {
                 store.add(s);
                 small.snapshot(s); // the backlog holds 4 (8 while a failed flush is being requeued): the rest overflow
             }
-            await().atMost(Duration.ofSeconds(5)).until(small::resyncNeeded);
+            await().atMost(Duration.ofSeconds(30)).until(small::resyncNeeded);
             assertThat(small.resync(store)).as("Redis still down").isFalse();
 
             server = redisServer.start();
