@@ -4,7 +4,7 @@ import com.dbmetrics.schemas.config.KafkaClientSettings;
 import com.dbmetrics.schemas.config.RedisEndpoint;
 import com.dbmetrics.streams.StreamsApp;
 import com.dbmetrics.streams.StreamsAppConfig;
-import com.dbmetrics.streams.query.IqToken;
+import com.dbmetrics.schemas.config.InternalToken;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -69,7 +69,7 @@ final class PrivateStreamsApp {
             default -> throw new IllegalArgumentException("guarantee must be eos or alos in " + variant);
         };
         StreamsAppConfig config = new StreamsAppConfig(kafka, redis, appId, new HostInfo(LOOPBACK, freePort()),
-                LOOPBACK, IqToken.random(), LOOPBACK, 0, stateDir, guarantee,
+                LOOPBACK, InternalToken.random(), LOOPBACK, 0, stateDir, guarantee,
                 Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, threads(variant),
                 Duration.ofMinutes(10), Duration.ofMillis(10), 200_000);
         return StreamsApp.start(config, topics);
