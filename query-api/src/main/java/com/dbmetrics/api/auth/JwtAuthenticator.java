@@ -3,6 +3,7 @@ package com.dbmetrics.api.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Interner;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -56,13 +57,33 @@ public final class JwtAuthenticator implements MeterBinder {
 
     private final DefaultJWTProcessor<SecurityContext> processor;
     private final JwksFile jwks;
-    private final Cache<ByteBuffer, Verified> verified;
+    private final Cache<TokenDigest, Verified> verified;
+    /** One instance per distinct tenant list and role set: thousands of users of a project share one list. */
+    private final Interner<List<String>> tenantLists = Interner.newWeakInterner();
+    private final Interner<Set<String>> roleSets = Interner.newWeakInterner();
     private final Clock clock;
     private final Ticker ticker;
     private final long maxLifetimeMillis;
     private final AuthFailureLimit failures;
 
     private record Verified(Principal principal, long expiresAtMillis) {}
+
+    /**
+     * A token's SHA-256 digest as four longs: the cache key (48 bytes, against 96 for a byte array in a ByteBuffer),
+     * so the cache never holds a usable credential.
+     */
+    record TokenDigest(long a, long b, long c, long d) {
+
+        static TokenDigest of(byte[] sha256) {
+            ByteBuffer bytes = ByteBuffer.wrap(sha256);
+            return new TokenDigest(bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong());
+        }
+
+        @Override
+        public int hashCode() {
+            return (int) (a ^ (a >>> 32)); // a digest's bits are uniform already
+        }
+    }
 
     private JwtAuthenticator(DefaultJWTProcessor<SecurityContext> processor, JwksFile jwks, Clock clock,
             Ticker ticker, Duration maxLifetime, AuthFailureLimit failures) {
@@ -78,21 +99,21 @@ public final class JwtAuthenticator implements MeterBinder {
         this.verified = Caffeine.newBuilder()
                 .maximumSize(MAX_CACHED_TOKENS)
                 .ticker(ticker)
-                .expireAfter(new Expiry<ByteBuffer, Verified>() {
+                .expireAfter(new Expiry<TokenDigest, Verified>() {
                     @Override
-                    public long expireAfterCreate(ByteBuffer digest, Verified v, long currentTime) {
+                    public long expireAfterCreate(TokenDigest digest, Verified v, long currentTime) {
                         long left = (v.expiresAtMillis() - clock.millis()) * 1_000_000;
                         return Math.max(0, Math.min(left, MAX_CACHE_NANOS));
                     }
 
                     @Override
-                    public long expireAfterUpdate(ByteBuffer digest, Verified v, long currentTime,
+                    public long expireAfterUpdate(TokenDigest digest, Verified v, long currentTime,
                             long currentDuration) {
                         return currentDuration;
                     }
 
                     @Override
-                    public long expireAfterRead(ByteBuffer digest, Verified v, long currentTime,
+                    public long expireAfterRead(TokenDigest digest, Verified v, long currentTime,
                             long currentDuration) {
                         return currentDuration;
                     }
@@ -158,7 +179,7 @@ public final class JwtAuthenticator implements MeterBinder {
         if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
             return reject(client, AuthFailureLimit.Reason.MALFORMED, "Invalid bearer token");
         }
-        ByteBuffer digest = digest(token);
+        TokenDigest digest = digest(token);
         Verified cached = verified.getIfPresent(digest);
         if (cached != null && cached.expiresAtMillis() > clock.millis()) {
             return new AuthResult.Authenticated(cached.principal());
@@ -171,8 +192,9 @@ public final class JwtAuthenticator implements MeterBinder {
         Principal principal;
         try {
             claims = processor.process(token, null);
-            principal = new Principal(claims.getSubject(), stringList(claims, Claims.TENANTS),
-                    new HashSet<>(stringList(claims, Claims.ROLES)));
+            principal = new Principal(claims.getSubject(),
+                    tenantLists.intern(List.copyOf(stringList(claims, Claims.TENANTS))),
+                    roleSets.intern(Set.copyOf(stringList(claims, Claims.ROLES))));
         } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {
             return reject(client, AuthFailureLimit.Reason.INVALID, "Invalid or expired token");
         }
@@ -191,8 +213,8 @@ public final class JwtAuthenticator implements MeterBinder {
     }
 
     /** The cache key of a token: its SHA-256 digest, so the cache never holds a usable credential. */
-    private static ByteBuffer digest(String token) {
-        return ByteBuffer.wrap(SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8)));
+    private static TokenDigest digest(String token) {
+        return TokenDigest.of(SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static List<String> stringList(JWTClaimsSet claims, String name) throws ParseException {
@@ -218,7 +240,7 @@ public final class JwtAuthenticator implements MeterBinder {
     }
 
     /** The keys the verified-token cache holds now: digests, never tokens. */
-    Set<ByteBuffer> cacheKeys() {
+    Set<TokenDigest> cacheKeys() {
         return Set.copyOf(verified.asMap().keySet());
     }
 

@@ -6,12 +6,18 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,39 +29,66 @@ import redis.clients.jedis.UnifiedJedis;
  * when it leases them) and spends them locally. Instances together therefore never admit more than the limit; the
  * price is that permits leased by one instance and not yet spent may make another refuse early, by at most
  * (instances − 1) × (lease − 1) requests per window. The lease is {@code limit / 50}, between 1 and 1000: exact
- * (lease 1) for limits up to 99, one round trip per 1000 requests for very high limits. Redis unreachable: fail open
- * (default; a per-instance {@link LocalRateLimiter} stands in, so N instances may admit N × limit) or closed, each
- * decision counted ({@code dbm_api_rate_limit_fail_open}, {@code dbm_api_rate_limit_fail_closed}).
+ * (lease 1) for limits up to 99, one round trip per 1000 requests for very high limits.
+ *
+ * <p>What a request costs does not depend on how many users there are: the lease calls of all requests that need one
+ * go to Redis together ({@link LeaseBatches}: one round trip per batch, whatever the number of users in it), a refused
+ * subject is refused from memory until its retry time, and the state per subject is one small object per scope, kept
+ * for the one window it is for (memory grows with the subjects seen in the last window, bounded by
+ * {@link #MAX_SUBJECTS_PER_SCOPE}). Redis unreachable: fail open (default; a per-instance {@link LocalRateLimiter}
+ * stands in, so N instances may admit N × limit) or closed, each decision counted
+ * ({@code dbm_api_rate_limit_fail_open}, {@code dbm_api_rate_limit_fail_closed}).
  */
 public final class RateLimiter implements MeterBinder {
 
     private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
     private static final int MAX_LEASE = 1000;
+    /**
+     * Subjects with lease state kept per scope at most. State lives one window after it was leased (a lease is for one
+     * window), so this instance holds at most the subjects it leased for within the last window, i.e. no more than its
+     * lease round trips per window; the bound only matters beyond that. An evicted lease forgets unspent permits
+     * (counted in Redis: the subject may be refused early by them, never admitted beyond its limit).
+     */
+    static final int MAX_SUBJECTS_PER_SCOPE = 1_000_000;
+    /** How long a request waits for its lease at most before the limiter counts Redis as unreachable. */
+    static final long LEASE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final UnifiedJedis redis;
     private final Clock clock;
     private final long windowMs;
     private final boolean failOpen;
     private final LocalRateLimiter local;
-    private final LuaScript script = LuaScript.fromClasspath("/redis/rate-limit.lua");
-    private final Cache<String, Lease> leases;
+    private final LeaseBatches batches;
+    private final Map<Scope, Cache<String, Lease>> leases = new EnumMap<>(Scope.class);
     private final LongAdder failOpenDecisions = new LongAdder();
     private final LongAdder failClosedDecisions = new LongAdder();
+    private final LongAdder localRefusals = new LongAdder();
 
-    /** Permits of one limit leased to this instance for one window, and what Redis had left when leased. */
+    /**
+     * What this instance holds of one subject's current window: permits leased and not yet spent, what Redis had left
+     * when it last leased, and, once Redis refused, until when it refuses (a refusal holds until its retry time: permits
+     * only free up as the window slides, so asking Redis again before then cannot change the answer).
+     */
     private static final class Lease {
+        final long window;
         long permits;
         long leftInRedis;
+        long refusedUntilMs;
+
+        Lease(long window) {
+            this.window = window;
+        }
     }
 
     public RateLimiter(UnifiedJedis redis, Clock clock, Duration window, boolean failOpen, Ticker ticker) {
-        this.redis = redis;
         this.clock = clock;
         this.windowMs = window.toMillis();
         this.failOpen = failOpen;
         this.local = new LocalRateLimiter(clock, window, ticker);
-        this.leases = Caffeine.newBuilder().maximumSize(1_000_000).ticker(ticker)
-                .expireAfterAccess(window.multipliedBy(2)).build();
+        this.batches = new LeaseBatches(redis, LuaScript.fromClasspath("/redis/rate-limit.lua"));
+        for (Scope scope : Scope.values()) {
+            leases.put(scope, Caffeine.newBuilder().maximumSize(MAX_SUBJECTS_PER_SCOPE).ticker(ticker)
+                    .expireAfterWrite(window).build());
+        }
     }
 
     static long leaseSize(long limit) {
@@ -67,22 +100,33 @@ public final class RateLimiter implements MeterBinder {
         if (limits.isEmpty()) {
             return Decision.unlimited();
         }
+        int n = limits.size();
         for (int attempt = 0; attempt < 3; attempt++) {
             long now = clock.millis();
-            long[] index = new long[limits.size()];
-            Lease[] held = new Lease[limits.size()];
+            long[] index = new long[n];
+            Lease[] held = new Lease[n];
+            for (int i = 0; i < n; i++) {
+                Limit limit = limits.get(i);
+                index[i] = windowIndex(limit, now);
+                Lease lease = leases.get(limit.scope()).getIfPresent(limit.subject());
+                held[i] = lease != null && lease.window == index[i] ? lease : null;
+            }
             List<Integer> lacking = null; // allocated only when a lease must be taken (once per lease size)
             synchronized (this) {
-                for (int i = 0; i < limits.size(); i++) {
-                    index[i] = windowIndex(limits.get(i), now);
-                    Lease lease = leases.getIfPresent(key(limits.get(i), index[i]));
+                for (int i = 0; i < n; i++) {
+                    Lease lease = held[i];
+                    if (lease != null && lease.refusedUntilMs > now) {
+                        localRefusals.increment();
+                        Limit refused = limits.get(i);
+                        return new Decision(false, refused.scope(), refused.perWindow(), 0,
+                                LocalRateLimiter.ceilSeconds(lease.refusedUntilMs - now), resetSeconds(refused, now));
+                    }
                     if (lease == null || lease.permits == 0) {
                         if (lacking == null) {
-                            lacking = new ArrayList<>(limits.size());
+                            lacking = new ArrayList<>(n);
                         }
                         lacking.add(i);
                     }
-                    held[i] = lease;
                 }
                 if (lacking == null) {
                     return spend(limits, held, resetSeconds(limits.get(0), now));
@@ -91,7 +135,10 @@ public final class RateLimiter implements MeterBinder {
             Decision refused;
             try {
                 refused = lease(limits, lacking, index, now);
-            } catch (RuntimeException e) {
+            } catch (TimeoutException | ExecutionException | RuntimeException e) {
+                return unreachable(limits, e instanceof ExecutionException ? e.getCause() : e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 return unreachable(limits, e);
             }
             if (refused != null) {
@@ -112,8 +159,9 @@ public final class RateLimiter implements MeterBinder {
         return new Decision(true, first.scope(), first.perWindow(), held[0].permits + held[0].leftInRedis, 0, reset);
     }
 
-    /** Leases permits for the lacking scopes; returns the refusal, or null when leased. */
-    private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now) {
+    /** Leases permits for the lacking scopes (one script call, sent with others'); the refusal, or null when leased. */
+    private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now)
+            throws TimeoutException, ExecutionException, InterruptedException {
         List<String> keys = new ArrayList<>(lacking.size() * 2);
         List<String> args = new ArrayList<>(lacking.size() * 3 + 1);
         args.add(Long.toString(windowMs));
@@ -125,22 +173,37 @@ public final class RateLimiter implements MeterBinder {
             args.add(Long.toString(leaseSize(limit.perWindow())));
             args.add(Long.toString(elapsed(limit, now)));
         }
-        List<?> result = (List<?>) script.eval(redis, keys, args);
+        List<?> result = batches.call(new LeaseBatches.Call(keys, args), System.nanoTime() + LEASE_TIMEOUT_NANOS);
         if (((Long) result.get(0)) != 1L) {
-            Limit refused = limits.get(lacking.get(((Long) result.get(1)).intValue() - 1));
+            int i = lacking.get(((Long) result.get(1)).intValue() - 1);
+            Limit refused = limits.get(i);
             long retryMs = (Long) result.get(2);
+            synchronized (this) {
+                leaseOf(refused, index[i]).refusedUntilMs = now + retryMs;
+            }
             return new Decision(false, refused.scope(), refused.perWindow(), 0, LocalRateLimiter.ceilSeconds(retryMs),
                     resetSeconds(refused, now));
         }
         synchronized (this) {
             for (int j = 0; j < lacking.size(); j++) {
                 int i = lacking.get(j);
-                Lease lease = leases.get(key(limits.get(i), index[i]), k -> new Lease());
+                Lease lease = leaseOf(limits.get(i), index[i]);
                 lease.permits += (Long) result.get(2 + 2 * j);
                 lease.leftInRedis = (Long) result.get(3 + 2 * j);
             }
         }
         return null;
+    }
+
+    /** The subject's lease state for window {@code index}, replacing that of an earlier window (under the lock). */
+    private Lease leaseOf(Limit limit, long index) {
+        Cache<String, Lease> scope = leases.get(limit.scope());
+        Lease lease = scope.getIfPresent(limit.subject());
+        if (lease == null || lease.window < index) {
+            lease = new Lease(index);
+            scope.put(limit.subject(), lease);
+        }
+        return lease;
     }
 
     /**
@@ -170,7 +233,7 @@ public final class RateLimiter implements MeterBinder {
         return LocalRateLimiter.ceilSeconds(windowMs - elapsed(limit, now));
     }
 
-    private Decision unreachable(List<Limit> limits, RuntimeException e) {
+    private Decision unreachable(List<Limit> limits, Throwable e) {
         if (!failOpen) {
             failClosedDecisions.increment();
             log.warn("Rate limiter: Redis unreachable, failing closed: {}", e.toString());
@@ -179,10 +242,6 @@ public final class RateLimiter implements MeterBinder {
         failOpenDecisions.increment();
         log.debug("Rate limiter: Redis unreachable, local limiter stands in: {}", e.toString());
         return local.decide(limits);
-    }
-
-    private static String key(Limit limit, long index) {
-        return limit.scope().name() + ':' + limit.subject() + ':' + index;
     }
 
     /** Decisions taken by the local limiter while Redis was unreachable, since this instance started. */
@@ -195,5 +254,16 @@ public final class RateLimiter implements MeterBinder {
         FunctionCounter.builder("dbm_api_rate_limit_fail_open", failOpenDecisions, LongAdder::sum).register(registry);
         FunctionCounter.builder("dbm_api_rate_limit_fail_closed", failClosedDecisions, LongAdder::sum)
                 .register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_lease_round_trips", batches, LeaseBatches::roundTrips)
+                .description("Round trips to Redis for rate-limit leases (each carries the leases of many requests)")
+                .register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_lease_calls", batches, LeaseBatches::calls)
+                .description("Rate-limit lease script calls sent to Redis").register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_local_refusals", localRefusals, LongAdder::sum)
+                .description("Refusals decided without Redis: the subject was refused and its retry time is ahead")
+                .register(registry);
+        Gauge.builder("dbm_api_rate_limit_subjects", leases, l -> l.values().stream()
+                        .mapToLong(Cache::estimatedSize).sum())
+                .description("Subjects (users, databases, global) with lease state in this instance").register(registry);
     }
 }
