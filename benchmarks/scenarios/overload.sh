@@ -45,6 +45,7 @@ read -ra PHASE_SECONDS <<<"${OVERLOAD_PHASE_SECONDS:-20 30 30}"
 FACTOR=${OVERLOAD_FACTOR:-2}
 WARMUP=${OVERLOAD_WARMUP:-5}
 TOKEN_IAT=$(date +%s)
+GEN_LAG_IS_RESULT=1 # a lagging run is marked (lag p99 shown), not dropped: see gen_run
 FLEET=0
 [[ -f .dbm/up/run/fleet.size ]] && FLEET=$(<.dbm/up/run/fleet.size)
 ((${#PHASE_SECONDS[@]} == 3)) || { echo "OVERLOAD_PHASE_SECONDS wants three numbers" >&2; exit 1; }
