@@ -166,8 +166,9 @@ done
 emit
 emit "Generator: $(field "$line" saturated | sed 's/true/saturated (requests waited for a free connection)/;s/false/not saturated/'),"
 emit "lag p99 $(field "$line" lag_p99_ms) ms, CPU $(field "$line" gen_cpu_cores) cores; errors by kind over the"
-emit "schedule: timeouts $(field "$line" timeouts), connection $(field "$line" conn_errors), statuses" \
-  "$(tr ' ' '\n' <<<"$line" | grep '^status_' | tr '\n' ' ')(503 with no Retry-After: $no_retry)."
+non2xx_list=$(tr ' ' '\n' <<<"$line" | grep '^status_' | paste -sd' ' || true)
+emit "schedule: timeouts $(field "$line" timeouts), connection $(field "$line" conn_errors), non-2xx statuses:" \
+  "${non2xx_list:-none} (503 with no Retry-After: $no_retry)."
 emit
 
 verdict() { awk -v c="$1" 'BEGIN { print c ? "met" : "not met" }'; }
