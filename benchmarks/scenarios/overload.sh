@@ -4,7 +4,8 @@
 # default rate limits, 64 connections, each user its own JWT).
 #   1. Ramp: 5 s steps (after 2 s not counted) from 1,000 reads/s upward, x1.25 per step, until a step is saturated
 #      (the generator could not send 99 % of the rate), its p99 exceeds 50 ms, or any answer is not 2xx; the sustained
-#      rate S is the last good step.
+#      rate S is the last good step. A step that fails on its p99 alone is run once more before it counts as bad: the
+#      API's core is shared with the rest of the stack, and one 5 s p99 is one stray pause away from the bound.
 #   2. One continuous run with a rate schedule (OpenLoopLoad --phases, the arrival process runs on across phases):
 #      S/2 for 20 s (unloaded: its p99 is the reference), 2 x S for 30 s (overload), S/2 for 30 s (recovery).
 # Reported: offered and answered rates per phase, the share refused (503) in the overload, the p99 of the admitted
@@ -17,8 +18,8 @@
 #   OVERLOAD_PHASE_SECONDS="5 5 5" OVERLOAD_RAMP_SECONDS=2 OVERLOAD_JIT_SECONDS=3 ./dbm bench overload   # a smoke run
 #
 # Knobs: OVERLOAD_USERS (100000), OVERLOAD_CONNECTIONS (64), OVERLOAD_API_HEAP (256m, as ./dbm up), OVERLOAD_API_CPU (1)
-# and OVERLOAD_GEN_CPU (0): the cores; OVERLOAD_JIT_RATES ("500 1500") and OVERLOAD_JIT_SECONDS (10 each: the fresh
-# API's JIT warm-up, not counted); OVERLOAD_RAMP_START (1000), OVERLOAD_RAMP_FACTOR (1.25), OVERLOAD_RAMP_SECONDS (5),
+# and OVERLOAD_GEN_CPU (0): the cores; OVERLOAD_JIT_RATES ("500 1500") and OVERLOAD_JIT_SECONDS (30 each: the fresh
+# API's JIT warm-up, not counted; 30: one core compiles slowly); OVERLOAD_RAMP_START (1000), OVERLOAD_RAMP_FACTOR (1.25), OVERLOAD_RAMP_SECONDS (5),
 # OVERLOAD_RAMP_WARMUP (2), OVERLOAD_RAMP_MAX_STEPS (20), OVERLOAD_RAMP_P99_MS (50); OVERLOAD_RATE (S: skips the ramp
 # when set); OVERLOAD_PHASE_SECONDS ("20 30 30": unloaded, overload, recovery), OVERLOAD_FACTOR (2), OVERLOAD_WARMUP
 # (5 s at S/2 before the schedule, not counted). No REPEATS: the schedule is one continuous run (the ramp's steps and
@@ -34,7 +35,9 @@ API_HEAP=${OVERLOAD_API_HEAP:-256m}
 API_CPU=${OVERLOAD_API_CPU:-1}
 GEN_CPU=${OVERLOAD_GEN_CPU:-0}
 read -ra JIT_RATES <<<"${OVERLOAD_JIT_RATES:-500 1500}"
-JIT_SECONDS=${OVERLOAD_JIT_SECONDS:-10}
+# 30 s each, not the users scenario's 10: on one core the JIT compiles on the core that serves, and after 2 x 10 s the
+# first ramp step (1,000/s) still had a p99 of 422 ms (2026-12-02), after 2 x 30 s 10.5 ms
+JIT_SECONDS=${OVERLOAD_JIT_SECONDS:-30}
 RAMP_START=${OVERLOAD_RAMP_START:-1000}
 RAMP_FACTOR=${OVERLOAD_RAMP_FACTOR:-1.25}
 RAMP_SECONDS=${OVERLOAD_RAMP_SECONDS:-5}
@@ -68,6 +71,7 @@ ramp_rows=()
 S=${OVERLOAD_RATE:-}
 if [[ -z $S ]]; then
   rate=$RAMP_START
+  retried=0
   for ((step = 1; step <= RAMP_MAX_STEPS; step++)); do
     echo "ramp step $step: $rate reads/s" >&2
     line=$(gen_run --rate "$rate" --seconds "$RAMP_SECONDS" --warmup "$RAMP_WARMUP" --seed "$step" "${common[@]}")
@@ -76,11 +80,19 @@ if [[ -z $S ]]; then
     p99=$(field "$line" p99_ms)
     errors=$(field "$line" errors)
     good=$(awk -v s="$sat" -v p="$p99" -v e="$errors" -v t="$RAMP_P99_MS" \
-      'BEGIN { print (s != "true" && p <= t && e == 0) ? "good" : "bad" }')
+      'BEGIN { print (s != "true" && e == 0) ? (p <= t ? "good" : "p99") : "bad" }')
+    if [[ $good == p99 ]] && ((retried == 0)); then
+      retried=1
+      good="p99 over $RAMP_P99_MS ms: run again"
+    elif [[ $good == p99 ]]; then
+      good=bad
+    fi
     row="| $rate | $(field "$line" sent_rate) | $(field "$line" p50_ms) | $p99 | $(field "$line" max_ms) | $errors"
     row+=" ($(field "$line" status_503) × 503, $(field "$line" status_429) × 429, $(field "$line" timeouts) timeouts)"
     ramp_rows+=("$row | $sat | $(field "$line" lag_p99_ms) | $good |")
-    [[ $good == good ]] || break
+    [[ $good == bad ]] && break
+    [[ $good == good ]] || continue
+    retried=0
     S=$rate
     rate=$(awk -v r="$rate" -v f="$RAMP_FACTOR" 'BEGIN { printf "%.0f", r * f }')
   done
@@ -172,6 +184,13 @@ emit "schedule: timeouts $(field "$line" timeouts), connection $(field "$line" c
 emit
 
 verdict() { awk -v c="$1" 'BEGIN { print c ? "met" : "not met" }'; }
+if awk -v o="${P[1,offered_rate]}" -v s="${P[1,sent_rate]}" -v r="${P[1,refused]}" -v p="$admitted" -v t="$RAMP_P99_MS" \
+    'BEGIN { exit !(s >= 0.99 * o && r == 0 && p <= t) }'; then
+  emit "**Note:** ${FACTOR} × S did not overload the instance: it answered all ${P[1,offered_rate]} reads/s 2xx with a p99 of" \
+    "$admitted ms, without requests queueing for a connection. S was set by the ramp's p99 bound ($RAMP_P99_MS ms in one" \
+    "${RAMP_SECONDS} s step), below what the instance can take; the verdicts below then say little about overload."
+  emit
+fi
 emit "Target (admitted p99 in overload ≤ 5 × unloaded p99): **$(verdict "$(awk -v a="$admitted" -v u="$unloaded" \
   'BEGIN { print (a <= 5 * u && a > 0) }')")** — $admitted ms vs 5 × $unloaded ms (ratio $(ratio "$admitted" "$unloaded"))."
 if ((refused_all > 0)); then
