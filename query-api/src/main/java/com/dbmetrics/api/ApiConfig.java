@@ -47,8 +47,13 @@ public record ApiConfig(
      */
     public record Load(int maxConcurrent, int maxQueued, Duration queueWait, Duration overloadQueueWait) {
 
-        /** Running requests per core by default: enough to overlap Redis round trips, few enough to bound latency. */
-        static final int CONCURRENT_PER_CORE = 8;
+        /**
+         * Running requests per core by default (at least {@link #MIN_CONCURRENT}): enough that requests waiting for a
+         * Redis round trip (a user's first read in its window waits for a lease) do not hold every slot, few enough
+         * that the ones running share the cores without a long queue (32 reads of ~0.15 ms on a core: ~5 ms).
+         */
+        static final int CONCURRENT_PER_CORE = 16;
+        static final int MIN_CONCURRENT = 32;
 
         public Load {
             Env.requireAtLeast(API_MAX_CONCURRENT_REQUESTS, maxConcurrent, 1);
@@ -63,8 +68,8 @@ public record ApiConfig(
 
         static Load fromEnv(Env env) {
             int concurrent = env.integer(API_MAX_CONCURRENT_REQUESTS,
-                    Math.max(16, CONCURRENT_PER_CORE * Runtime.getRuntime().availableProcessors()));
-            return new Load(concurrent, env.integer(API_MAX_QUEUED_REQUESTS, 8 * concurrent),
+                    Math.max(MIN_CONCURRENT, CONCURRENT_PER_CORE * Runtime.getRuntime().availableProcessors()));
+            return new Load(concurrent, env.integer(API_MAX_QUEUED_REQUESTS, 4 * concurrent),
                     env.duration(API_QUEUE_WAIT, Duration.ofMillis(100)),
                     env.duration(API_OVERLOAD_QUEUE_WAIT, Duration.ofMillis(5)));
         }
@@ -125,9 +130,9 @@ public record ApiConfig(
     public static final String METRICS_RATE_LIMIT_WINDOW = "METRICS_RATE_LIMIT_WINDOW";
     /** Comma-separated origins allowed by CORS, or * (default: none, CORS off). */
     public static final String API_CORS_ORIGINS = "API_CORS_ORIGINS";
-    /** API requests (under /api/) running at once at most (default 8 per core, at least 16); more wait for a slot. */
+    /** API requests (under /api/) running at once at most (default 16 per core, at least 32); more wait for a slot. */
     public static final String API_MAX_CONCURRENT_REQUESTS = "API_MAX_CONCURRENT_REQUESTS";
-    /** Requests waiting for a slot at most (default 8 × the concurrency); more are answered 503 at once. */
+    /** Requests waiting for a slot at most (default 4 × the concurrency); more are answered 503 at once. */
     public static final String API_MAX_QUEUED_REQUESTS = "API_MAX_QUEUED_REQUESTS";
     /**
      * How long a request may wait for a slot while the queue is a burst, i.e. has been empty within this long

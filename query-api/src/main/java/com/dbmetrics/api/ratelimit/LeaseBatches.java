@@ -3,13 +3,12 @@ package com.dbmetrics.api.ratelimit;
 import com.dbmetrics.schemas.redis.LuaScript;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
@@ -25,15 +24,38 @@ import redis.clients.jedis.exceptions.JedisDataException;
  */
 final class LeaseBatches {
 
-    /** One lease script call: its keys and arguments, and where its answer goes. */
+    /** One lease script call: its keys and arguments, and its answer (or failure) once there, for its caller. */
     static final class Call {
         final List<String> keys;
         final List<String> args;
-        final CompletableFuture<List<?>> answer = new CompletableFuture<>();
+        private final Thread caller = Thread.currentThread();
+        private volatile List<?> answer;
+        private volatile RuntimeException failure;
 
         Call(List<String> keys, List<String> args) {
             this.keys = keys;
             this.args = args;
+        }
+
+        boolean done() {
+            return answer != null || failure != null;
+        }
+
+        void complete(List<?> result) {
+            answer = result;
+            LockSupport.unpark(caller);
+        }
+
+        void fail(RuntimeException e) {
+            failure = e;
+            LockSupport.unpark(caller);
+        }
+
+        List<?> result() {
+            if (failure != null) {
+                throw failure;
+            }
+            return answer;
         }
     }
 
@@ -56,17 +78,14 @@ final class LeaseBatches {
 
     /**
      * Sends {@code call} (leading a round trip when none is under way) and waits for its answer until
-     * {@code deadlineNanos} ({@link System#nanoTime()}).
+     * {@code deadlineNanos} ({@link System#nanoTime()}). Must be called by the thread that created {@code call}.
      *
      * @throws TimeoutException when the answer did not come in time
-     * @throws ExecutionException when Redis (or the connection to it) failed the call
+     * @throws RuntimeException what Redis (or the connection to it) failed the call with
      */
-    List<?> call(Call call, long deadlineNanos) throws TimeoutException, ExecutionException, InterruptedException {
+    List<?> call(Call call, long deadlineNanos) throws TimeoutException {
         queue.add(call);
-        while (true) {
-            if (call.answer.isDone()) {
-                return call.answer.get();
-            }
+        while (!call.done()) {
             if (sending.compareAndSet(false, true)) {
                 try {
                     // the leader's own call is in its first batch unless more than MAX_BATCH were queued before it;
@@ -83,14 +102,11 @@ final class LeaseBatches {
             if (left <= 0) {
                 throw new TimeoutException("no answer from Redis for a rate-limit lease in time");
             }
-            try {
-                // a leader normally answers this call within its round trip; the timed wait only covers a leader that
-                // stopped leading while this call was still queued: then this caller leads
-                return call.answer.get(Math.min(left, FOLLOWER_RECHECK_NANOS), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                // look again: lead if nobody does
-            }
+            // a leader answers this call within its round trip and unparks this thread; the bounded park only covers
+            // a leader that stopped leading while this call was still queued: then this caller leads
+            LockSupport.parkNanos(this, Math.min(left, FOLLOWER_RECHECK_NANOS));
         }
+        return call.result();
     }
 
     private List<Call> nextBatch() {
@@ -111,9 +127,9 @@ final class LeaseBatches {
         if (batch.size() == 1) {
             Call only = batch.get(0);
             try {
-                only.answer.complete((List<?>) script.eval(redis, only.keys, only.args));
+                only.complete((List<?>) script.eval(redis, only.keys, only.args));
             } catch (RuntimeException e) {
-                only.answer.completeExceptionally(e);
+                only.fail(e);
             }
             return;
         }
@@ -121,7 +137,9 @@ final class LeaseBatches {
             sendPipelined(batch, true);
         } catch (RuntimeException e) {
             for (Call call : batch) {
-                call.answer.completeExceptionally(e);
+                if (!call.done()) {
+                    call.fail(e);
+                }
             }
         }
     }
@@ -137,7 +155,7 @@ final class LeaseBatches {
         }
         for (int i = 0; i < batch.size(); i++) {
             try {
-                batch.get(i).answer.complete((List<?>) responses.get(i).get());
+                batch.get(i).complete((List<?>) responses.get(i).get());
             } catch (JedisDataException e) {
                 if (mayReload && script.forgotten(e)) {
                     // Redis lost its script cache (restart, failover, SCRIPT FLUSH): the calls not answered yet did
@@ -145,7 +163,7 @@ final class LeaseBatches {
                     sendPipelined(batch.subList(i, batch.size()), false);
                     return;
                 }
-                batch.get(i).answer.completeExceptionally(e);
+                batch.get(i).fail(e);
             }
         }
     }

@@ -8,6 +8,8 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +17,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -62,6 +63,10 @@ public final class RateLimiter implements MeterBinder {
     private final LongAdder failOpenDecisions = new LongAdder();
     private final LongAdder failClosedDecisions = new LongAdder();
     private final LongAdder localRefusals = new LongAdder();
+    /** How long requests waited for their lease (queued behind a round trip, then the round trip). */
+    private final Timer leaseWait;
+    /** Where {@link #leaseWait} is kept until {@link #bindTo} adds the process' registry to it. */
+    private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
 
     /**
      * What this instance holds of one subject's current window: permits leased and not yet spent, what Redis had left
@@ -85,6 +90,10 @@ public final class RateLimiter implements MeterBinder {
         this.failOpen = failOpen;
         this.local = new LocalRateLimiter(clock, window, ticker);
         this.batches = new LeaseBatches(redis, LuaScript.fromClasspath("/redis/rate-limit.lua"));
+        this.leaseWait = Timer.builder("dbm_api_rate_limit_lease_wait")
+                .description("How long a request waited for its rate-limit lease from Redis")
+                .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(1))
+                .register(meters);
         for (Scope scope : Scope.values()) {
             leases.put(scope, Caffeine.newBuilder().maximumSize(MAX_SUBJECTS_PER_SCOPE).ticker(ticker)
                     .expireAfterWrite(window).build());
@@ -135,10 +144,7 @@ public final class RateLimiter implements MeterBinder {
             Decision refused;
             try {
                 refused = lease(limits, lacking, index, now);
-            } catch (TimeoutException | ExecutionException | RuntimeException e) {
-                return unreachable(limits, e instanceof ExecutionException ? e.getCause() : e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            } catch (TimeoutException | RuntimeException e) {
                 return unreachable(limits, e);
             }
             if (refused != null) {
@@ -161,7 +167,7 @@ public final class RateLimiter implements MeterBinder {
 
     /** Leases permits for the lacking scopes (one script call, sent with others'); the refusal, or null when leased. */
     private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now)
-            throws TimeoutException, ExecutionException, InterruptedException {
+            throws TimeoutException {
         List<String> keys = new ArrayList<>(lacking.size() * 2);
         List<String> args = new ArrayList<>(lacking.size() * 3 + 1);
         args.add(Long.toString(windowMs));
@@ -173,7 +179,13 @@ public final class RateLimiter implements MeterBinder {
             args.add(Long.toString(leaseSize(limit.perWindow())));
             args.add(Long.toString(elapsed(limit, now)));
         }
-        List<?> result = batches.call(new LeaseBatches.Call(keys, args), System.nanoTime() + LEASE_TIMEOUT_NANOS);
+        long start = System.nanoTime();
+        List<?> result;
+        try {
+            result = batches.call(new LeaseBatches.Call(keys, args), start + LEASE_TIMEOUT_NANOS);
+        } finally {
+            leaseWait.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
         if (((Long) result.get(0)) != 1L) {
             int i = lacking.get(((Long) result.get(1)).intValue() - 1);
             Limit refused = limits.get(i);
@@ -251,6 +263,7 @@ public final class RateLimiter implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
+        meters.add(registry);
         FunctionCounter.builder("dbm_api_rate_limit_fail_open", failOpenDecisions, LongAdder::sum).register(registry);
         FunctionCounter.builder("dbm_api_rate_limit_fail_closed", failClosedDecisions, LongAdder::sum)
                 .register(registry);
