@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -29,7 +30,10 @@ import redis.clients.jedis.UnifiedJedis;
  * small batch of permits per limit (one Lua script decides every scope of a request at once and counts the permits
  * when it leases them) and spends them locally. Instances together therefore never admit more than the limit; the
  * price is that permits leased by one instance and not yet spent may make another refuse early, by at most
- * (instances − 1) × (lease − 1) requests per window. The lease is {@code limit / 50}, between 1 and 1000: exact
+ * (instances − 1) × (lease − 1) requests per window, plus instances × (lease − 1) after the subject's window changes
+ * (permits leased in the old window and left unspent still count, weighted). One lease is in flight per subject and
+ * instance at a time: requests that find one wait for its permits, and the request that leased spends the first. The
+ * lease is {@code limit / 50}, between 1 and 1000: exact
  * (lease 1) for limits up to 99, one round trip per 1000 requests for very high limits.
  *
  * <p>What a request costs does not depend on how many users there are: the lease calls of all requests that need one
@@ -53,6 +57,8 @@ public final class RateLimiter implements MeterBinder {
     static final int MAX_SUBJECTS_PER_SCOPE = 1_000_000;
     /** How long a request waits for its lease at most before the limiter counts Redis as unreachable. */
     static final long LEASE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Lease rounds one decision may go through (each after other requests spent the permits it waited for). */
+    private static final int MAX_ATTEMPTS = 16;
 
     private final Clock clock;
     private final long windowMs;
@@ -78,6 +84,8 @@ public final class RateLimiter implements MeterBinder {
         long permits;
         long leftInRedis;
         long refusedUntilMs;
+        /** Set while a thread of this instance leases for this subject and window; counted down when it is done. */
+        CountDownLatch leasing;
 
         Lease(long window) {
             this.window = window;
@@ -110,50 +118,85 @@ public final class RateLimiter implements MeterBinder {
             return Decision.unlimited();
         }
         int n = limits.size();
-        for (int attempt = 0; attempt < 3; attempt++) {
+        long deadline = System.nanoTime() + LEASE_TIMEOUT_NANOS;
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             long now = clock.millis();
             long[] index = new long[n];
             Lease[] held = new Lease[n];
-            for (int i = 0; i < n; i++) {
-                Limit limit = limits.get(i);
-                index[i] = windowIndex(limit, now);
-                Lease lease = leases.get(limit.scope()).getIfPresent(limit.subject());
-                held[i] = lease != null && lease.window == index[i] ? lease : null;
-            }
             List<Integer> lacking = null; // allocated only when a lease must be taken (once per lease size)
+            CountDownLatch leasedByOther = null;
+            CountDownLatch leasing = null;
             synchronized (this) {
                 for (int i = 0; i < n; i++) {
-                    Lease lease = held[i];
-                    if (lease != null && lease.refusedUntilMs > now) {
+                    Limit limit = limits.get(i);
+                    index[i] = windowIndex(limit, now);
+                    Lease lease = leaseOf(limit, index[i]);
+                    held[i] = lease;
+                    if (lease.refusedUntilMs > now) {
                         localRefusals.increment();
-                        Limit refused = limits.get(i);
-                        return new Decision(false, refused.scope(), refused.perWindow(), 0,
-                                LocalRateLimiter.ceilSeconds(lease.refusedUntilMs - now), resetSeconds(refused, now));
+                        return new Decision(false, limit.scope(), limit.perWindow(), 0,
+                                LocalRateLimiter.ceilSeconds(lease.refusedUntilMs - now), resetSeconds(limit, now));
                     }
-                    if (lease == null || lease.permits == 0) {
-                        if (lacking == null) {
-                            lacking = new ArrayList<>(n);
+                    if (lease.permits == 0) {
+                        if (lease.leasing != null) {
+                            leasedByOther = lease.leasing;
+                        } else {
+                            if (lacking == null) {
+                                lacking = new ArrayList<>(n);
+                            }
+                            lacking.add(i);
                         }
-                        lacking.add(i);
                     }
                 }
-                if (lacking == null) {
+                if (lacking == null && leasedByOther == null) {
                     return spend(limits, held, resetSeconds(limits.get(0), now));
                 }
+                if (leasedByOther == null) {
+                    // one lease in flight per subject and instance: the requests that find it wait for its permits
+                    // instead of leasing more, so unspent permits per instance stay below one lease
+                    leasing = new CountDownLatch(1);
+                    for (int i : lacking) {
+                        held[i].leasing = leasing;
+                    }
+                }
             }
-            Decision refused;
+            if (leasedByOther != null) {
+                if (!await(leasedByOther, deadline)) {
+                    return unreachable(limits, new TimeoutException("no rate-limit lease in time"));
+                }
+                continue;
+            }
+            Decision decided;
             try {
-                refused = lease(limits, lacking, index, now);
+                decided = lease(limits, lacking, index, now, held);
             } catch (TimeoutException | RuntimeException e) {
                 return unreachable(limits, e);
+            } finally {
+                synchronized (this) {
+                    for (int i : lacking) {
+                        if (held[i].leasing == leasing) {
+                            held[i].leasing = null;
+                        }
+                    }
+                }
+                leasing.countDown();
             }
-            if (refused != null) {
-                return refused;
+            if (decided != null) {
+                return decided;
             }
         }
-        // other threads spent every permit leased for this request three times over: refuse this once, honestly
+        // other threads spent every permit leased for this request again and again: refuse this once, honestly
         Limit first = limits.get(0);
         return new Decision(false, first.scope(), first.perWindow(), 0, 1, 1);
+    }
+
+    private static boolean await(CountDownLatch latch, long deadlineNanos) {
+        try {
+            return latch.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Spends one permit of each held lease (under the lock); the decision reports the first limit. */
@@ -165,8 +208,13 @@ public final class RateLimiter implements MeterBinder {
         return new Decision(true, first.scope(), first.perWindow(), held[0].permits + held[0].leftInRedis, 0, reset);
     }
 
-    /** Leases permits for the lacking scopes (one script call, sent with others'); the refusal, or null when leased. */
-    private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now)
+    /**
+     * Leases permits for the lacking scopes (one script call, sent with others'). Returns the refusal; or, leased, the
+     * admission of this request, which spends the first of the permits it leased (so every lease admits the request
+     * that asked for it, however many others wait for its permits); or null when another scope's permits were spent
+     * meanwhile (then the caller goes round again).
+     */
+    private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now, Lease[] held)
             throws TimeoutException {
         List<String> keys = new ArrayList<>(lacking.size() * 2);
         List<String> args = new ArrayList<>(lacking.size() * 3 + 1);
@@ -202,9 +250,15 @@ public final class RateLimiter implements MeterBinder {
                 Lease lease = leaseOf(limits.get(i), index[i]);
                 lease.permits += (Long) result.get(2 + 2 * j);
                 lease.leftInRedis = (Long) result.get(3 + 2 * j);
+                held[i] = lease;
             }
+            for (Lease lease : held) {
+                if (lease.permits == 0) {
+                    return null;
+                }
+            }
+            return spend(limits, held, resetSeconds(limits.get(0), now));
         }
-        return null;
     }
 
     /** The subject's lease state for window {@code index}, replacing that of an earlier window (under the lock). */

@@ -25,7 +25,8 @@ import redis.clients.jedis.JedisPooled;
  * The per-user limit shared by several instances, with thousands of users reading at once: the lease calls of many
  * users go to the real Redis of {@code ./dbm test} together (batched), and each user is still admitted exactly its
  * limit (lease 1 below 100 per window) or, with larger leases, never more than its limit and early by at most
- * (instances − 1) × (lease − 1).
+ * (instances − 1) × (lease − 1) within a window plus instances × (lease − 1) when its window changes during the test
+ * (permits leased in the old window and not spent still count there, weighted into the new one).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ManyUsersRateLimitIT {
@@ -106,11 +107,12 @@ class ManyUsersRateLimitIT {
         List<PrometheusMeterRegistry> meters = new ArrayList<>();
         int users = 500;
 
-        // limit 200 -> leases of 4 permits: early refusals up to (3 - 1) x (4 - 1) = 6 per user, never more than 200
+        // limit 200 -> leases of 4 permits: early refusals up to (3 - 1) x (4 - 1) = 6 per user within a window, and
+        // up to 3 x (4 - 1) = 9 more for the users whose window changes during the test; never more than 200
         AtomicIntegerArray admitted = admittedPerUser(users, 200, 230, meters);
 
         for (int u = 0; u < users; u++) {
-            assertThat(admitted.get(u)).as("user %d", u).isBetween(194, 200);
+            assertThat(admitted.get(u)).as("user %d", u).isBetween(200 - 6 - 9, 200);
         }
         assertThat(meter(meters, "dbm_api_rate_limit_lease_calls"))
                 .as("about one call per 4 admissions, not one per request").isLessThan(users * 230 / 2.0);
