@@ -32,5 +32,5 @@ while read -r line; do
 done <<<"$out"
 emit
 emit "What bounds it in a running API: verified tokens are kept at most 5 minutes and 100,000 at most; the limiter's"
-emit "state per subject one window (1 minute) and 1,000,000 per scope at most. So a running API holds at most the"
+emit "state per subject one window (1 minute) and 200,000 per scope at most (an evicted lease only forgets unspent permits: early refusals, never more admissions). So a running API holds at most the"
 emit "users of the last minutes, up to those bounds, whatever the number of users (docs/architecture.md, decision 19)."

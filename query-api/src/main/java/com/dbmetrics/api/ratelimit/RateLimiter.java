@@ -54,7 +54,7 @@ public final class RateLimiter implements MeterBinder {
      * lease round trips per window; the bound only matters beyond that. An evicted lease forgets unspent permits
      * (counted in Redis: the subject may be refused early by them, never admitted beyond its limit).
      */
-    static final int MAX_SUBJECTS_PER_SCOPE = 1_000_000;
+    static final int MAX_SUBJECTS_PER_SCOPE = 200_000;
     /** How long a request waits for its lease at most before the limiter counts Redis as unreachable. */
     static final long LEASE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Lease rounds one decision may go through (each after other requests spent the permits it waited for). */
