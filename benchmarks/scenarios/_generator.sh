@@ -9,6 +9,10 @@
 GEN_DATABASES=1000
 # shellcheck disable=SC2034
 GEN_USERS=10000
+# The three demo databases of ./dbm up (all acme/shop) as OpenLoopLoad --ids wants them: the workload of the scenarios
+# that need no fleet (users, overload)
+# shellcheck disable=SC2034
+DEMO_IDS=pg-demo-1:postgresql:acme/shop,redis-demo-1:redis:acme/shop,mariadb-demo-1:mysql:acme/shop
 # A run whose generator lags more than GEN_MAX_LAG_MS at p99 behind its own schedule is not valid (exit 2): its
 # latencies would be the generator's, not the server's. Default 25 ms: the generator shares the 2 cores with the server
 # and the stack (its lag p99 was 2-15 ms in the runs of 2026-12-02, up to 22 ms with 10,000 connections); the lag is
@@ -49,9 +53,13 @@ wait_fleet_served() {
   exit 1
 }
 
-# gen_run ARGS... -> the generator's "result k=v ..." line (its whole output goes to stderr, i.e. the log). Exits the
+# gen_run ARGS... -> the generator's "result k=v ..." line (its whole output goes to stderr, i.e. the log); with
+# GEN_KEEP='phase|second|result' also its "phase ..." and "second ..." lines (a --phases run). Exits the
 # scenario when the generator fails or says the run is not valid (it fell behind its own schedule: exit 2). A
 # saturated run (exit 3: the server did not take the rate, result has saturated=true) is a result, not a failure.
+# With GEN_LAG_IS_RESULT=1 a lagging run (exit 2, valid=false) is a result too, for scenarios that show the lag next
+# to each latency and mark such runs: where the server under test takes the cores the generator shares with it, the
+# generator lags because the server is overloaded, and the lag (part of every latency) can only make a result worse.
 gen_run() {
   local out rc
   set +e
@@ -61,23 +69,28 @@ gen_run() {
   printf '%s\n' "$out" >&2
   if ((rc == 3)); then
     echo "SATURATED run: $(grep '^SATURATED' <<<"$out")" >&2
+  elif ((rc == 2)) && [[ ${GEN_LAG_IS_RESULT:-0} == 1 ]]; then
+    echo "LAGGING run (kept as a result, marked): $(grep '^NOT VALID' <<<"$out")" >&2
   elif ((rc != 0)); then
     echo "generator run not valid (exit $rc): $(grep -E '^(NOT VALID|Exception|Caused)' <<<"$out" | head -3)" >&2
     exit 1
   fi
-  grep '^result ' <<<"$out" || { echo "generator printed no result line" >&2; exit 1; }
+  grep -q '^result ' <<<"$out" || { echo "generator printed no result line" >&2; exit 1; }
+  grep -E "^(${GEN_KEEP:-result}) " <<<"$out"
 }
 
 # field RESULT_LINE KEY -> the value of KEY (0 when absent)
 field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { v = $2; f = 1 } END { print f ? v : 0 }'; }
 
-# check_answers RESULT_LINE WHAT: misconfiguration fails the scenario instead of becoming a table row: any 401, 403,
-# 404 (token, tenant or id wrong) or 429 (limits meant never to refuse), or no 2xx answer at all.
+# check_answers RESULT_LINE WHAT [STATUSES]: misconfiguration fails the scenario instead of becoming a table row: any
+# 401, 403, 404 (token, tenant or id wrong) or 429 (limits meant never to refuse), or no 2xx answer at all. STATUSES
+# replaces that list (e.g. "401 403 404" where 429s are a result to count and show).
 check_answers() {
-  local s
-  for s in 401 403 404 429; do
-    if (($(field "$1" status_$s) > 0)); then
-      echo "$2: $(field "$1" status_$s) answers with status $s: misconfigured (token, ids or limits), not a result" >&2
+  local s statuses
+  read -ra statuses <<<"${3:-401 403 404 429}"
+  for s in "${statuses[@]}"; do
+    if (($(field "$1" "status_$s") > 0)); then
+      echo "$2: $(field "$1" "status_$s") answers with status $s: misconfigured (token, ids or limits), not a result" >&2
       exit 1
     fi
   done

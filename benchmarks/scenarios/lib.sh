@@ -45,6 +45,14 @@ WORK=$(mktemp -d)
 # Limits on in every scenario, high enough never to refuse at the rates measured here.
 HIGH_LIMITS=(METRICS_RATE_LIMIT_PER_USER=100000000 METRICS_RATE_LIMIT_PER_DB=100000000
              METRICS_RATE_LIMIT_GLOBAL=100000000)
+# The API's default limits (ApiConfig), for scenarios that measure the limiter as shipped: with HIGH_LIMITS a lease is
+# 1000 permits (one Redis round trip per 1000 requests of a user), with these 2 (per user 100/min: limit / 50), so
+# the limiter's cost per user shows. Passed after HIGH_LIMITS to start_api, they override them.
+DEFAULT_LIMITS=(METRICS_RATE_LIMIT_PER_USER=100 METRICS_RATE_LIMIT_PER_DB=1000 METRICS_RATE_LIMIT_GLOBAL=0)
+# The API JVM's heap (start_api) and a command put before its `java` (e.g. API_CMD_PREFIX="taskset -c 1" to pin it to
+# one core); a scenario sets them before calling start_api. ./dbm up gives the api 256m (tools/dbm/common.sh APPS).
+API_HEAP=${API_HEAP:-512m}
+API_CMD_PREFIX=${API_CMD_PREFIX:-}
 
 bench_cleanup() {
   local p
@@ -68,17 +76,39 @@ wait_http() {
 
 # start_api NAME [VAR=VALUE ...] -> prints the API port. The real query-api jar against the up stack's Redis and
 # streams-app, authentication on, the high limits above; extra variables override (e.g. METRICS_CACHE_MEMORY_TTL=1ms).
+# Heap API_HEAP, started through API_CMD_PREFIX when set (it must exec java, as taskset and env do, so the pid in
+# $WORK/api-NAME.pid is the JVM's); the management port goes to $WORK/api-NAME.mport.
 start_api() {
-  local name=$1 port mport
+  local name=$1 port mport prefix=()
   shift
+  read -ra prefix <<<"$API_CMD_PREFIX"
   port=$(free_port)
   mport=$(free_port)
   env REDIS_URL="$REDIS_URL" "${API_SECURITY_ENV[@]}" STREAMS_IQ_URLS="$IQ_URL" AUTH_JWT_SECRET="$SECRET" \
       API_PORT="$port" API_MANAGEMENT_PORT="$mport" METRICS_POLL_INTERVAL=5s "${HIGH_LIMITS[@]}" "$@" \
-      java -Xmx512m -jar "$API_JAR" >"$WORK/api-$name.log" 2>&1 &
+      "${prefix[@]}" java "-Xmx$API_HEAP" -jar "$API_JAR" >"$WORK/api-$name.log" 2>&1 &
   echo $! >"$WORK/api-$name.pid"
+  echo "$mport" >"$WORK/api-$name.mport"
   wait_http "http://127.0.0.1:$port/healthz"
   echo "$port"
+}
+
+# stop_api NAME: stops the API that start_api NAME started (TERM, then KILL after 10 s) and waits until it is gone
+stop_api() {
+  local pid _
+  pid=$(<"$WORK/api-$1.pid")
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
+
+# heap_after_gc PID -> bytes of Java heap in use right after a full collection (jcmd GC.run, then GC.heap_info: G1's
+# "garbage-first heap total ...K, used ...K"): what the process really holds, caches included, garbage excluded
+heap_after_gc() {
+  jcmd "$1" GC.run >/dev/null
+  jcmd "$1" GC.heap_info | awk '/heap/ && /used/ { for (i = 1; i <= NF; i++) if ($i == "used") {
+      v = $(i + 1); sub(/K,?$/, "", v); printf "%d\n", v * 1024; exit } }'
 }
 
 # start_plain BODY_FILE -> prints the port of a plain Javalin endpoint answering every GET with those bytes (no auth,

@@ -13,7 +13,7 @@ import java.util.Locale;
 /**
  * One keep-alive HTTP/1.1 client connection of the open-loop generator, carrying one request at a time, with just
  * enough response parsing for a benchmark: status, {@code Content-Length} or chunked body, {@code X-Cache},
- * {@code Connection: close}. Used only by the generator's I/O thread.
+ * whether there is a {@code Retry-After}, {@code Connection: close}. Used only by the generator's I/O thread.
  */
 final class HttpConnection {
 
@@ -40,6 +40,7 @@ final class HttpConnection {
     // the last complete response
     int status;
     String cache;
+    boolean retryAfter;
     boolean closeAfter;
     boolean emptyResult;
 
@@ -173,6 +174,7 @@ final class HttpConnection {
         }
         status = Integer.parseInt(head.substring(9, 12));
         cache = null;
+        retryAfter = false;
         closeAfter = head.startsWith("HTTP/1.0");
         contentLength = -1;
         chunked = false;
@@ -188,6 +190,8 @@ final class HttpConnection {
                     chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
                 } else if (head.regionMatches(true, line, "x-cache", 0, colon - line)) {
                     cache = value;
+                } else if (head.regionMatches(true, line, "retry-after", 0, colon - line)) {
+                    retryAfter = true;
                 } else if (head.regionMatches(true, line, "connection", 0, colon - line)) {
                     closeAfter = value.equalsIgnoreCase("close") || (closeAfter && !value.equalsIgnoreCase("keep-alive"));
                 }

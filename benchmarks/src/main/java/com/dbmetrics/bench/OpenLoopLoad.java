@@ -36,7 +36,16 @@ import org.HdrHistogram.Histogram;
  * picks one by Zipf popularity (exponent {@code --zipf}, default 1: the most popular of 1,000 gets 13 % of reads, the
  * top 10 gets 39 %), ranks shuffled by {@code --seed}. API reads then pick a random user of that database's project
  * (user {@code u} belongs to project {@code u % projects}), each user with its own HS256 token signed with the secret
- * of {@code --secret-file}. The first {@code --warmup} seconds are sent but not counted.
+ * of {@code --secret-file}, issued at {@code --token-iat} (epoch seconds, default now; runs given the same value send
+ * the same token for a user, as a dashboard session does, so a fresh API warmed up by one run meets the same tokens in
+ * the next). The first {@code --warmup} seconds are sent but not counted.
+ *
+ * <p>Instead of one {@code --rate} for {@code --seconds}, {@code --phases rate:seconds,...} gives a schedule of rates
+ * in order ({@link RateSchedule}: the arrival process runs on across phases, no gaps; the warm-up runs at the first
+ * phase's rate): the run then also prints, before the result line, one {@code phase ...} line per phase and one
+ * {@code second ...} line per measured second with offered, sent, 2xx ("ok"), 503 ("refused") and other errors, and
+ * latency percentiles of the 2xx and of the 503 answers ({@link PhaseTally}); the result line then speaks of the whole
+ * schedule ({@code rate} is its mean).
  *
  * <p>Prints a human summary and one line {@code result key=value ...}: p50/p90/p99/p99.9/max of view latency (2xx
  * views only), sent and answered rates, errors by kind (non-2xx by status, timeouts, connection errors), the share of
@@ -57,9 +66,12 @@ public final class OpenLoopLoad {
         String target = o.get("--target");
         URI url = URI.create(o.get("--url"));
         String hostPort = url.getHost() + ":" + url.getPort();
-        double rate = positive(o, "--rate");
-        int seconds = (int) positive(o, "--seconds");
         int warmup = Integer.parseInt(o.get("--warmup"));
+        boolean phased = o.containsKey("--phases");
+        RateSchedule schedule = phased ? RateSchedule.parse(o.get("--phases"), warmup)
+                : RateSchedule.constant(positive(o, "--rate"), warmup, (int) positive(o, "--seconds"));
+        double rate = phased ? schedule.meanRate() : positive(o, "--rate");
+        int seconds = schedule.measuredSeconds();
         int connections = (int) positive(o, "--connections");
         long seed = Long.parseLong(o.get("--seed"));
         List<ReadTargets.Database> databases = o.containsKey("--ids") ? ReadTargets.parse(o.get("--ids"))
@@ -70,8 +82,16 @@ public final class OpenLoopLoad {
         Workload workload;
         if (target.equals("api")) {
             String secret = Files.readString(Path.of(o.get("--secret-file"))).strip();
-            long expires = System.currentTimeMillis() / 1000 + warmup + seconds + 3600;
-            workload = new ApiReads(targets, hostPort, secret, o.get("--issuer"), expires);
+            long now = System.currentTimeMillis() / 1000;
+            boolean fixedIat = !o.get("--token-iat").equals("now");
+            long issuedAt = fixedIat ? Long.parseLong(o.get("--token-iat")) : now;
+            // with a fixed issue time the tokens must outlive every run that shares it (within the API's 24 h maximum)
+            long expires = fixedIat ? issuedAt + TimeUnit.HOURS.toSeconds(12) : now + warmup + seconds + 3600;
+            if (expires <= now + warmup + seconds + 60) {
+                throw new IllegalArgumentException("--token-iat " + issuedAt + " is too old: its tokens expire at "
+                        + expires + ", before this run ends");
+            }
+            workload = new ApiReads(targets, hostPort, secret, o.get("--issuer"), issuedAt, expires);
         } else if (target.equals("prometheus")) {
             ResourceMode mode = ResourceMode.fromConfigName(o.get("--resource-metrics")).orElseThrow(() ->
                     new IllegalArgumentException("--resource-metrics must be process or container"));
@@ -84,14 +104,18 @@ public final class OpenLoopLoad {
         }
 
         OpenLoopRunner.Settings settings = new OpenLoopRunner.Settings(
-                new InetSocketAddress(url.getHost(), url.getPort()), rate, warmup, seconds, connections,
+                new InetSocketAddress(url.getHost(), url.getPort()), schedule, connections,
                 TimeUnit.MILLISECONDS.toNanos((long) (positive(o, "--timeout") * 1000)), seed,
                 target.equals("prometheus"));
         System.out.printf(Locale.ROOT, "open loop: %s at %s views/s for %d s after %d s warm-up, %d connections, "
                         + "%d databases (Zipf %s: top 1 %.1f %%, top 10 %.1f %% of views), %d users; a view is %s%n",
-                url, o.get("--rate"), seconds, warmup, connections, databases.size(), o.get("--zipf"),
-                100 * targets.shareOfTop(1), 100 * targets.shareOfTop(10), users, workload.describe());
+                url, phased ? "phases " + schedule.describe() + " (rate:seconds)" : o.get("--rate"), seconds, warmup,
+                connections, databases.size(), o.get("--zipf"), 100 * targets.shareOfTop(1),
+                100 * targets.shareOfTop(10), users, workload.describe());
         OpenLoopRunner.Tally t = new OpenLoopRunner(settings, workload).run();
+        if (phased) { // before the result line: the per-phase and per-second outcomes (PhaseTally)
+            t.phases.lines().forEach(System.out::println);
+        }
         int exit = report(o, t, target, rate, seconds, warmup, connections, databases.size(), users);
         System.exit(exit);
     }
@@ -213,6 +237,7 @@ public final class OpenLoopLoad {
         d.put("--promql-scope", "database");
         d.put("--resource-metrics", "process");
         d.put("--max-lag-ms", "5");
+        d.put("--token-iat", "now");
         return d;
     }
 
@@ -220,13 +245,14 @@ public final class OpenLoopLoad {
         Map<String, String> options = new LinkedHashMap<>(DEFAULTS);
         for (int i = 0; i < args.length; i++) {
             boolean known = DEFAULTS.containsKey(args[i]) || args[i].equals("--ids")
-                    || args[i].equals("--queries-file");
+                    || args[i].equals("--queries-file") || args[i].equals("--phases");
             if (!known || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: OpenLoopLoad [--target api|prometheus] [--url URL] "
-                        + "[--rate VIEWS_PER_S] [--seconds S] [--warmup S] [--connections N] [--timeout S] "
+                        + "[--rate VIEWS_PER_S] [--seconds S | --phases RATE:S,...] [--warmup S] [--connections N] [--timeout S] "
                         + "[--users N] [--databases N] [--domain D] [--ids id:engine:domain/project,...] [--zipf S] "
                         + "[--seed N] [--secret-file F] [--issuer ISS] [--promql-scope database|engine] "
-                        + "[--resource-metrics process|container] [--queries-file F] [--max-lag-ms MS]; got "
+                        + "[--resource-metrics process|container] [--queries-file F] [--max-lag-ms MS] "
+                        + "[--token-iat EPOCH_S|now]; got "
                         + String.join(" ", args));
             }
             options.put(args[i], args[++i]);

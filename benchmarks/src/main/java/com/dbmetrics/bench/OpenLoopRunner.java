@@ -16,7 +16,8 @@ import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 
 /**
- * The engine of {@link OpenLoopLoad}: view {@code v} is due at {@code start + v / rate}, whatever happened before.
+ * The engine of {@link OpenLoopLoad}: view {@code v} is due at {@code start + v / rate} (with a {@link RateSchedule} of
+ * several phases: when the integral of the rate reaches {@code v}), whatever happened before.
  * A scheduler thread releases views at their due time (parking in between); one I/O thread, a {@link Selector} over a
  * fixed pool of keep-alive connections, turns released views into requests, hands them to free connections in
  * first-free order, and queues them while no connection is free. A view's latency runs from its due (intended) time to
@@ -32,8 +33,8 @@ final class OpenLoopRunner {
     private static final int RECONNECT_TIMEOUT_MILLIS = 100;
     private static final int RECONNECTS_PER_CHECK = 200;
 
-    record Settings(InetSocketAddress address, double rate, int warmupSeconds, int seconds, int connections,
-            long timeoutNanos, long seed, boolean checkEmpty) {}
+    record Settings(InetSocketAddress address, RateSchedule schedule, int connections, long timeoutNanos, long seed,
+            boolean checkEmpty) {}
 
     /** One view in flight: its due time, whether it is in the measured window, how many answers it still waits for. */
     static final class View {
@@ -41,6 +42,9 @@ final class OpenLoopRunner {
         final boolean counted;
         int remaining;
         String failure;
+        /** The status of the first non-2xx answer (0: none), and whether it carried {@code Retry-After}. */
+        int status;
+        boolean retryAfter;
 
         View(long intended, boolean counted, int parts) {
             this.intended = intended;
@@ -73,6 +77,7 @@ final class OpenLoopRunner {
         double processCpuSeconds;
         int partsPerView;
         double connectSeconds;
+        PhaseTally phases;
     }
 
     private final Settings settings;
@@ -113,9 +118,11 @@ final class OpenLoopRunner {
             free.add(connection);
         }
         tally.connectSeconds = (System.nanoTime() - setupStart) / 1e9;
-        long warmup = TimeUnit.SECONDS.toNanos(settings.warmupSeconds());
-        long measure = TimeUnit.SECONDS.toNanos(settings.seconds());
-        total = (long) Math.ceil(settings.rate() * (settings.warmupSeconds() + settings.seconds()) - 1e-9);
+        RateSchedule schedule = settings.schedule();
+        long warmup = schedule.warmupNanos();
+        long measure = TimeUnit.SECONDS.toNanos(schedule.measuredSeconds());
+        total = schedule.totalViews();
+        tally.phases = new PhaseTally(schedule);
         start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
         windowStart = start + warmup;
         windowEnd = windowStart + measure;
@@ -137,7 +144,7 @@ final class OpenLoopRunner {
     }
 
     private long intended(long view) {
-        return start + (long) (view * 1e9 / settings.rate());
+        return start + settings.schedule().dueNanos(view);
     }
 
     private boolean counted(long due) {
@@ -182,6 +189,7 @@ final class OpenLoopRunner {
                     tally.views++;
                     tally.requests += requests.length;
                     tally.pickupLag.recordValue(Math.min(HISTOGRAM_MAX_MICROS, Math.max(0, now - due) / 1000));
+                    tally.phases.offered(due - start);
                 }
                 tally.partsPerView = requests.length;
                 for (byte[] request : requests) {
@@ -219,6 +227,7 @@ final class OpenLoopRunner {
             Part part = queue.pollFirst();
             if (now >= windowStart && now < windowEnd) {
                 tally.sentInWindow++;
+                tally.phases.sent(now - start);
             }
             inFlight++;
             try {
@@ -272,6 +281,10 @@ final class OpenLoopRunner {
             if (view.counted) {
                 tally.non2xx.merge(status, 1L, Long::sum);
             }
+            if (view.failure == null) {
+                view.status = status;
+                view.retryAfter = connection.retryAfter;
+            }
             view.failure = "status";
         }
         finish(view, now);
@@ -311,9 +324,15 @@ final class OpenLoopRunner {
             if (view.failure != null) {
                 tally.warmupErrors++;
             }
-        } else if (view.failure == null) {
-            tally.okViews++;
-            tally.latency.recordValue(Math.min(HISTOGRAM_MAX_MICROS, Math.max(0, now - view.intended) / 1000));
+        } else {
+            if (view.failure == null) {
+                tally.okViews++;
+                tally.latency.recordValue(Math.min(HISTOGRAM_MAX_MICROS, Math.max(0, now - view.intended) / 1000));
+            }
+            PhaseTally.Outcome outcome = view.failure == null ? PhaseTally.Outcome.OK
+                    : view.failure.equals("status") && view.status == 503 ? PhaseTally.Outcome.REFUSED
+                    : PhaseTally.Outcome.ERROR;
+            tally.phases.finished(view.intended - start, now - view.intended, outcome, view.retryAfter);
         }
     }
 

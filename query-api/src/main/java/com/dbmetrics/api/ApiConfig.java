@@ -38,7 +38,42 @@ public record ApiConfig(
         int rateLimitGlobal,
         boolean rateLimitFailOpen,
         Duration rateLimitWindow,
-        List<String> corsOrigins) {
+        List<String> corsOrigins,
+        Load load) {
+
+    /**
+     * How much work an instance takes at once: requests running, requests waiting for a slot, and how long one may
+     * wait (long while the queue is a burst, short once it stands); see {@code load.LoadShedder}.
+     */
+    public record Load(int maxConcurrent, int maxQueued, Duration queueWait, Duration overloadQueueWait) {
+
+        /**
+         * Running requests per core by default (at least {@link #MIN_CONCURRENT}): enough that requests waiting for a
+         * Redis round trip (a user's first read in its window waits for a lease) do not hold every slot, few enough
+         * that the ones running share the cores without a long queue (32 reads of ~0.15 ms on a core: ~5 ms).
+         */
+        static final int CONCURRENT_PER_CORE = 16;
+        static final int MIN_CONCURRENT = 32;
+
+        public Load {
+            Env.requireAtLeast(API_MAX_CONCURRENT_REQUESTS, maxConcurrent, 1);
+            Env.requireAtLeast(API_MAX_QUEUED_REQUESTS, maxQueued, 0);
+            Env.requirePositive(API_QUEUE_WAIT, queueWait);
+            Env.requirePositive(API_OVERLOAD_QUEUE_WAIT, overloadQueueWait);
+            if (overloadQueueWait.compareTo(queueWait) > 0) {
+                throw new ConfigException(API_OVERLOAD_QUEUE_WAIT + " must not exceed " + API_QUEUE_WAIT + " but "
+                        + overloadQueueWait + " > " + queueWait);
+            }
+        }
+
+        static Load fromEnv(Env env) {
+            int concurrent = env.integer(API_MAX_CONCURRENT_REQUESTS,
+                    Math.max(MIN_CONCURRENT, CONCURRENT_PER_CORE * Runtime.getRuntime().availableProcessors()));
+            return new Load(concurrent, env.integer(API_MAX_QUEUED_REQUESTS, 4 * concurrent),
+                    env.duration(API_QUEUE_WAIT, Duration.ofMillis(100)),
+                    env.duration(API_OVERLOAD_QUEUE_WAIT, Duration.ofMillis(5)));
+        }
+    }
 
     /** Port of the public API (default 8080). */
     public static final String API_PORT = "API_PORT";
@@ -95,6 +130,17 @@ public record ApiConfig(
     public static final String METRICS_RATE_LIMIT_WINDOW = "METRICS_RATE_LIMIT_WINDOW";
     /** Comma-separated origins allowed by CORS, or * (default: none, CORS off). */
     public static final String API_CORS_ORIGINS = "API_CORS_ORIGINS";
+    /** API requests (under /api/) running at once at most (default 16 per core, at least 32); more wait for a slot. */
+    public static final String API_MAX_CONCURRENT_REQUESTS = "API_MAX_CONCURRENT_REQUESTS";
+    /** Requests waiting for a slot at most (default 4 × the concurrency); more are answered 503 at once. */
+    public static final String API_MAX_QUEUED_REQUESTS = "API_MAX_QUEUED_REQUESTS";
+    /**
+     * How long a request may wait for a slot while the queue is a burst, i.e. has been empty within this long
+     * (default 100ms); also how long the queue must stand before the instance counts as overloaded.
+     */
+    public static final String API_QUEUE_WAIT = "API_QUEUE_WAIT";
+    /** How long a request may wait for a slot while overloaded (default 5ms); then it is answered 503. */
+    public static final String API_OVERLOAD_QUEUE_WAIT = "API_OVERLOAD_QUEUE_WAIT";
 
     public static final int MIN_SECRET_BYTES = 32;
     /** Loopback: neither port is reachable from another host unless {@value #API_BIND_HOST} says so. */
@@ -140,6 +186,9 @@ public record ApiConfig(
         Env.requireAtLeast(METRICS_RATE_LIMIT_GLOBAL, rateLimitGlobal, 0);
         Env.requirePositive(METRICS_RATE_LIMIT_WINDOW, rateLimitWindow);
         corsOrigins = List.copyOf(corsOrigins);
+        if (load == null) {
+            throw new ConfigException("the load bounds must be set");
+        }
     }
 
     public static ApiConfig fromEnv(Map<String, String> variables) {
@@ -170,7 +219,8 @@ public record ApiConfig(
                 env.flag(METRICS_RATE_LIMIT_FAIL_OPEN, true),
                 env.duration(METRICS_RATE_LIMIT_WINDOW, Duration.ofMinutes(1)),
                 Arrays.stream(env.string(API_CORS_ORIGINS, "").split(","))
-                        .map(String::trim).filter(o -> !o.isEmpty()).toList());
+                        .map(String::trim).filter(o -> !o.isEmpty()).toList(),
+                Load.fromEnv(env));
     }
 
     /**

@@ -4,6 +4,7 @@ import com.dbmetrics.api.auth.AuthFailureLimit;
 import com.dbmetrics.api.auth.JwtAuthenticator;
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.http.ApiServer;
+import com.dbmetrics.api.load.LoadShedder;
 import com.dbmetrics.api.ratelimit.RateLimiter;
 import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.service.CacheStats;
@@ -27,6 +28,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.JedisPooled;
 
 /**
@@ -39,6 +41,8 @@ public final class QueryApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QueryApi.class);
     /** Connect and read timeout of the Redis pool. */
     static final int REDIS_TIMEOUT_MILLIS = 1000;
+    /** Connections to Redis at most. */
+    static final int REDIS_POOL_SIZE = 16;
 
     private final ApiConfig config;
     private final JedisPooled redis;
@@ -57,7 +61,7 @@ public final class QueryApi implements AutoCloseable {
         Ticker ticker = ticker(clock);
         ObjectMapper mapper = Json.newMapper();
         JedisPooled redis = new JedisPooled(config.redis().hostAndPort(),
-                config.redis().clientConfig(REDIS_TIMEOUT_MILLIS, "dbm-query-api"));
+                config.redis().clientConfig(REDIS_TIMEOUT_MILLIS, "dbm-query-api"), redisPool());
         RedisSnapshots redisSnapshots = new RedisSnapshots(redis, JsonSerde.snapshots(mapper),
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
@@ -78,15 +82,20 @@ public final class QueryApi implements AutoCloseable {
         SnapshotRenderer renderer = new SnapshotRenderer(redisSnapshots, mapper, clock, config.staleGrace());
         MetricsService service = new MetricsService(lookup, renderer, limits, mapper);
         ProjectService projects = new ProjectService(iq, renderer, limits, mapper, config.memoryTtl(), ticker);
-        CacheStats stats = new CacheStats(lookup, service, limits, mapper);
+        ApiConfig.Load bounds = config.load();
+        LoadShedder load = new LoadShedder(bounds.maxConcurrent(), bounds.maxQueued(), bounds.queueWait(),
+                bounds.overloadQueueWait(), System::nanoTime);
+        CacheStats stats = new CacheStats(lookup, service, limits, load, mapper);
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         lookup.bindTo(registry);
         authenticator.bindTo(registry);
         limits.bindTo(registry);
         limiter.bindTo(registry);
+        load.bindTo(registry);
         ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(), new ApiServer.Services(authenticator,
-                service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable()), config.corsOrigins(),
+                service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
+                config.corsOrigins(),
                 registry);
         return new QueryApi(config, redis, lookup, server);
     }
@@ -94,6 +103,19 @@ public final class QueryApi implements AutoCloseable {
     /** Builds and starts: what {@code main} runs. */
     public static QueryApi start(ApiConfig config, Clock clock) throws IOException, ParseException {
         return create(config, clock).start();
+    }
+
+    /**
+     * The Redis connection pool: L2 reads and the rate limiter's lease round trips (one at a time, see
+     * {@code LeaseBatches}) share it. A caller waits for a connection at most as long as for an answer, never without
+     * bound (the pool's default), so a stalled Redis shows as failures the limiter and the read path handle.
+     */
+    static ConnectionPoolConfig redisPool() {
+        ConnectionPoolConfig pool = new ConnectionPoolConfig();
+        pool.setMaxTotal(REDIS_POOL_SIZE);
+        pool.setMaxIdle(REDIS_POOL_SIZE);
+        pool.setMaxWait(Duration.ofMillis(REDIS_TIMEOUT_MILLIS));
+        return pool;
     }
 
     /** Caffeine's time, read from the process' clock (millisecond steps are plenty for TTLs of a second or more). */

@@ -3,16 +3,10 @@ package com.dbmetrics.api.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Interner;
 import com.github.benmanes.caffeine.cache.Ticker;
-import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.jwk.source.ImmutableSecret;
-import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
-import com.nimbusds.jose.proc.SecurityContext;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
-import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.IOException;
@@ -24,15 +18,12 @@ import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Date;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Verifies bearer JWTs with pinned algorithms (HS256 with a shared secret, or RS256/ES256 with keys from a JWKS file,
- * re-read when it changes): signature, {@code exp} (required), {@code nbf}, {@code iss}/{@code aud} when configured,
+ * Verifies bearer JWTs with pinned algorithms (HS256 with a shared secret, by {@link Hs256Verifier}, or RS256/ES256
+ * with keys from a JWKS file, re-read when it changes, by {@link NimbusVerifier}): signature, {@code exp} (required), {@code nbf}, {@code iss}/{@code aud} when configured,
  * and a lifetime ({@code exp - iat}, or {@code exp - now} without {@code iat}) no longer than the maximum. Verified
  * tokens are cached until they expire (bounded, keyed by the token's SHA-256 digest, never the token), so signature
  * checks stay off the hot path; failed checks are bounded per client and globally by an {@link AuthFailureLimit}:
@@ -54,9 +45,12 @@ public final class JwtAuthenticator implements MeterBinder {
         }
     });
 
-    private final DefaultJWTProcessor<SecurityContext> processor;
+    private final TokenVerifier verifier;
     private final JwksFile jwks;
-    private final Cache<ByteBuffer, Verified> verified;
+    private final Cache<TokenDigest, Verified> verified;
+    /** One instance per distinct tenant list and role set: thousands of users of a project share one list. */
+    private final Interner<List<String>> tenantLists = Interner.newWeakInterner();
+    private final Interner<Set<String>> roleSets = Interner.newWeakInterner();
     private final Clock clock;
     private final Ticker ticker;
     private final long maxLifetimeMillis;
@@ -64,12 +58,29 @@ public final class JwtAuthenticator implements MeterBinder {
 
     private record Verified(Principal principal, long expiresAtMillis) {}
 
-    private JwtAuthenticator(DefaultJWTProcessor<SecurityContext> processor, JwksFile jwks, Clock clock,
+    /**
+     * A token's SHA-256 digest as four longs: the cache key (48 bytes, against 96 for a byte array in a ByteBuffer),
+     * so the cache never holds a usable credential.
+     */
+    record TokenDigest(long a, long b, long c, long d) {
+
+        static TokenDigest of(byte[] sha256) {
+            ByteBuffer bytes = ByteBuffer.wrap(sha256);
+            return new TokenDigest(bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong());
+        }
+
+        @Override
+        public int hashCode() {
+            return (int) (a ^ (a >>> 32)); // a digest's bits are uniform already
+        }
+    }
+
+    private JwtAuthenticator(TokenVerifier verifier, JwksFile jwks, Clock clock,
             Ticker ticker, Duration maxLifetime, AuthFailureLimit failures) {
         if (maxLifetime == null || maxLifetime.isZero() || maxLifetime.isNegative()) {
             throw new IllegalArgumentException("the maximum token lifetime must be > 0 but was " + maxLifetime);
         }
-        this.processor = processor;
+        this.verifier = verifier;
         this.jwks = jwks;
         this.clock = clock;
         this.ticker = ticker;
@@ -78,21 +89,21 @@ public final class JwtAuthenticator implements MeterBinder {
         this.verified = Caffeine.newBuilder()
                 .maximumSize(MAX_CACHED_TOKENS)
                 .ticker(ticker)
-                .expireAfter(new Expiry<ByteBuffer, Verified>() {
+                .expireAfter(new Expiry<TokenDigest, Verified>() {
                     @Override
-                    public long expireAfterCreate(ByteBuffer digest, Verified v, long currentTime) {
+                    public long expireAfterCreate(TokenDigest digest, Verified v, long currentTime) {
                         long left = (v.expiresAtMillis() - clock.millis()) * 1_000_000;
                         return Math.max(0, Math.min(left, MAX_CACHE_NANOS));
                     }
 
                     @Override
-                    public long expireAfterUpdate(ByteBuffer digest, Verified v, long currentTime,
+                    public long expireAfterUpdate(TokenDigest digest, Verified v, long currentTime,
                             long currentDuration) {
                         return currentDuration;
                     }
 
                     @Override
-                    public long expireAfterRead(ByteBuffer digest, Verified v, long currentTime,
+                    public long expireAfterRead(TokenDigest digest, Verified v, long currentTime,
                             long currentDuration) {
                         return currentDuration;
                     }
@@ -102,43 +113,22 @@ public final class JwtAuthenticator implements MeterBinder {
 
     /** HS256 with {@code secret}; the default lifetime bound and no bound on failures (see {@link #limited}). */
     public static JwtAuthenticator hmac(String secret, String issuer, String audience, Clock clock, Ticker ticker) {
-        return create(new JWSVerificationKeySelector<>(JWSAlgorithm.HS256,
-                new ImmutableSecret<>(secret.getBytes(StandardCharsets.UTF_8))), null, issuer, audience, clock, ticker);
+        return new JwtAuthenticator(new Hs256Verifier(secret.getBytes(StandardCharsets.UTF_8), issuer, audience, clock),
+                null, clock, ticker, DEFAULT_MAX_LIFETIME, AuthFailureLimit.unlimited(clock, ticker));
     }
 
     /** RS256/ES256 with the keys of {@code jwksFile}, re-read when it changes; it must be readable now. */
     public static JwtAuthenticator jwks(Path jwksFile, String issuer, String audience, Clock clock, Ticker ticker)
             throws IOException, ParseException {
         JwksFile keys = new JwksFile(jwksFile, clock);
-        return create(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), keys), keys,
-                issuer, audience, clock, ticker);
-    }
-
-    private static JwtAuthenticator create(JWSVerificationKeySelector<SecurityContext> keys, JwksFile jwks,
-            String issuer, String audience, Clock clock, Ticker ticker) {
-        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-        processor.setJWSKeySelector(keys);
-        JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
-        if (issuer != null) {
-            exact.issuer(issuer);
-        }
-        Set<String> required = new HashSet<>(List.of(Claims.SUBJECT, Claims.EXPIRES));
-        DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
-                audience == null ? null : Set.of(audience), exact.build(), required, null) {
-            @Override
-            protected Date currentTime() {
-                return Date.from(clock.instant());
-            }
-        };
-        claims.setMaxClockSkew(30);
-        processor.setJWTClaimsSetVerifier(claims);
-        return new JwtAuthenticator(processor, jwks, clock, ticker, DEFAULT_MAX_LIFETIME,
-                AuthFailureLimit.unlimited(clock, ticker));
+        return new JwtAuthenticator(NimbusVerifier.create(new JWSVerificationKeySelector<>(
+                Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), keys), issuer, audience, clock), keys, clock, ticker,
+                DEFAULT_MAX_LIFETIME, AuthFailureLimit.unlimited(clock, ticker));
     }
 
     /** The same verification with {@code maxLifetime} and failures bounded by {@code failures} (an empty cache). */
     public JwtAuthenticator limited(Duration maxLifetime, AuthFailureLimit failures) {
-        return new JwtAuthenticator(processor, jwks, clock, ticker, maxLifetime, failures);
+        return new JwtAuthenticator(verifier, jwks, clock, ticker, maxLifetime, failures);
     }
 
     /** Checks an {@code Authorization} header value from an unknown client. */
@@ -154,11 +144,11 @@ public final class JwtAuthenticator implements MeterBinder {
         if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return reject(client, AuthFailureLimit.Reason.MALFORMED, "Authorization must be a Bearer token");
         }
-        String token = authorization.substring(7).trim();
-        if (token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
+        String jwt = authorization.substring(7).trim();
+        if (jwt.isEmpty() || jwt.length() > MAX_TOKEN_CHARS) {
             return reject(client, AuthFailureLimit.Reason.MALFORMED, "Invalid bearer token");
         }
-        ByteBuffer digest = digest(token);
+        TokenDigest digest = digest(jwt);
         Verified cached = verified.getIfPresent(digest);
         if (cached != null && cached.expiresAtMillis() > clock.millis()) {
             return new AuthResult.Authenticated(cached.principal());
@@ -167,20 +157,19 @@ public final class JwtAuthenticator implements MeterBinder {
         if (retryAfter > 0) {
             return new AuthResult.Throttled(retryAfter);
         }
-        JWTClaimsSet claims;
-        Principal principal;
+        TokenVerifier.Verified token;
         try {
-            claims = processor.process(token, null);
-            principal = new Principal(claims.getSubject(), stringList(claims, Claims.TENANTS),
-                    new HashSet<>(stringList(claims, Claims.ROLES)));
-        } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {
+            token = verifier.verify(jwt);
+        } catch (TokenVerifier.InvalidToken e) {
             return reject(client, AuthFailureLimit.Reason.INVALID, "Invalid or expired token");
         }
-        long expires = claims.getExpirationTime().getTime();
-        Date issued = claims.getIssueTime();
-        if (expires - (issued != null ? issued.getTime() : clock.millis()) > maxLifetimeMillis) {
+        long expires = token.expiresAtMillis();
+        Long issued = token.issuedAtMillis();
+        if (expires - (issued != null ? issued : clock.millis()) > maxLifetimeMillis) {
             return reject(client, AuthFailureLimit.Reason.LIFETIME, "Token lifetime exceeds the maximum accepted");
         }
+        Principal principal = new Principal(token.subject(), tenantLists.intern(List.copyOf(token.tenants())),
+                roleSets.intern(Set.copyOf(token.roles())));
         verified.put(digest, new Verified(principal, expires));
         return new AuthResult.Authenticated(principal);
     }
@@ -191,26 +180,8 @@ public final class JwtAuthenticator implements MeterBinder {
     }
 
     /** The cache key of a token: its SHA-256 digest, so the cache never holds a usable credential. */
-    private static ByteBuffer digest(String token) {
-        return ByteBuffer.wrap(SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static List<String> stringList(JWTClaimsSet claims, String name) throws ParseException {
-        Object value = claims.getClaim(name);
-        if (value == null) {
-            return List.of();
-        }
-        if (!(value instanceof List<?> list)) {
-            throw new ParseException(name + " must be a list of strings", 0);
-        }
-        List<String> out = new ArrayList<>(list.size());
-        for (Object item : list) {
-            if (!(item instanceof String s)) {
-                throw new ParseException(name + " must be a list of strings", 0);
-            }
-            out.add(s);
-        }
-        return out;
+    private static TokenDigest digest(String token) {
+        return TokenDigest.of(SHA256.get().digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 
     long cachedTokens() {
@@ -218,7 +189,7 @@ public final class JwtAuthenticator implements MeterBinder {
     }
 
     /** The keys the verified-token cache holds now: digests, never tokens. */
-    Set<ByteBuffer> cacheKeys() {
+    Set<TokenDigest> cacheKeys() {
         return Set.copyOf(verified.asMap().keySet());
     }
 

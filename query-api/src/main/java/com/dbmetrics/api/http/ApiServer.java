@@ -1,6 +1,7 @@
 package com.dbmetrics.api.http;
 
 import com.dbmetrics.api.auth.JwtAuthenticator;
+import com.dbmetrics.api.load.LoadShedder;
 import com.dbmetrics.api.service.CacheStats;
 import com.dbmetrics.api.service.MetricsService;
 import com.dbmetrics.api.service.ProjectService;
@@ -38,7 +39,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** What the public server serves. */
     public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
-            CacheStats stats, BooleanSupplier ready) {}
+            CacheStats stats, BooleanSupplier ready, LoadShedder load) {}
 
     public ApiServer(String bindHost, int port, int managementPort, Services services, List<String> corsOrigins,
             PrometheusMeterRegistry registry) {
@@ -47,8 +48,11 @@ public final class ApiServer implements AutoCloseable {
         MetricsHandler metricsHandler = new MetricsHandler(services.metrics());
         ProjectHandler projectHandler = new ProjectHandler(services.projects());
         CacheStatsHandler statsHandler = new CacheStatsHandler(services.stats());
+        OverloadGuard overloadGuard = new OverloadGuard(services.load());
         this.api = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
+            // before Javalin's own handlers: a refused request costs its parse and a short answer, nothing more
+            cfg.jetty.modifyServer(server -> server.insertHandler(overloadGuard));
             cfg.http.generateEtags = false;
             cfg.http.compressionStrategy = CompressionStrategy.GZIP;
             cfg.jetty.modifyHttpConfiguration(http -> {

@@ -6,12 +6,20 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,40 +30,82 @@ import redis.clients.jedis.UnifiedJedis;
  * small batch of permits per limit (one Lua script decides every scope of a request at once and counts the permits
  * when it leases them) and spends them locally. Instances together therefore never admit more than the limit; the
  * price is that permits leased by one instance and not yet spent may make another refuse early, by at most
- * (instances − 1) × (lease − 1) requests per window. The lease is {@code limit / 50}, between 1 and 1000: exact
- * (lease 1) for limits up to 99, one round trip per 1000 requests for very high limits. Redis unreachable: fail open
- * (default; a per-instance {@link LocalRateLimiter} stands in, so N instances may admit N × limit) or closed, each
- * decision counted ({@code dbm_api_rate_limit_fail_open}, {@code dbm_api_rate_limit_fail_closed}).
+ * (instances − 1) × (lease − 1) requests per window, plus instances × (lease − 1) after the subject's window changes
+ * (permits leased in the old window and left unspent still count, weighted). One lease is in flight per subject and
+ * instance at a time: requests that find one wait for its permits, and the request that leased spends the first. The
+ * lease is {@code limit / 50}, between 1 and 1000: exact
+ * (lease 1) for limits up to 99, one round trip per 1000 requests for very high limits.
+ *
+ * <p>What a request costs does not depend on how many users there are: the lease calls of all requests that need one
+ * go to Redis together ({@link LeaseBatches}: one round trip per batch, whatever the number of users in it), a refused
+ * subject is refused from memory until its retry time, and the state per subject is one small object per scope, kept
+ * for the one window it is for (memory grows with the subjects seen in the last window, bounded by
+ * {@link #MAX_SUBJECTS_PER_SCOPE}). Redis unreachable: fail open (default; a per-instance {@link LocalRateLimiter}
+ * stands in, so N instances may admit N × limit) or closed, each decision counted
+ * ({@code dbm_api_rate_limit_fail_open}, {@code dbm_api_rate_limit_fail_closed}).
  */
 public final class RateLimiter implements MeterBinder {
 
     private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
     private static final int MAX_LEASE = 1000;
+    /**
+     * Subjects with lease state kept per scope at most. State lives one window after it was leased (a lease is for one
+     * window), so this instance holds at most the subjects it leased for within the last window, i.e. no more than its
+     * lease round trips per window; the bound only matters beyond that. An evicted lease forgets unspent permits
+     * (counted in Redis: the subject may be refused early by them, never admitted beyond its limit).
+     */
+    static final int MAX_SUBJECTS_PER_SCOPE = 200_000;
+    /** How long a request waits for its lease at most before the limiter counts Redis as unreachable. */
+    static final long LEASE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Lease rounds one decision may go through (each after other requests spent the permits it waited for). */
+    private static final int MAX_ATTEMPTS = 16;
 
-    private final UnifiedJedis redis;
     private final Clock clock;
     private final long windowMs;
     private final boolean failOpen;
     private final LocalRateLimiter local;
-    private final LuaScript script = LuaScript.fromClasspath("/redis/rate-limit.lua");
-    private final Cache<String, Lease> leases;
+    private final LeaseBatches batches;
+    private final Map<Scope, Cache<String, Lease>> leases = new EnumMap<>(Scope.class);
     private final LongAdder failOpenDecisions = new LongAdder();
     private final LongAdder failClosedDecisions = new LongAdder();
+    private final LongAdder localRefusals = new LongAdder();
+    /** How long requests waited for their lease (queued behind a round trip, then the round trip). */
+    private final Timer leaseWait;
+    /** Where {@link #leaseWait} is kept until {@link #bindTo} adds the process' registry to it. */
+    private final CompositeMeterRegistry meters = new CompositeMeterRegistry();
 
-    /** Permits of one limit leased to this instance for one window, and what Redis had left when leased. */
+    /**
+     * What this instance holds of one subject's current window: permits leased and not yet spent, what Redis had left
+     * when it last leased, and, once Redis refused, until when it refuses (a refusal holds until its retry time: permits
+     * only free up as the window slides, so asking Redis again before then cannot change the answer).
+     */
     private static final class Lease {
+        final long window;
         long permits;
         long leftInRedis;
+        long refusedUntilMs;
+        /** Set while a thread of this instance leases for this subject and window; counted down when it is done. */
+        CountDownLatch leasing;
+
+        Lease(long window) {
+            this.window = window;
+        }
     }
 
     public RateLimiter(UnifiedJedis redis, Clock clock, Duration window, boolean failOpen, Ticker ticker) {
-        this.redis = redis;
         this.clock = clock;
         this.windowMs = window.toMillis();
         this.failOpen = failOpen;
         this.local = new LocalRateLimiter(clock, window, ticker);
-        this.leases = Caffeine.newBuilder().maximumSize(1_000_000).ticker(ticker)
-                .expireAfterAccess(window.multipliedBy(2)).build();
+        this.batches = new LeaseBatches(redis, LuaScript.fromClasspath("/redis/rate-limit.lua"));
+        this.leaseWait = Timer.builder("dbm_api_rate_limit_lease_wait")
+                .description("How long a request waited for its rate-limit lease from Redis")
+                .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(1))
+                .register(meters);
+        for (Scope scope : Scope.values()) {
+            leases.put(scope, Caffeine.newBuilder().maximumSize(MAX_SUBJECTS_PER_SCOPE).ticker(ticker)
+                    .expireAfterWrite(window).build());
+        }
     }
 
     static long leaseSize(long limit) {
@@ -67,40 +117,86 @@ public final class RateLimiter implements MeterBinder {
         if (limits.isEmpty()) {
             return Decision.unlimited();
         }
-        for (int attempt = 0; attempt < 3; attempt++) {
+        int n = limits.size();
+        long deadline = System.nanoTime() + LEASE_TIMEOUT_NANOS;
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             long now = clock.millis();
-            long[] index = new long[limits.size()];
-            Lease[] held = new Lease[limits.size()];
+            long[] index = new long[n];
+            Lease[] held = new Lease[n];
             List<Integer> lacking = null; // allocated only when a lease must be taken (once per lease size)
+            CountDownLatch leasedByOther = null;
+            CountDownLatch leasing = null;
             synchronized (this) {
-                for (int i = 0; i < limits.size(); i++) {
-                    index[i] = windowIndex(limits.get(i), now);
-                    Lease lease = leases.getIfPresent(key(limits.get(i), index[i]));
-                    if (lease == null || lease.permits == 0) {
-                        if (lacking == null) {
-                            lacking = new ArrayList<>(limits.size());
-                        }
-                        lacking.add(i);
-                    }
+                for (int i = 0; i < n; i++) {
+                    Limit limit = limits.get(i);
+                    index[i] = windowIndex(limit, now);
+                    Lease lease = leaseOf(limit, index[i]);
                     held[i] = lease;
+                    if (lease.refusedUntilMs > now) {
+                        localRefusals.increment();
+                        return new Decision(false, limit.scope(), limit.perWindow(), 0,
+                                LocalRateLimiter.ceilSeconds(lease.refusedUntilMs - now), resetSeconds(limit, now));
+                    }
+                    if (lease.permits == 0) {
+                        if (lease.leasing != null) {
+                            leasedByOther = lease.leasing;
+                        } else {
+                            if (lacking == null) {
+                                lacking = new ArrayList<>(n);
+                            }
+                            lacking.add(i);
+                        }
+                    }
                 }
-                if (lacking == null) {
+                if (lacking == null && leasedByOther == null) {
                     return spend(limits, held, resetSeconds(limits.get(0), now));
                 }
+                if (leasedByOther == null) {
+                    // one lease in flight per subject and instance: the requests that find it wait for its permits
+                    // instead of leasing more, so unspent permits per instance stay below one lease
+                    leasing = new CountDownLatch(1);
+                    for (int i : lacking) {
+                        held[i].leasing = leasing;
+                    }
+                }
             }
-            Decision refused;
+            if (leasedByOther != null) {
+                if (!await(leasedByOther, deadline)) {
+                    return unreachable(limits, new TimeoutException("no rate-limit lease in time"));
+                }
+                continue;
+            }
+            Decision decided;
             try {
-                refused = lease(limits, lacking, index, now);
-            } catch (RuntimeException e) {
+                decided = lease(limits, lacking, index, now, held);
+            } catch (TimeoutException | RuntimeException e) {
                 return unreachable(limits, e);
+            } finally {
+                synchronized (this) {
+                    for (int i : lacking) {
+                        if (held[i].leasing == leasing) {
+                            held[i].leasing = null;
+                        }
+                    }
+                }
+                leasing.countDown();
             }
-            if (refused != null) {
-                return refused;
+            if (decided != null) {
+                return decided;
             }
         }
-        // other threads spent every permit leased for this request three times over: refuse this once, honestly
+        // other threads spent every permit leased for this request again and again: refuse this once, honestly
         Limit first = limits.get(0);
         return new Decision(false, first.scope(), first.perWindow(), 0, 1, 1);
+    }
+
+    private static boolean await(CountDownLatch latch, long deadlineNanos) {
+        try {
+            return latch.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Spends one permit of each held lease (under the lock); the decision reports the first limit. */
@@ -112,8 +208,14 @@ public final class RateLimiter implements MeterBinder {
         return new Decision(true, first.scope(), first.perWindow(), held[0].permits + held[0].leftInRedis, 0, reset);
     }
 
-    /** Leases permits for the lacking scopes; returns the refusal, or null when leased. */
-    private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now) {
+    /**
+     * Leases permits for the lacking scopes (one script call, sent with others'). Returns the refusal; or, leased, the
+     * admission of this request, which spends the first of the permits it leased (so every lease admits the request
+     * that asked for it, however many others wait for its permits); or null when another scope's permits were spent
+     * meanwhile (then the caller goes round again).
+     */
+    private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now, Lease[] held)
+            throws TimeoutException {
         List<String> keys = new ArrayList<>(lacking.size() * 2);
         List<String> args = new ArrayList<>(lacking.size() * 3 + 1);
         args.add(Long.toString(windowMs));
@@ -125,22 +227,49 @@ public final class RateLimiter implements MeterBinder {
             args.add(Long.toString(leaseSize(limit.perWindow())));
             args.add(Long.toString(elapsed(limit, now)));
         }
-        List<?> result = (List<?>) script.eval(redis, keys, args);
+        long start = System.nanoTime();
+        List<?> result;
+        try {
+            result = batches.call(new LeaseBatches.Call(keys, args), start + LEASE_TIMEOUT_NANOS);
+        } finally {
+            leaseWait.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
         if (((Long) result.get(0)) != 1L) {
-            Limit refused = limits.get(lacking.get(((Long) result.get(1)).intValue() - 1));
+            int i = lacking.get(((Long) result.get(1)).intValue() - 1);
+            Limit refused = limits.get(i);
             long retryMs = (Long) result.get(2);
+            synchronized (this) {
+                leaseOf(refused, index[i]).refusedUntilMs = now + retryMs;
+            }
             return new Decision(false, refused.scope(), refused.perWindow(), 0, LocalRateLimiter.ceilSeconds(retryMs),
                     resetSeconds(refused, now));
         }
         synchronized (this) {
             for (int j = 0; j < lacking.size(); j++) {
                 int i = lacking.get(j);
-                Lease lease = leases.get(key(limits.get(i), index[i]), k -> new Lease());
+                Lease lease = leaseOf(limits.get(i), index[i]);
                 lease.permits += (Long) result.get(2 + 2 * j);
                 lease.leftInRedis = (Long) result.get(3 + 2 * j);
+                held[i] = lease;
             }
+            for (Lease lease : held) {
+                if (lease.permits == 0) {
+                    return null;
+                }
+            }
+            return spend(limits, held, resetSeconds(limits.get(0), now));
         }
-        return null;
+    }
+
+    /** The subject's lease state for window {@code index}, replacing that of an earlier window (under the lock). */
+    private Lease leaseOf(Limit limit, long index) {
+        Cache<String, Lease> scope = leases.get(limit.scope());
+        Lease lease = scope.getIfPresent(limit.subject());
+        if (lease == null || lease.window < index) {
+            lease = new Lease(index);
+            scope.put(limit.subject(), lease);
+        }
+        return lease;
     }
 
     /**
@@ -170,7 +299,7 @@ public final class RateLimiter implements MeterBinder {
         return LocalRateLimiter.ceilSeconds(windowMs - elapsed(limit, now));
     }
 
-    private Decision unreachable(List<Limit> limits, RuntimeException e) {
+    private Decision unreachable(List<Limit> limits, Throwable e) {
         if (!failOpen) {
             failClosedDecisions.increment();
             log.warn("Rate limiter: Redis unreachable, failing closed: {}", e.toString());
@@ -181,10 +310,6 @@ public final class RateLimiter implements MeterBinder {
         return local.decide(limits);
     }
 
-    private static String key(Limit limit, long index) {
-        return limit.scope().name() + ':' + limit.subject() + ':' + index;
-    }
-
     /** Decisions taken by the local limiter while Redis was unreachable, since this instance started. */
     public long failOpenDecisions() {
         return failOpenDecisions.sum();
@@ -192,8 +317,20 @@ public final class RateLimiter implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
+        meters.add(registry);
         FunctionCounter.builder("dbm_api_rate_limit_fail_open", failOpenDecisions, LongAdder::sum).register(registry);
         FunctionCounter.builder("dbm_api_rate_limit_fail_closed", failClosedDecisions, LongAdder::sum)
                 .register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_lease_round_trips", batches, LeaseBatches::roundTrips)
+                .description("Round trips to Redis for rate-limit leases (each carries the leases of many requests)")
+                .register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_lease_calls", batches, LeaseBatches::calls)
+                .description("Rate-limit lease script calls sent to Redis").register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_local_refusals", localRefusals, LongAdder::sum)
+                .description("Refusals decided without Redis: the subject was refused and its retry time is ahead")
+                .register(registry);
+        Gauge.builder("dbm_api_rate_limit_subjects", leases, l -> l.values().stream()
+                        .mapToLong(Cache::estimatedSize).sum())
+                .description("Subjects (users, databases, global) with lease state in this instance").register(registry);
     }
 }

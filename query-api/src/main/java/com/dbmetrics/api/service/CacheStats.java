@@ -1,6 +1,7 @@
 package com.dbmetrics.api.service;
 
 import com.dbmetrics.api.cache.SnapshotLookup;
+import com.dbmetrics.api.load.LoadShedder;
 import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.ratelimit.Scope;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,12 +13,15 @@ public final class CacheStats {
     private final SnapshotLookup lookup;
     private final MetricsService metrics;
     private final RateLimits limits;
+    private final LoadShedder load;
     private final ObjectMapper mapper;
 
-    public CacheStats(SnapshotLookup lookup, MetricsService metrics, RateLimits limits, ObjectMapper mapper) {
+    public CacheStats(SnapshotLookup lookup, MetricsService metrics, RateLimits limits, LoadShedder load,
+            ObjectMapper mapper) {
         this.lookup = lookup;
         this.metrics = metrics;
         this.limits = limits;
+        this.load = load;
         this.mapper = mapper;
     }
 
@@ -37,6 +41,9 @@ public final class CacheStats {
         body.put("rate_limited_database", limits.refused(Scope.DATABASE));
         body.put("rate_limited_global", limits.refused(Scope.GLOBAL));
         body.put("rate_limit_fail_open", limits.limiter().failOpenDecisions());
+        body.put("overload_refused", load.refusedTotal());
+        body.put("overload_refused_queue_full", load.refused(LoadShedder.Refusal.QUEUE_FULL));
+        body.put("overload_refused_waited_too_long", load.refused(LoadShedder.Refusal.WAITED_TOO_LONG));
         body.put("total_requests", total);
         double served = l1 + l2 + source;
         body.put("cache_hit_rate", served == 0 ? 0.0 : Math.round((l1 + l2) * 10000.0 / served) / 100.0);

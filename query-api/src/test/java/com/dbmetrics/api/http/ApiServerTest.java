@@ -3,6 +3,7 @@ package com.dbmetrics.api.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.dbmetrics.api.load.LoadShedder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -11,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -21,9 +23,13 @@ class ApiServerTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicBoolean ready = new AtomicBoolean(true);
+    private final LoadShedder load = new LoadShedder(1, 0, Duration.ofMillis(100), Duration.ofMillis(5),
+            System::nanoTime);
 
     private ApiServer server() {
-        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, ready::get), List.of(), registry);
+        load.bindTo(registry);
+        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, ready::get, load),
+                List.of(), registry);
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
@@ -47,6 +53,30 @@ class ApiServerTest {
                     type -> assertThat(type).startsWith("text/plain; version=0.0.4"));
             assertThat(metrics.body()).contains("dbm_test_counter_total 1.0");
             assertThat(get(server.managementPort(), "/healthz").body()).isEqualTo("ok\n");
+        }
+    }
+
+    @Test
+    void shouldRefuseApiRequestsAtOnceWithRetryAfterWhileNoSlotIsFreeButStillAnswerProbes() throws Exception {
+        try (ApiServer server = server().start()) {
+            assertThat(load.acquire()).as("the only slot, held as a running request would").isNull();
+
+            long start = System.nanoTime();
+            HttpResponse<String> refused = get(server.port(), "/api/v1/domain/acme/project/shop/databases/x/metrics");
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/json");
+            assertThat(refused.body()).isEqualTo("{\"error\":\"" + OverloadGuard.MESSAGE + "\",\"status\":503}");
+            assertThat(tookMillis).as("refused at once: no queue (0 places), no wait").isLessThan(2000);
+            assertThat(get(server.port(), "/healthz").statusCode()).as("probes take no slot").isEqualTo(200);
+            assertThat(get(server.port(), "/readyz").statusCode()).isEqualTo(200);
+            assertThat(get(server.managementPort(), "/metrics").body())
+                    .contains("dbm_api_overload_refused_total{reason=\"queue_full\"} 1.0")
+                    .contains("dbm_api_requests_in_flight 1.0");
+            load.release();
+            assertThat(load.inFlight()).isZero();
         }
     }
 

@@ -1,0 +1,180 @@
+package com.dbmetrics.api.ratelimit;
+
+import com.dbmetrics.schemas.redis.LuaScript;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/**
+ * Sends the lease requests of many requests (of many users) to Redis together: one round trip carries every lease
+ * asked for while the previous round trip was under way. No thread of its own: the first caller that finds no round
+ * trip under way becomes the leader and sends what is queued, its own call included, in one pipeline; callers arriving
+ * meanwhile queue and wait for their answer, which the leader, or the next one, fetches. An uncontended call is sent
+ * at once by its own thread, as a plain call; under load the number of round trips grows with the number of batches,
+ * not with the number of users, and the Redis connection pool is used by one leader at a time.
+ */
+final class LeaseBatches {
+
+    /** One lease script call: its keys and arguments, and its answer (or failure) once there, for its caller. */
+    static final class Call {
+        final List<String> keys;
+        final List<String> args;
+        private final Thread caller = Thread.currentThread();
+        private volatile List<?> answer;
+        private volatile RuntimeException failure;
+
+        Call(List<String> keys, List<String> args) {
+            this.keys = keys;
+            this.args = args;
+        }
+
+        boolean done() {
+            return answer != null || failure != null;
+        }
+
+        void complete(List<?> result) {
+            answer = result;
+            LockSupport.unpark(caller);
+        }
+
+        void fail(RuntimeException e) {
+            failure = e;
+            LockSupport.unpark(caller);
+        }
+
+        List<?> result() {
+            if (failure != null) {
+                throw failure;
+            }
+            return answer;
+        }
+    }
+
+    /** Calls per round trip at most: bounds the pipeline's buffers and the wait of the calls behind it. */
+    static final int MAX_BATCH = 256;
+    private static final int MAX_LED_BATCHES = 4;
+    private static final long FOLLOWER_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final UnifiedJedis redis;
+    private final LuaScript script;
+    private final ConcurrentLinkedQueue<Call> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean sending = new AtomicBoolean();
+    private final LongAdder roundTrips = new LongAdder();
+    private final LongAdder calls = new LongAdder();
+
+    LeaseBatches(UnifiedJedis redis, LuaScript script) {
+        this.redis = redis;
+        this.script = script;
+    }
+
+    /**
+     * Sends {@code call} (leading a round trip when none is under way) and waits for its answer until
+     * {@code deadlineNanos} ({@link System#nanoTime()}). Must be called by the thread that created {@code call}.
+     *
+     * @throws TimeoutException when the answer did not come in time
+     * @throws RuntimeException what Redis (or the connection to it) failed the call with
+     */
+    List<?> call(Call call, long deadlineNanos) throws TimeoutException {
+        queue.add(call);
+        while (!call.done()) {
+            if (sending.compareAndSet(false, true)) {
+                try {
+                    // the leader's own call is in its first batch unless more than MAX_BATCH were queued before it;
+                    // it leads a few batches at most, so no caller serves others for long
+                    for (int led = 0; led < MAX_LED_BATCHES && !queue.isEmpty(); led++) {
+                        send(nextBatch());
+                    }
+                } finally {
+                    sending.set(false);
+                }
+                continue;
+            }
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException("no answer from Redis for a rate-limit lease in time");
+            }
+            // a leader answers this call within its round trip and unparks this thread; the bounded park only covers
+            // a leader that stopped leading while this call was still queued: then this caller leads
+            LockSupport.parkNanos(this, Math.min(left, FOLLOWER_RECHECK_NANOS));
+        }
+        return call.result();
+    }
+
+    private List<Call> nextBatch() {
+        List<Call> batch = new ArrayList<>(Math.min(MAX_BATCH, 16));
+        Call next;
+        while (batch.size() < MAX_BATCH && (next = queue.poll()) != null) {
+            batch.add(next);
+        }
+        return batch;
+    }
+
+    private void send(List<Call> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        roundTrips.increment();
+        calls.add(batch.size());
+        if (batch.size() == 1) {
+            Call only = batch.get(0);
+            try {
+                only.complete((List<?>) script.eval(redis, only.keys, only.args));
+            } catch (RuntimeException e) {
+                only.fail(e);
+            }
+            return;
+        }
+        try {
+            sendPipelined(batch, true);
+        } catch (RuntimeException e) {
+            for (Call call : batch) {
+                if (!call.done()) {
+                    call.fail(e);
+                }
+            }
+        }
+    }
+
+    private void sendPipelined(List<Call> batch, boolean mayReload) {
+        List<Response<Object>> responses = new ArrayList<>(batch.size());
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            String sha = script.sha(redis);
+            for (Call call : batch) {
+                responses.add(pipeline.evalsha(sha, call.keys, call.args));
+            }
+            pipeline.sync();
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                batch.get(i).complete((List<?>) responses.get(i).get());
+            } catch (JedisDataException e) {
+                if (mayReload && script.forgotten(e)) {
+                    // Redis lost its script cache (restart, failover, SCRIPT FLUSH): the calls not answered yet did
+                    // not run; send them again once the script is loaded
+                    sendPipelined(batch.subList(i, batch.size()), false);
+                    return;
+                }
+                batch.get(i).fail(e);
+            }
+        }
+    }
+
+    /** Round trips to Redis for leases since start. */
+    long roundTrips() {
+        return roundTrips.sum();
+    }
+
+    /** Lease calls sent since start (each in some round trip). */
+    long calls() {
+        return calls.sum();
+    }
+}

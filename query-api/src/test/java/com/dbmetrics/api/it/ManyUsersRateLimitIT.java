@@ -1,0 +1,120 @@
+package com.dbmetrics.api.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.dbmetrics.api.ratelimit.RateLimiter;
+import com.dbmetrics.api.ratelimit.RateLimits;
+import com.dbmetrics.schemas.testing.TestServices;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import redis.clients.jedis.JedisPooled;
+
+/**
+ * The per-user limit shared by several instances, with thousands of users reading at once: the lease calls of many
+ * users go to the real Redis of {@code ./dbm test} together (batched), and each user is still admitted exactly its
+ * limit (lease 1 below 100 per window) or, with larger leases, never more than its limit and early by at most
+ * (instances − 1) × (lease − 1) within a window plus instances × (lease − 1) when its window changes during the test
+ * (permits leased in the old window and not spent still count there, weighted into the new one).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ManyUsersRateLimitIT {
+
+    private static final int INSTANCES = 3;
+    private static final int THREADS_PER_INSTANCE = 8;
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+
+    /** Every user asks {@code asks} times, spread over the instances and threads; returns admissions per user. */
+    private AtomicIntegerArray admittedPerUser(int users, int limit, int asks, List<PrometheusMeterRegistry> meters)
+            throws Exception {
+        List<JedisPooled> pools = new ArrayList<>();
+        List<RateLimits> instances = new ArrayList<>();
+        for (int i = 0; i < INSTANCES; i++) {
+            JedisPooled redis = TestServices.redis(TestServices.REDIS_API);
+            pools.add(redis);
+            RateLimiter limiter = new RateLimiter(redis, Clock.systemUTC(), Duration.ofMinutes(1), false,
+                    com.github.benmanes.caffeine.cache.Ticker.systemTicker());
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            limiter.bindTo(registry);
+            meters.add(registry);
+            instances.add(new RateLimits(limiter, limit, 1000, 0));
+        }
+        AtomicIntegerArray admitted = new AtomicIntegerArray(users);
+        ExecutorService threads = Executors.newFixedThreadPool(INSTANCES * THREADS_PER_INSTANCE);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            int workers = INSTANCES * THREADS_PER_INSTANCE;
+            for (int w = 0; w < workers; w++) {
+                int worker = w;
+                RateLimits instance = instances.get(w % INSTANCES);
+                done.add(threads.submit(() -> {
+                    // worker w makes asks number k of every user u with (u + k) % workers == w: each user's asks
+                    // are spread over every instance and many threads, and all users are asked about at once
+                    for (int k = 0; k < asks; k++) {
+                        for (int u = Math.floorMod(worker - k, workers); u < users; u += workers) {
+                            if (instance.admitRequest("many-" + run + "-" + u).allowed()) {
+                                admitted.incrementAndGet(u);
+                            }
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(100, TimeUnit.SECONDS);
+            }
+        } finally {
+            threads.shutdownNow();
+            pools.forEach(JedisPooled::close);
+        }
+        return admitted;
+    }
+
+    private static double meter(List<PrometheusMeterRegistry> meters, String name) {
+        return meters.stream().mapToDouble(r -> r.find(name).functionCounter().count()).sum();
+    }
+
+    @Test
+    void shouldAdmitEveryOneOfThousandsOfUsersExactlyItsLimitAcrossInstances() throws Exception {
+        List<PrometheusMeterRegistry> meters = new ArrayList<>();
+        int users = 3000;
+
+        AtomicIntegerArray admitted = admittedPerUser(users, 10, 12, meters);
+
+        for (int u = 0; u < users; u++) {
+            assertThat(admitted.get(u)).as("user %d", u).isEqualTo(10);
+        }
+        double calls = meter(meters, "dbm_api_rate_limit_lease_calls");
+        // one call per admission (lease 1) and at least one refused call per user; at most three per ask (a request
+        // whose leased permit another thread of its instance spent first leases again, up to three times)
+        assertThat(calls).isBetween(users * 11.0, users * 12 * 3.0);
+        assertThat(meter(meters, "dbm_api_rate_limit_lease_round_trips")).isPositive().isLessThanOrEqualTo(calls);
+    }
+
+    @Test
+    void shouldNeverAdmitMoreThanTheLimitWithLargerLeases() throws Exception {
+        List<PrometheusMeterRegistry> meters = new ArrayList<>();
+        int users = 500;
+
+        // limit 200 -> leases of 4 permits: early refusals up to (3 - 1) x (4 - 1) = 6 per user within a window, and
+        // up to 3 x (4 - 1) = 9 more for the users whose window changes during the test; never more than 200
+        AtomicIntegerArray admitted = admittedPerUser(users, 200, 230, meters);
+
+        for (int u = 0; u < users; u++) {
+            assertThat(admitted.get(u)).as("user %d", u).isBetween(200 - 6 - 9, 200);
+        }
+        assertThat(meter(meters, "dbm_api_rate_limit_lease_calls"))
+                .as("about one call per 4 admissions, not one per request").isLessThan(users * 230 / 2.0);
+    }
+}

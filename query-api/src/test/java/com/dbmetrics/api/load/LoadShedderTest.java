@@ -1,0 +1,99 @@
+package com.dbmetrics.api.load;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Slots, the bounded queue and the controlled delay, on fake time for the policy (how long a request may wait).
+ * The waits themselves are a {@link java.util.concurrent.Semaphore}'s: the tests that need one keep it to a few
+ * milliseconds.
+ */
+class LoadShedderTest {
+
+    private static final Duration QUEUE_WAIT = Duration.ofSeconds(10); // long: a loaded machine never times it out
+    private static final Duration OVERLOAD_WAIT = Duration.ofMillis(5);
+
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+    private LoadShedder shedder(int concurrent, int queued) {
+        return new LoadShedder(concurrent, queued, QUEUE_WAIT, OVERLOAD_WAIT, nanos::get);
+    }
+
+    private void advance(Duration d) {
+        nanos.addAndGet(d.toNanos());
+    }
+
+    @Test
+    void shouldAdmitUpToTheConcurrencyAndGiveSlotsBack() throws Exception {
+        LoadShedder shedder = shedder(2, 0);
+
+        assertThat(shedder.acquire()).isNull();
+        assertThat(shedder.acquire()).isNull();
+        assertThat(shedder.inFlight()).isEqualTo(2);
+        assertThat(shedder.acquire()).as("no slot, no place in the queue").isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
+
+        shedder.release();
+
+        assertThat(shedder.acquire()).isNull();
+        assertThat(shedder.refused(LoadShedder.Refusal.QUEUE_FULL)).isEqualTo(1);
+        assertThat(shedder.refusedTotal()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldLetABurstWaitTheLongWayAndAStandingQueueOnlyTheShortOne() throws Exception {
+        LoadShedder shedder = shedder(1, 10);
+        assertThat(shedder.acquire()).isNull(); // the only slot is busy from now on
+        assertThat(shedder.allowedWaitNanos()).as("queue empty just now: a burst may wait")
+                .isEqualTo(QUEUE_WAIT.toNanos());
+
+        CompletableFuture<LoadShedder.Refusal> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return shedder.acquire();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (shedder.queued() == 0) {
+            Thread.onSpinWait();
+        }
+        assertThat(shedder.overloaded()).isFalse();
+        advance(QUEUE_WAIT.plusMillis(1)); // the queue has not been empty for longer than the long wait
+
+        assertThat(shedder.overloaded()).isTrue();
+        assertThat(shedder.allowedWaitNanos()).isEqualTo(OVERLOAD_WAIT.toNanos());
+
+        shedder.release(); // the waiting request gets the slot
+        assertThat(waiting.get(5, TimeUnit.SECONDS)).isNull();
+        assertThat(shedder.queued()).isZero();
+        assertThat(shedder.overloaded()).as("the queue emptied: back to normal by itself").isFalse();
+        assertThat(shedder.allowedWaitNanos()).isEqualTo(QUEUE_WAIT.toNanos());
+    }
+
+    @Test
+    void shouldRefuseARequestThatWaitedTheLongestAllowed() throws Exception {
+        LoadShedder shedder = new LoadShedder(1, 10, Duration.ofMillis(20), Duration.ofMillis(5), System::nanoTime);
+        assertThat(shedder.acquire()).isNull();
+
+        long start = System.nanoTime();
+        LoadShedder.Refusal refusal = shedder.acquire();
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        assertThat(refusal).isEqualTo(LoadShedder.Refusal.WAITED_TOO_LONG);
+        assertThat(waitedMillis).as("the burst wait, not more").isBetween(15L, 2_000L);
+        assertThat(shedder.queued()).isZero();
+        assertThat(shedder.inFlight()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRefuseBadBounds() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(0, 1, QUEUE_WAIT, OVERLOAD_WAIT,
+                nanos::get)).isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(1, 1, OVERLOAD_WAIT, QUEUE_WAIT,
+                nanos::get)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
