@@ -103,6 +103,11 @@ class LayersIT {
         env.put("API_PORT", "0");
         env.put("API_MANAGEMENT_PORT", "0");
         env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
+        // these tests poll while the streams-app starts, on a clock that stands still: the default 100 reads per user
+        // and minute would run out in one window (a listing that took 10 s to appear was answered 429); limits have
+        // their own tests (RateLimitIT)
+        env.put("METRICS_RATE_LIMIT_PER_USER", "100000");
+        env.put("METRICS_RATE_LIMIT_PER_DB", "100000");
         api = QueryApi.start(ApiConfig.fromEnv(env), apiClock);
         redis = TestServices.redis(TestServices.REDIS_STREAMS);
         Map<String, Object> producerConfig = TestServices.kafkaProperties(TestServices.KAFKA_ADMIN);
