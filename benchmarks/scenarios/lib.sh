@@ -14,7 +14,7 @@ REPEATS=${REPEATS:-3}
 DBM_BENCH_OUT=${DBM_BENCH_OUT:-/dev/null}
 : >"$DBM_BENCH_OUT"
 BENCH_JAR=benchmarks/target/dbmetrics-benchmarks.jar
-API_JAR=query-api/target/dbmetrics-query-api.jar
+API_JAR=${API_JAR:-query-api/target/dbmetrics-query-api.jar}
 STATUS=$(./dbm status --json)
 REDIS_URL=$(jq -r '.components.redis.url' <<<"$STATUS")
 IQ_URL=$(jq -r '.components.streams.url' <<<"$STATUS")

@@ -1,5 +1,6 @@
 package com.dbmetrics.bench;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import com.dbmetrics.api.auth.AuthFailureLimit;
 import com.dbmetrics.api.auth.AuthResult;
 import com.dbmetrics.api.auth.JwtAuthenticator;
@@ -53,7 +54,8 @@ public final class PerUserMemory {
         Ticker ticker = Ticker.systemTicker();
         JwtAuthenticator auth = JwtAuthenticator.hmac(SECRET, ISSUER, null, clock, ticker)
                 .limited(JwtAuthenticator.DEFAULT_MAX_LIFETIME, new AuthFailureLimit(clock, ticker, 30, 1000));
-        RateLimits limits = new RateLimits(new RateLimiter(new UnifiedJedis(new GrantingRedis()), clock,
+        RateLimits limits = new RateLimits(new RateLimiter(GuardedRedis.of(new UnifiedJedis(new GrantingRedis())),
+                clock,
                 Duration.ofMinutes(1), true, ticker), 100, 1000, 0);
         Mac mac = ApiReads.hmac(SECRET);
         long now = System.currentTimeMillis() / 1000;

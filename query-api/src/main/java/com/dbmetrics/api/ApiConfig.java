@@ -39,7 +39,25 @@ public record ApiConfig(
         boolean rateLimitFailOpen,
         Duration rateLimitWindow,
         List<String> corsOrigins,
-        Load load) {
+        Load load,
+        RedisGuard redisGuard) {
+
+    /**
+     * How long one Redis call may take ({@code timeout}: each answer, and the wait for a pooled connection), and, once
+     * calls went unanswered, how long the API stops calling before it probes again ({@code retry}); see
+     * {@code source.RedisBreaker}.
+     */
+    public record RedisGuard(Duration timeout, Duration retry) {
+        public RedisGuard {
+            Env.requirePositive(API_REDIS_TIMEOUT, timeout);
+            Env.requirePositive(API_REDIS_RETRY, retry);
+        }
+
+        static RedisGuard fromEnv(Env env) {
+            return new RedisGuard(env.duration(API_REDIS_TIMEOUT, Duration.ofMillis(50)),
+                    env.duration(API_REDIS_RETRY, Duration.ofSeconds(1)));
+        }
+    }
 
     /**
      * How much work an instance takes at once: requests running, requests waiting for a slot, and how long one may
@@ -141,6 +159,10 @@ public record ApiConfig(
     public static final String API_QUEUE_WAIT = "API_QUEUE_WAIT";
     /** How long a request may wait for a slot while overloaded (default 5ms); then it is answered 503. */
     public static final String API_OVERLOAD_QUEUE_WAIT = "API_OVERLOAD_QUEUE_WAIT";
+    /** How long one Redis call may take: each answer and the wait for a pooled connection (default 50ms). */
+    public static final String API_REDIS_TIMEOUT = "API_REDIS_TIMEOUT";
+    /** How long the API stops calling an unanswering Redis before it probes again (default 1s). */
+    public static final String API_REDIS_RETRY = "API_REDIS_RETRY";
 
     public static final int MIN_SECRET_BYTES = 32;
     /** Loopback: neither port is reachable from another host unless {@value #API_BIND_HOST} says so. */
@@ -186,8 +208,8 @@ public record ApiConfig(
         Env.requireAtLeast(METRICS_RATE_LIMIT_GLOBAL, rateLimitGlobal, 0);
         Env.requirePositive(METRICS_RATE_LIMIT_WINDOW, rateLimitWindow);
         corsOrigins = List.copyOf(corsOrigins);
-        if (load == null) {
-            throw new ConfigException("the load bounds must be set");
+        if (load == null || redisGuard == null) {
+            throw new ConfigException("the load bounds and the Redis guard must be set");
         }
     }
 
@@ -220,7 +242,8 @@ public record ApiConfig(
                 env.duration(METRICS_RATE_LIMIT_WINDOW, Duration.ofMinutes(1)),
                 Arrays.stream(env.string(API_CORS_ORIGINS, "").split(","))
                         .map(String::trim).filter(o -> !o.isEmpty()).toList(),
-                Load.fromEnv(env));
+                Load.fromEnv(env),
+                RedisGuard.fromEnv(env));
     }
 
     /**

@@ -12,6 +12,8 @@ import com.dbmetrics.api.service.MetricsService;
 import com.dbmetrics.api.service.ProjectService;
 import com.dbmetrics.api.service.SnapshotRenderer;
 import com.dbmetrics.api.source.IqClient;
+import com.dbmetrics.api.source.GuardedRedis;
+import com.dbmetrics.api.source.RedisBreaker;
 import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
@@ -39,8 +41,11 @@ import redis.clients.jedis.JedisPooled;
 public final class QueryApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QueryApi.class);
-    /** Connect and read timeout of the Redis pool. */
-    static final int REDIS_TIMEOUT_MILLIS = 1000;
+    /**
+     * Bound of a new Redis connection (TCP and TLS handshake): longer than an answer's budget, since a handshake on a
+     * busy machine takes longer than a GET; connections are pooled, so few requests ever wait for one.
+     */
+    static final int REDIS_CONNECT_TIMEOUT_MILLIS = 1000;
     /** Connections to Redis at most. */
     static final int REDIS_POOL_SIZE = 16;
 
@@ -60,8 +65,12 @@ public final class QueryApi implements AutoCloseable {
     public static QueryApi create(ApiConfig config, Clock clock) throws IOException, ParseException {
         Ticker ticker = ticker(clock);
         ObjectMapper mapper = Json.newMapper();
-        JedisPooled redis = new JedisPooled(config.redis().hostAndPort(),
-                config.redis().clientConfig(REDIS_TIMEOUT_MILLIS, "dbm-query-api"), redisPool());
+        ApiConfig.RedisGuard guard = config.redisGuard();
+        JedisPooled jedis = new JedisPooled(config.redis().hostAndPort(),
+                config.redis().clientConfig(REDIS_CONNECT_TIMEOUT_MILLIS, (int) guard.timeout().toMillis(),
+                        "dbm-query-api"), redisPool(guard.timeout()));
+        GuardedRedis redis = new GuardedRedis(jedis,
+                new RedisBreaker(GuardedRedis.FAILURES_TO_OPEN, guard.retry(), System::nanoTime), guard.timeout());
         RedisSnapshots redisSnapshots = new RedisSnapshots(redis, JsonSerde.snapshots(mapper),
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
@@ -92,12 +101,13 @@ public final class QueryApi implements AutoCloseable {
         authenticator.bindTo(registry);
         limits.bindTo(registry);
         limiter.bindTo(registry);
+        redis.breaker().bindTo(registry);
         load.bindTo(registry);
         ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(), new ApiServer.Services(authenticator,
                 service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
                 config.corsOrigins(),
                 registry);
-        return new QueryApi(config, redis, lookup, server);
+        return new QueryApi(config, jedis, lookup, server);
     }
 
     /** Builds and starts: what {@code main} runs. */
@@ -110,11 +120,11 @@ public final class QueryApi implements AutoCloseable {
      * {@code LeaseBatches}) share it. A caller waits for a connection at most as long as for an answer, never without
      * bound (the pool's default), so a stalled Redis shows as failures the limiter and the read path handle.
      */
-    static ConnectionPoolConfig redisPool() {
+    static ConnectionPoolConfig redisPool(Duration maxWait) {
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(REDIS_POOL_SIZE);
         pool.setMaxIdle(REDIS_POOL_SIZE);
-        pool.setMaxWait(Duration.ofMillis(REDIS_TIMEOUT_MILLIS));
+        pool.setMaxWait(maxWait);
         return pool;
     }
 

@@ -1,5 +1,6 @@
 package com.dbmetrics.bench.jmh;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import com.dbmetrics.api.ApiConfig;
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.ratelimit.RateLimiter;
@@ -51,14 +52,16 @@ public record QueryApiParts(ApiConfig config, ObjectMapper mapper, InProcessRedi
         ApiConfig config = defaultConfig();
         ObjectMapper mapper = Json.newMapper();
         InProcessRedis redis = new InProcessRedis();
-        RedisSnapshots redisSnapshots = new RedisSnapshots(redis.client(), JsonSerde.snapshots(mapper),
+        RedisSnapshots redisSnapshots = new RedisSnapshots(GuardedRedis.of(redis.client()),
+                JsonSerde.snapshots(mapper),
                 JsonSerde.pollerStatus(mapper));
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
                 config.streamsIqUrls(), config.iqToken(), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(3));
         SnapshotLookup lookup = new SnapshotLookup(redisSnapshots, iq, config.memoryTtl(), config.memoryMaxEntries(),
                 ticker);
         lookup.bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        RateLimits limits = new RateLimits(new RateLimiter(redis.client(), clock, config.rateLimitWindow(),
+        RateLimits limits = new RateLimits(new RateLimiter(GuardedRedis.of(redis.client()), clock,
+                config.rateLimitWindow(),
                 config.rateLimitFailOpen(), ticker), NEVER_REFUSING_LIMIT, NEVER_REFUSING_LIMIT, NEVER_REFUSING_LIMIT);
         SnapshotRenderer renderer = new SnapshotRenderer(redisSnapshots, mapper, clock, config.staleGrace());
         MetricsService service = new MetricsService(lookup, renderer, limits, mapper);

@@ -1,12 +1,13 @@
 package com.dbmetrics.api.ratelimit;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import com.dbmetrics.schemas.redis.LuaScript;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import redis.clients.jedis.AbstractPipeline;
@@ -16,11 +17,13 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * Sends the lease requests of many requests (of many users) to Redis together: one round trip carries every lease
- * asked for while the previous round trip was under way. No thread of its own: the first caller that finds no round
- * trip under way becomes the leader and sends what is queued, its own call included, in one pipeline; callers arriving
- * meanwhile queue and wait for their answer, which the leader, or the next one, fetches. An uncontended call is sent
- * at once by its own thread, as a plain call; under load the number of round trips grows with the number of batches,
- * not with the number of users, and the Redis connection pool is used by one leader at a time.
+ * asked for while earlier round trips were under way. No thread of its own: a caller that finds fewer than
+ * {@link #MAX_LEADERS} round trips under way becomes a leader and sends what is queued, its own call included, in one
+ * pipeline; callers arriving while every leader is busy queue and sleep until their answer arrives (the leader that
+ * took their call wakes them) or a leader steps down (it wakes the first caller still queued, who leads next). An
+ * uncontended call is sent at once by its own thread, as a plain call; under load the number of round trips grows with
+ * the number of batches, not with the number of users. A few leaders at once, not one: with one, every lease waited
+ * for the round trip under way and then its own, behind one connection (docs/architecture.md, decision 18).
  */
 final class LeaseBatches {
 
@@ -29,6 +32,8 @@ final class LeaseBatches {
         final List<String> keys;
         final List<String> args;
         private final Thread caller = Thread.currentThread();
+        /** Set when a leader takes the call into a batch: from then on only that leader's answer is awaited. */
+        private volatile boolean taken;
         private volatile List<?> answer;
         private volatile RuntimeException failure;
 
@@ -61,17 +66,23 @@ final class LeaseBatches {
 
     /** Calls per round trip at most: bounds the pipeline's buffers and the wait of the calls behind it. */
     static final int MAX_BATCH = 256;
+    /** Round trips under way at once at most (each on its own pooled connection). */
+    static final int MAX_LEADERS = 4;
     private static final int MAX_LED_BATCHES = 4;
-    private static final long FOLLOWER_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * How long a queued caller sleeps before it looks again by itself; it is normally woken sooner (its answer, or a
+     * leader stepping down). Not shorter: a millisecond recheck woke every waiting request thread 1,000 times a second.
+     */
+    private static final long FOLLOWER_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-    private final UnifiedJedis redis;
+    private final GuardedRedis redis;
     private final LuaScript script;
     private final ConcurrentLinkedQueue<Call> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean sending = new AtomicBoolean();
+    private final AtomicInteger leaders = new AtomicInteger();
     private final LongAdder roundTrips = new LongAdder();
     private final LongAdder calls = new LongAdder();
 
-    LeaseBatches(UnifiedJedis redis, LuaScript script) {
+    LeaseBatches(GuardedRedis redis, LuaScript script) {
         this.redis = redis;
         this.script = script;
     }
@@ -86,33 +97,53 @@ final class LeaseBatches {
     List<?> call(Call call, long deadlineNanos) throws TimeoutException {
         queue.add(call);
         while (!call.done()) {
-            if (sending.compareAndSet(false, true)) {
+            if (!call.taken && tryLead()) {
                 try {
-                    // the leader's own call is in its first batch unless more than MAX_BATCH were queued before it;
-                    // it leads a few batches at most, so no caller serves others for long
+                    // the leader's own call is in its first batch unless more than MAX_BATCH were queued before it
+                    // (or another leader took it); it leads a few batches at most, so no caller serves others for long
                     for (int led = 0; led < MAX_LED_BATCHES && !queue.isEmpty(); led++) {
                         send(nextBatch());
                     }
                 } finally {
-                    sending.set(false);
+                    leaders.decrementAndGet();
+                    wakeFirstQueued();
                 }
                 continue;
             }
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) {
+                if (queue.remove(call)) {
+                    throw new TimeoutException("no answer from Redis for a rate-limit lease in time (not sent)");
+                }
                 throw new TimeoutException("no answer from Redis for a rate-limit lease in time");
             }
-            // a leader answers this call within its round trip and unparks this thread; the bounded park only covers
-            // a leader that stopped leading while this call was still queued: then this caller leads
             LockSupport.parkNanos(this, Math.min(left, FOLLOWER_RECHECK_NANOS));
         }
         return call.result();
+    }
+
+    private boolean tryLead() {
+        for (int n = leaders.get(); n < MAX_LEADERS; n = leaders.get()) {
+            if (leaders.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** After a leader stepped down: the first caller still queued may lead now (it checks for itself). */
+    private void wakeFirstQueued() {
+        Call first = queue.peek();
+        if (first != null) {
+            LockSupport.unpark(first.caller);
+        }
     }
 
     private List<Call> nextBatch() {
         List<Call> batch = new ArrayList<>(Math.min(MAX_BATCH, 16));
         Call next;
         while (batch.size() < MAX_BATCH && (next = queue.poll()) != null) {
+            next.taken = true;
             batch.add(next);
         }
         return batch;
@@ -127,14 +158,17 @@ final class LeaseBatches {
         if (batch.size() == 1) {
             Call only = batch.get(0);
             try {
-                only.complete((List<?>) script.eval(redis, only.keys, only.args));
+                only.complete((List<?>) redis.call(r -> script.eval(r, only.keys, only.args)));
             } catch (RuntimeException e) {
                 only.fail(e);
             }
             return;
         }
         try {
-            sendPipelined(batch, true);
+            redis.call(r -> {
+                sendPipelined(r, batch, true);
+                return null;
+            });
         } catch (RuntimeException e) {
             for (Call call : batch) {
                 if (!call.done()) {
@@ -144,7 +178,7 @@ final class LeaseBatches {
         }
     }
 
-    private void sendPipelined(List<Call> batch, boolean mayReload) {
+    private void sendPipelined(UnifiedJedis redis, List<Call> batch, boolean mayReload) {
         List<Response<Object>> responses = new ArrayList<>(batch.size());
         try (AbstractPipeline pipeline = redis.pipelined()) {
             String sha = script.sha(redis);
@@ -160,7 +194,7 @@ final class LeaseBatches {
                 if (mayReload && script.forgotten(e)) {
                     // Redis lost its script cache (restart, failover, SCRIPT FLUSH): the calls not answered yet did
                     // not run; send them again once the script is loaded
-                    sendPipelined(batch.subList(i, batch.size()), false);
+                    sendPipelined(redis, batch.subList(i, batch.size()), false);
                     return;
                 }
                 batch.get(i).fail(e);

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.ratelimit;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import com.dbmetrics.schemas.RedisKeys;
 import com.dbmetrics.schemas.redis.LuaScript;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -23,7 +24,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Limits shared by every API instance through Redis, without a Redis round trip per request: an instance leases a
@@ -55,13 +55,17 @@ public final class RateLimiter implements MeterBinder {
      * (counted in Redis: the subject may be refused early by them, never admitted beyond its limit).
      */
     static final int MAX_SUBJECTS_PER_SCOPE = 200_000;
-    /** How long a request waits for its lease at most before the limiter counts Redis as unreachable. */
-    static final long LEASE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /**
+     * How long a request waits for its lease at most, in Redis budgets, before the limiter counts Redis as unreachable:
+     * the round trip under way when it queued (a pool wait and an answer, each within the budget), then its own.
+     */
+    static final int LEASE_TIMEOUT_BUDGETS = 4;
     /** Lease rounds one decision may go through (each after other requests spent the permits it waited for). */
     private static final int MAX_ATTEMPTS = 16;
 
     private final Clock clock;
     private final long windowMs;
+    private final long leaseTimeoutNanos;
     private final boolean failOpen;
     private final LocalRateLimiter local;
     private final LeaseBatches batches;
@@ -92,9 +96,10 @@ public final class RateLimiter implements MeterBinder {
         }
     }
 
-    public RateLimiter(UnifiedJedis redis, Clock clock, Duration window, boolean failOpen, Ticker ticker) {
+    public RateLimiter(GuardedRedis redis, Clock clock, Duration window, boolean failOpen, Ticker ticker) {
         this.clock = clock;
         this.windowMs = window.toMillis();
+        this.leaseTimeoutNanos = redis.budget().toNanos() * LEASE_TIMEOUT_BUDGETS;
         this.failOpen = failOpen;
         this.local = new LocalRateLimiter(clock, window, ticker);
         this.batches = new LeaseBatches(redis, LuaScript.fromClasspath("/redis/rate-limit.lua"));
@@ -118,7 +123,7 @@ public final class RateLimiter implements MeterBinder {
             return Decision.unlimited();
         }
         int n = limits.size();
-        long deadline = System.nanoTime() + LEASE_TIMEOUT_NANOS;
+        long deadline = System.nanoTime() + leaseTimeoutNanos;
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             long now = clock.millis();
             long[] index = new long[n];
@@ -230,7 +235,7 @@ public final class RateLimiter implements MeterBinder {
         long start = System.nanoTime();
         List<?> result;
         try {
-            result = batches.call(new LeaseBatches.Call(keys, args), start + LEASE_TIMEOUT_NANOS);
+            result = batches.call(new LeaseBatches.Call(keys, args), start + leaseTimeoutNanos);
         } finally {
             leaseWait.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }

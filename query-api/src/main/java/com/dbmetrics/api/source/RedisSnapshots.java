@@ -9,18 +9,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.UnifiedJedis;
 
-/** Reads the keys the streams-app mirrors (schemas/redis-keys.md). Redis failures surface as exceptions. */
+/**
+ * Reads the keys the streams-app mirrors (schemas/redis-keys.md), through the breaker. Redis failures, and the
+ * breaker's refusals, surface as exceptions.
+ */
 public final class RedisSnapshots {
 
     private static final Logger log = LoggerFactory.getLogger(RedisSnapshots.class);
 
-    private final UnifiedJedis redis;
+    private final GuardedRedis redis;
     private final JsonSerde<MetricsSnapshot> snapshots;
     private final JsonSerde<PollerStatus> statuses;
 
-    public RedisSnapshots(UnifiedJedis redis, JsonSerde<MetricsSnapshot> snapshots, JsonSerde<PollerStatus> statuses) {
+    public RedisSnapshots(GuardedRedis redis, JsonSerde<MetricsSnapshot> snapshots, JsonSerde<PollerStatus> statuses) {
         this.redis = redis;
         this.snapshots = snapshots;
         this.statuses = statuses;
@@ -35,7 +37,8 @@ public final class RedisSnapshots {
     }
 
     public Optional<PollerStatus> pollerStatus(String breaker) {
-        byte[] bytes = redis.get(RedisKeys.pollerStatus(breaker).getBytes(StandardCharsets.UTF_8));
+        byte[] key = RedisKeys.pollerStatus(breaker).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = redis.call(r -> r.get(key));
         if (bytes == null) {
             return Optional.empty();
         }
@@ -48,11 +51,12 @@ public final class RedisSnapshots {
     }
 
     public boolean ping() {
-        return "PONG".equalsIgnoreCase(redis.ping());
+        return "PONG".equalsIgnoreCase(redis.call(r -> r.ping()));
     }
 
     private Optional<MetricsSnapshot> read(String key) {
-        byte[] bytes = redis.get(key.getBytes(StandardCharsets.UTF_8));
+        byte[] raw = key.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = redis.call(r -> r.get(raw));
         if (bytes == null) {
             return Optional.empty();
         }

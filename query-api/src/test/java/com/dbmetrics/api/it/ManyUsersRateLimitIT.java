@@ -1,5 +1,6 @@
 package com.dbmetrics.api.it;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.api.ratelimit.RateLimiter;
@@ -49,7 +50,7 @@ class ManyUsersRateLimitIT {
         for (int i = 0; i < INSTANCES; i++) {
             JedisPooled redis = TestServices.redis(TestServices.REDIS_API);
             pools.add(redis);
-            RateLimiter limiter = new RateLimiter(redis, clock, Duration.ofMinutes(1), false,
+            RateLimiter limiter = new RateLimiter(GuardedRedis.of(redis), clock, Duration.ofMinutes(1), false,
                     com.github.benmanes.caffeine.cache.Ticker.systemTicker());
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             limiter.bindTo(registry);

@@ -7,10 +7,18 @@ import static org.awaitility.Awaitility.await;
 import com.dbmetrics.api.QueryApi;
 import java.io.File;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -83,6 +91,76 @@ class RedisOutageIT {
         var stats = MAPPER.readTree(ApiFixture.get(api, "/api/v1/metrics/cache-stats", token).body());
         assertThat(stats.path("rate_limit_fail_open").asLong()).isGreaterThanOrEqualTo(8);
         assertThat(stats.path("l1_hits").asLong()).isGreaterThanOrEqualTo(5);
+    }
+
+    /**
+     * A Redis that accepts connections but does not answer (SIGSTOP): every read here is an L1 hit, and each of the
+     * 320 is its user's first, so it needs a rate-limit lease. Before the breaker each waited for a full Redis timeout
+     * (1 s); now the first few wait at most the budget (API_REDIS_TIMEOUT), then the breaker answers at once and the
+     * local limiter stands in, until a probe finds Redis answering again.
+     */
+    @Test
+    void shouldKeepAnsweringFastWhileRedisIsStoppedAndUseItAgainAfter() throws Exception {
+        int port = startRedis();
+        api = ApiFixture.start(Map.of("REDIS_URL", "redis://127.0.0.1:" + port), Map.of("METRICS_CACHE_MEMORY_TTL",
+                "60s", "API_REDIS_TIMEOUT", "50ms", "API_REDIS_RETRY", "500ms"), Clock.systemUTC());
+        try (JedisPooled redis = new JedisPooled(new HostAndPort("127.0.0.1", port))) {
+            ApiFixture.seed(redis, "stopped-db", "shop", ApiFixture.now(), true);
+        }
+        String path = ApiFixture.metricsPath("shop", "stopped-db");
+        assertThat(ApiFixture.get(api, path, ApiFixture.token("warm", "acme/shop")).statusCode()).isEqualTo(200);
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 320; i++) {
+            tokens.add(ApiFixture.token("stopped-" + i, "acme/shop"));
+        }
+
+        signal("STOP");
+        List<Long> millis = new CopyOnWriteArrayList<>();
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        try {
+            ExecutorService readers = Executors.newFixedThreadPool(16);
+            for (String token : tokens) {
+                readers.submit(() -> {
+                    long start = System.nanoTime();
+                    statuses.add(ApiFixture.get(api, path, token).statusCode());
+                    millis.add((System.nanoTime() - start) / 1_000_000);
+                    return null;
+                });
+            }
+            readers.shutdown();
+            assertThat(readers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(metric("dbm_api_redis_breaker_open")).isEqualTo(1.0);
+        } finally {
+            signal("CONT");
+        }
+
+        assertThat(statuses).hasSize(320).containsOnly(200);
+        assertThat(millis.stream().filter(ms -> ms >= 250).count()).as("reads of 250 ms or more, of 320: %s", millis)
+                .isLessThanOrEqualTo(16);
+        assertThat(millis.stream().mapToLong(Long::longValue).max().orElseThrow()).isLessThan(1000);
+        assertThat(metric("dbm_api_redis_short_circuited_total")).isPositive();
+        assertThat(metric("dbm_api_rate_limit_fail_open_total")).isGreaterThanOrEqualTo(300);
+        // Redis answers again: a probe (some read's lease) finds it, and the breaker closes
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            assertThat(ApiFixture.get(api, path, ApiFixture.token("after-" + System.nanoTime(), "acme/shop"))
+                    .statusCode()).isEqualTo(200);
+            assertThat(metric("dbm_api_redis_breaker_open")).isZero();
+        });
+    }
+
+    private void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(redisServer.pid())).inheritIO().start();
+        assertThat(kill.waitFor()).isZero();
+    }
+
+    /** One sample of the API's /metrics (management port), by name without labels. */
+    private double metric(String name) throws Exception {
+        String text = ApiFixture.HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return text.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
+                l.substring(name.length() + 1).trim())).findFirst().orElseThrow(() -> new AssertionError(name
+                + " not in /metrics"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.ratelimit;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.time.MutableClock;
@@ -14,7 +15,7 @@ class RateLimiterWindowsTest {
     private final MutableClock clock = new MutableClock(Instant.parse("2026-12-02T10:00:00Z"));
 
     private RateLimiter instance() {
-        return new RateLimiter(null, clock, WINDOW, true, clock::nanos);
+        return new RateLimiter(GuardedRedis.of(null), clock, WINDOW, true, clock::nanos);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.service;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.api.auth.Principal;
@@ -53,7 +54,7 @@ class MetricsServiceTest {
                 List.of(URI.create("http://127.0.0.1:1")),
                 InternalToken.of(Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test")), JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(1));
         lookup = new SnapshotLookup(snapshots, absent, Duration.ofSeconds(5), 100, clock::nanos);
-        RateLimits limits = new RateLimits(new RateLimiter(null, clock, Duration.ofMinutes(1), true, clock::nanos),
+        RateLimits limits = new RateLimits(new RateLimiter(GuardedRedis.of(null), clock, Duration.ofMinutes(1), true, clock::nanos),
                 1000, 1000, 0);
         service = new MetricsService(lookup, new SnapshotRenderer(snapshots, mapper, clock, Duration.ofSeconds(5)),
                 limits, mapper);

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.service;
 
+import com.dbmetrics.api.source.GuardedRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.api.auth.Principal;
@@ -64,7 +65,7 @@ class TenantFirstTest {
                 List.of(URI.create("http://127.0.0.1:" + iq.getAddress().getPort())), InternalToken.of(Secret.of(IQ_TOKEN, "test")),
                 JsonSerde.snapshots(mapper), mapper, Duration.ofSeconds(2));
         lookup = new SnapshotLookup(redis.snapshots(), client, Duration.ofSeconds(5), 100, clock::nanos);
-        limits = new RateLimits(new RateLimiter(null, clock, Duration.ofMinutes(1), true, clock::nanos), 1_000_000,
+        limits = new RateLimits(new RateLimiter(GuardedRedis.of(null), clock, Duration.ofMinutes(1), true, clock::nanos), 1_000_000,
                 PER_DATABASE, 0);
         service = new MetricsService(lookup, new SnapshotRenderer(redis.snapshots(), mapper, clock,
                 Duration.ofSeconds(5)), limits, mapper);

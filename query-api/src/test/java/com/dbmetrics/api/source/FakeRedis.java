@@ -31,7 +31,8 @@ public final class FakeRedis implements CommandExecutor {
 
     /** {@link RedisSnapshots} reading this Redis. */
     public RedisSnapshots snapshots() {
-        return new RedisSnapshots(new UnifiedJedis(this), JsonSerde.snapshots(MAPPER), JsonSerde.pollerStatus(MAPPER));
+        return new RedisSnapshots(GuardedRedis.of(new UnifiedJedis(this)), JsonSerde.snapshots(MAPPER),
+                JsonSerde.pollerStatus(MAPPER));
     }
 
     /** Puts {@code snapshot} as the fresh key of its database. */

@@ -105,8 +105,17 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
 
     /** Jedis' client settings: user, password, database, TLS with the CA file and hostname verification. */
     public JedisClientConfig clientConfig(int timeoutMillis, String clientName) {
+        return clientConfig(timeoutMillis, timeoutMillis, clientName);
+    }
+
+    /**
+     * As {@link #clientConfig(int, String)}, with separate bounds for connecting (TCP and TLS handshake) and for each
+     * answer: a reader that must not wait long for an answer may still need longer for a new TLS connection.
+     */
+    public JedisClientConfig clientConfig(int connectTimeoutMillis, int socketTimeoutMillis, String clientName) {
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-                .timeoutMillis(timeoutMillis).database(database).clientName(clientName).ssl(tls);
+                .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis(socketTimeoutMillis)
+                .database(database).clientName(clientName).ssl(tls);
         if (username != null) {
             b.user(username);
         }
