@@ -46,6 +46,11 @@ import org.slf4j.LoggerFactory;
 public final class Poller implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Poller.class);
+    /**
+     * {@code /healthz} fails when no tick has ended for this many intervals (plus the ingestion delay): each tick ends
+     * within an interval (its deadline), so three in a row missing means the ticks stopped.
+     */
+    static final int LIVENESS_INTERVALS = 3;
 
     private final PollerConfig config;
     private final KafkaPublisher publisher;
@@ -92,7 +97,7 @@ public final class Poller implements AutoCloseable {
                 tickMetrics);
         binders.forEach(binder -> binder.bindTo(registry));
         management = new ManagementServer(new InetSocketAddress(config.bindHost(), config.managementPort()), registry::scrape,
-                Map.of("/healthz", () -> true));
+                Map.of("/healthz", () -> scheduler.ticking(LIVENESS_INTERVALS)));
     }
 
     /** Builds and starts a poller: {@code new Poller(config, clock).start()}. */

@@ -3,7 +3,6 @@ package com.dbmetrics.poller.prometheus;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -18,6 +17,10 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -111,18 +114,27 @@ public final class PrometheusClient {
         HttpRequest request = builder.build();
         int status;
         byte[] body;
+        // the deadline covers the whole answer: the client's own request timeout ends with the headers, and a body
+        // that stalls after them would otherwise hold this query (and its tick) for ever
+        CompletableFuture<HttpResponse<byte[]>> sent = http.sendAsync(request, CappedBody.handler(maxBodyBytes));
         try {
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<byte[]> response = sent.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             status = response.statusCode();
-            try (InputStream in = response.body()) {
-                body = in.readNBytes(maxBodyBytes + 1);
-            }
-        } catch (HttpTimeoutException e) {
-            throw new PrometheusException(PrometheusException.Kind.TIMEOUT, "Prometheus query timed out after "
+            body = response.body();
+        } catch (TimeoutException e) {
+            sent.cancel(true);
+            throw new PrometheusException(PrometheusException.Kind.TIMEOUT, "Prometheus gave no complete answer within "
                     + timeout.toMillis() + " ms", e);
-        } catch (IOException e) {
-            throw new PrometheusException(PrometheusException.Kind.UNREACHABLE, "Prometheus unreachable: " + e, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof HttpTimeoutException) {
+                throw new PrometheusException(PrometheusException.Kind.TIMEOUT, "Prometheus query timed out after "
+                        + timeout.toMillis() + " ms", cause);
+            }
+            throw new PrometheusException(PrometheusException.Kind.UNREACHABLE, "Prometheus unreachable: " + cause,
+                    cause);
         } catch (InterruptedException e) {
+            sent.cancel(true);
             Thread.currentThread().interrupt();
             throw new PrometheusException(PrometheusException.Kind.UNREACHABLE, "interrupted", e);
         }

@@ -143,14 +143,25 @@ public final class PollCycle {
         int dueCount = 0;
         // engines are published in the order their queries finish, each as soon as all five have answered
         BlockingQueue<String> answered = new LinkedBlockingQueue<>();
+        // the tick ends by the time the next one is due, answered or not: each query has its own deadline, but queued
+        // behind others (maxInFlight) they could add up to more than an interval
+        long deadlineNanos = System.nanoTime() + interval.toNanos();
         pending.forEach((engine, futures) -> CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new))
                 .whenComplete((done, error) -> answered.add(engine)));
         for (int n = 0; n < pending.size(); n++) {
             String engineName;
             try {
-                engineName = answered.take();
+                engineName = answered.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // shutting down: the tick's transaction is not committed
+                break;
+            }
+            if (engineName == null) {
+                int left = pending.size() - n;
+                metrics.tickDeadlineExceeded(left);
+                failed += left;
+                log.warn("Tick {}: {} engine(s) had not answered within the interval ({}); left out of this tick", t,
+                        left, interval);
                 break;
             }
             Map.Entry<String, Map<Metric, CompletableFuture<Answer>>> engine = Map.entry(engineName,

@@ -53,6 +53,12 @@ public final class PollerMetrics implements MeterBinder {
         registry.counter("dbm_poller_interval_refused").increment(intervals);
     }
 
+    /** A tick whose queries had not all answered by its deadline: {@code engines} were left out of it. */
+    void tickDeadlineExceeded(int engines) {
+        registry.counter("dbm_poller_tick_deadline_exceeded").increment();
+        registry.counter("dbm_poller_engines_left_out").increment(engines);
+    }
+
     void tombstone() {
         registry.counter("dbm_poller_tombstones").increment();
     }

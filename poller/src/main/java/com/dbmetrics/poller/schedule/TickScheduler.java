@@ -25,6 +25,8 @@ public final class TickScheduler implements AutoCloseable {
     private final TickMetrics metrics;
     private final ScheduledExecutorService executor;
     private Instant lastT = Instant.MIN;
+    /** When the last tick ended (or the scheduler started): what liveness looks at. */
+    private volatile Instant lastEnded;
 
     /** Builds the scheduler; its thread starts with the first tick {@link #start} schedules. */
     public TickScheduler(Clock clock, Duration interval, Duration delay, Consumer<Instant> tick, TickMetrics metrics) {
@@ -41,7 +43,17 @@ public final class TickScheduler implements AutoCloseable {
     }
 
     public void start() {
+        lastEnded = clock.instant();
         scheduleNext();
+    }
+
+    /**
+     * Liveness: whether a tick has ended within the last {@code intervals} intervals (a tick that hangs, or a scheduler
+     * that stopped scheduling, fails it, so the process is restarted). True before {@link #start()}.
+     */
+    public boolean ticking(int intervals) {
+        Instant ended = lastEnded;
+        return ended == null || !clock.instant().isAfter(ended.plus(interval.multipliedBy(intervals)).plus(delay));
     }
 
     /** The evaluation time of the next tick whose send time (T + delay) is not yet past. */
@@ -76,6 +88,7 @@ public final class TickScheduler implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("Poll cycle for {} failed", t, e);
         } finally {
+            lastEnded = clock.instant();
             scheduleNext();
         }
     }

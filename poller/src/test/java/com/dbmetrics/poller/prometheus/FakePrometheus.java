@@ -30,6 +30,8 @@ final class FakePrometheus implements AutoCloseable {
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
     volatile Supplier<Answer> answer = () -> Answer.json(200, EMPTY_VECTOR);
+    /** When positive: the answer's headers and first bytes are sent, then the body stalls this long. */
+    volatile long stallBodyMillis;
     /** The headers of the last request. */
     volatile Headers lastHeaders;
 
@@ -46,13 +48,28 @@ final class FakePrometheus implements AutoCloseable {
                 exchange.getResponseHeaders().set("Content-Type", a.contentType());
                 exchange.sendResponseHeaders(a.status(), a.body().length);
                 try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(a.body());
+                    if (stallBodyMillis > 0) {
+                        out.write(a.body(), 0, 8);
+                        out.flush();
+                        sleep(stallBodyMillis);
+                        out.write(a.body(), 8, a.body().length - 8);
+                    } else {
+                        out.write(a.body());
+                    }
                 }
             } finally {
                 inFlight.decrementAndGet();
             }
         });
         server.start();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     URI url() {

@@ -49,6 +49,22 @@ class GuardedPrometheusHttpTest {
     }
 
     @Test
+    void shouldTimeOutAnAnswerWhoseBodyStallsAfterItsHeaders() throws Exception {
+        PrometheusClient client = new PrometheusClient(HttpClient.newHttpClient(), fake.url(), Json.newMapper(),
+                Duration.ofMillis(500), 1 << 20);
+        fake.stallBodyMillis = 10_000;
+        long start = System.nanoTime();
+
+        assertThatThrownBy(() -> client.query("up", Instant.now()))
+                .isInstanceOfSatisfying(PrometheusException.class,
+                        e -> assertThat(e.kind()).isEqualTo(PrometheusException.Kind.TIMEOUT));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        fake.stallBodyMillis = 0;
+        assertThat(client.query("up", Instant.now())).isEmpty(); // the client is usable afterwards
+    }
+
+    @Test
     void shouldOpenOnUnparsableBodiesAndThenLetNoCallReachPrometheus() {
         GuardedPrometheus prometheus = guarded(3, 4, 1 << 20);
         fake.answer = () -> Answer.html(200, "<html><body>502 from the proxy, with status 200</body></html>");

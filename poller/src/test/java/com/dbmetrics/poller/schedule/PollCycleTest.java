@@ -18,6 +18,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -266,5 +269,40 @@ class PollCycleTest {
                 "metric", "connections").count()).isEqualTo(1);
         assertThat(registry.counter("dbm_poller_bad_values", "kind", "inf", "engine", "postgresql",
                 "metric", "storage_size").count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldEndTheTickAtItsDeadlineAndPublishTheEnginesThatAnswered() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch never = new CountDownLatch(1);
+        Querier querier = (promql, time) -> {
+            if (promql.equals(Discovery.QUERY)) {
+                return List.of(target("pg-1", "postgresql"), target("rd-1", "redis"));
+            }
+            if (promql.contains("redis_")) {
+                try {
+                    never.await(); // a Prometheus that never finishes these answers
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new PrometheusException(PrometheusException.Kind.UNREACHABLE, "interrupted", null);
+            }
+            return List.of(value("pg-1", 3));
+        };
+        Duration interval = Duration.ofSeconds(1);
+        PollCycle cycle = new PollCycle(querier, new Discovery(querier, interval), catalogue, interval,
+                Duration.ofSeconds(30), 3, pool, PollerMetrics.boundTo(registry), java.time.Clock.systemUTC());
+        long start = System.nanoTime();
+        try {
+            PollCycle.Outcome outcome = cycle.run(T, sink);
+
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+            assertThat(published).extracting(MetricsSnapshot::databaseId).containsExactly("pg-1");
+            assertThat(outcome.failedQueries()).isPositive();
+            assertThat(registry.counter("dbm_poller_tick_deadline_exceeded").count()).isEqualTo(1.0);
+            assertThat(registry.counter("dbm_poller_engines_left_out").count()).isEqualTo(1.0);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

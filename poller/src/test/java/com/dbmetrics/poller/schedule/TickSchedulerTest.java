@@ -2,8 +2,10 @@ package com.dbmetrics.poller.schedule;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.dbmetrics.schemas.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class TickSchedulerTest {
@@ -28,5 +30,27 @@ class TickSchedulerTest {
     void shouldMoveToNextTickOnceSendTimeHasPassed() {
         assertThat(TickScheduler.nextEvaluationTime(Instant.parse("2026-11-25T10:30:02Z"), FIVE, TWO))
                 .isEqualTo(Instant.parse("2026-11-25T10:30:05Z"));
+    }
+
+    @Test
+    void shouldFailLivenessWhenNoTickHasEndedForThreeIntervals() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-25T10:30:03Z"));
+        CountDownLatch stuck = new CountDownLatch(1);
+        try (TickScheduler scheduler = new TickScheduler(clock, FIVE, TWO, t -> {
+            try {
+                stuck.await(); // a tick that never ends
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, new TickMetrics())) {
+            assertThat(scheduler.ticking(3)).as("before start").isTrue();
+            scheduler.start();
+            assertThat(scheduler.ticking(3)).isTrue();
+
+            clock.advance(FIVE.multipliedBy(3).plus(TWO));
+            assertThat(scheduler.ticking(3)).isTrue();
+            clock.advance(Duration.ofMillis(1));
+            assertThat(scheduler.ticking(3)).isFalse();
+        }
     }
 }

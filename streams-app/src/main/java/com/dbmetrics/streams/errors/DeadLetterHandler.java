@@ -10,6 +10,8 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
+import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,8 +20,16 @@ import org.slf4j.LoggerFactory;
  * bytes and headers plus {@code dbm-error}, {@code dbm-source-topic}, {@code dbm-source-partition} and
  * {@code dbm-source-offset}, and goes on. Under exactly-once the dead letter is written in the same transaction as the
  * offsets that skip it, so nothing is lost and nothing is dead-lettered twice.
+ *
+ * <p>Also the processing-exception handler: a record whose processing throws fails the stream thread (which the app
+ * replaces, and which then reads the record again) until it has failed {@link #PROCESSING_TRIES} times; then it is
+ * dead-lettered the same way (its source bytes) and processing goes on. A passing fault gets its retries; a record that
+ * always fails no longer stops its partition for ever while the probes report healthy.
  */
-public final class DeadLetterHandler implements DeserializationExceptionHandler {
+public final class DeadLetterHandler implements DeserializationExceptionHandler, ProcessingExceptionHandler {
+
+    /** Times a record may fail processing before it is dead-lettered. */
+    public static final int PROCESSING_TRIES = 3;
 
     /** Streams config key naming the dead-letter topic (default {@link Topics#SNAPSHOTS_DLQ}). */
     public static final String DLQ_TOPIC_CONFIG = "dbm.dlq.topic";
@@ -43,21 +53,45 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
     }
 
     @Override
-    public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record,
-            Exception exception) {
+    public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
+            ConsumerRecord<byte[], byte[]> record, Exception exception) {
         RecordHeaders headers = new RecordHeaders();
         for (Header header : record.headers()) {
             headers.add(header);
         }
-        headers.add(Topics.HEADER_ERROR, utf8(describe(exception)));
-        headers.add(Topics.HEADER_SOURCE_TOPIC, utf8(record.topic()));
-        headers.add(Topics.HEADER_SOURCE_PARTITION, utf8(Integer.toString(record.partition())));
-        headers.add(Topics.HEADER_SOURCE_OFFSET, utf8(Long.toString(record.offset())));
+        return DeserializationExceptionHandler.Response.resume(List.of(deadLetter(record.topic(), record.partition(),
+                record.offset(), record.timestamp(), record.key(), record.value(), headers, describe(exception))));
+    }
+
+    @Override
+    public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
+            Exception exception) {
+        int tries = deadLetters.failedProcessing(context.topic(), context.partition(), context.offset());
+        if (tries < PROCESSING_TRIES) {
+            log.warn("Processing {}-{}@{} failed (try {} of {}), the stream thread is replaced and reads it again: {}",
+                    context.topic(), context.partition(), context.offset(), tries, PROCESSING_TRIES,
+                    describe(exception));
+            return ProcessingExceptionHandler.Response.fail();
+        }
+        RecordHeaders headers = new RecordHeaders();
+        for (Header header : context.headers()) {
+            headers.add(header);
+        }
+        ProducerRecord<byte[], byte[]> dead = deadLetter(context.topic(), context.partition(), context.offset(),
+                context.timestamp(), context.sourceRawKey(), context.sourceRawValue(), headers,
+                "processing failed " + tries + " times: " + describe(exception));
+        return ProcessingExceptionHandler.Response.resume(List.of(dead));
+    }
+
+    private ProducerRecord<byte[], byte[]> deadLetter(String sourceTopic, int partition, long offset, long timestamp,
+            byte[] key, byte[] value, RecordHeaders headers, String error) {
+        headers.add(Topics.HEADER_ERROR, utf8(error));
+        headers.add(Topics.HEADER_SOURCE_TOPIC, utf8(String.valueOf(sourceTopic)));
+        headers.add(Topics.HEADER_SOURCE_PARTITION, utf8(Integer.toString(partition)));
+        headers.add(Topics.HEADER_SOURCE_OFFSET, utf8(Long.toString(offset)));
         deadLetters.increment();
-        log.warn("Dead-lettering {}-{}@{} to {}: {}", record.topic(), record.partition(), record.offset(), topic,
-                describe(exception));
-        return Response.resume(List.of(new ProducerRecord<>(topic, null, record.timestamp(), record.key(),
-                record.value(), headers)));
+        log.warn("Dead-lettering {}-{}@{} to {}: {}", sourceTopic, partition, offset, topic, error);
+        return new ProducerRecord<>(topic, null, timestamp < 0 ? null : timestamp, key, value, headers);
     }
 
     static String describe(Exception exception) {
