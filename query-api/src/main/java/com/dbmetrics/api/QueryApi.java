@@ -42,10 +42,13 @@ public final class QueryApi implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QueryApi.class);
     /**
-     * Bound of a new Redis connection (TCP and TLS handshake): longer than an answer's budget, since a handshake on a
-     * busy machine takes longer than a GET; connections are pooled, so few requests ever wait for one.
+     * Bound of a new Redis connection (TCP and TLS handshake), in answer budgets, and at least
+     * {@link #REDIS_MIN_CONNECT_MILLIS}: a handshake on a busy machine takes longer than a GET, but a Redis that accepts
+     * connections and never answers (stopped) holds the handshake until this bound, and a connection broken by a timeout
+     * is replaced by a new one (1 s here made the first reads after SIGSTOP take 1 s each).
      */
-    static final int REDIS_CONNECT_TIMEOUT_MILLIS = 1000;
+    static final int REDIS_CONNECT_BUDGETS = 4;
+    static final int REDIS_MIN_CONNECT_MILLIS = 200;
     /** Connections to Redis at most. */
     static final int REDIS_POOL_SIZE = 16;
 
@@ -67,7 +70,9 @@ public final class QueryApi implements AutoCloseable {
         ObjectMapper mapper = Json.newMapper();
         ApiConfig.RedisGuard guard = config.redisGuard();
         JedisPooled jedis = new JedisPooled(config.redis().hostAndPort(),
-                config.redis().clientConfig(REDIS_CONNECT_TIMEOUT_MILLIS, (int) guard.timeout().toMillis(),
+                config.redis().clientConfig(
+                        (int) Math.max(REDIS_MIN_CONNECT_MILLIS, REDIS_CONNECT_BUDGETS * guard.timeout().toMillis()),
+                        (int) guard.timeout().toMillis(),
                         "dbm-query-api"), redisPool(guard.timeout()));
         GuardedRedis redis = new GuardedRedis(jedis,
                 new RedisBreaker(GuardedRedis.FAILURES_TO_OPEN, guard.retry(), System::nanoTime), guard.timeout());
