@@ -40,7 +40,8 @@ public record ApiConfig(
         Duration rateLimitWindow,
         List<String> corsOrigins,
         Load load,
-        RedisGuard redisGuard) {
+        RedisGuard redisGuard,
+        Duration shutdownDelay) {
 
     /**
      * How long one Redis call may take ({@code timeout}: each answer, and the wait for a pooled connection), and, once
@@ -161,6 +162,11 @@ public record ApiConfig(
     public static final String API_OVERLOAD_QUEUE_WAIT = "API_OVERLOAD_QUEUE_WAIT";
     /** How long one Redis call may take: each answer and the wait for a pooled connection (default 50ms). */
     public static final String API_REDIS_TIMEOUT = "API_REDIS_TIMEOUT";
+    /**
+     * On SIGTERM, how long {@code /readyz} answers 503 before the API port closes, so that load balancers stop sending
+     * requests first (default 2s); the requests in flight then finish.
+     */
+    public static final String API_SHUTDOWN_DELAY = "API_SHUTDOWN_DELAY";
     /** How long the API stops calling an unanswering Redis before it probes again (default 1s). */
     public static final String API_REDIS_RETRY = "API_REDIS_RETRY";
 
@@ -211,6 +217,9 @@ public record ApiConfig(
         if (load == null || redisGuard == null) {
             throw new ConfigException("the load bounds and the Redis guard must be set");
         }
+        if (shutdownDelay == null || shutdownDelay.isNegative()) {
+            throw new ConfigException(API_SHUTDOWN_DELAY + " must be >= 0 but was " + shutdownDelay);
+        }
     }
 
     public static ApiConfig fromEnv(Map<String, String> variables) {
@@ -243,7 +252,8 @@ public record ApiConfig(
                 Arrays.stream(env.string(API_CORS_ORIGINS, "").split(","))
                         .map(String::trim).filter(o -> !o.isEmpty()).toList(),
                 Load.fromEnv(env),
-                RedisGuard.fromEnv(env));
+                RedisGuard.fromEnv(env),
+                env.duration(API_SHUTDOWN_DELAY, Duration.ofSeconds(2)));
     }
 
     /**

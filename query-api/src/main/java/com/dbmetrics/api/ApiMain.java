@@ -40,7 +40,7 @@ public final class ApiMain {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Stopping query API");
-            api.close();
+            api.drain();
             stopped.countDown();
         }, "api-shutdown"));
         stopped.await();

@@ -28,6 +28,7 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
@@ -56,6 +57,7 @@ public final class QueryApi implements AutoCloseable {
     private final JedisPooled redis;
     private final SnapshotLookup lookup;
     private final ApiServer server;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private QueryApi(ApiConfig config, JedisPooled redis, SnapshotLookup lookup, ApiServer server) {
         this.config = config;
@@ -163,9 +165,22 @@ public final class QueryApi implements AutoCloseable {
         return server.managementPort();
     }
 
-    /** Stops the servers, then the L1 refresh thread, then the Redis pool. */
+    /**
+     * SIGTERM: readiness turns false, after {@code API_SHUTDOWN_DELAY} the API port closes and the requests in flight
+     * finish, then everything else stops ({@link #close()}).
+     */
+    public void drain() {
+        log.info("Draining: /readyz answers 503, the API port closes in {}", config.shutdownDelay());
+        server.turnUnready(config.shutdownDelay());
+        close();
+    }
+
+    /** Stops the servers (the requests in flight finish), then the L1 refresh thread, then the Redis pool; once. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         server.close();
         lookup.close();
         redis.close();

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 
 /**
  * The two HTTP servers: the public API (every route is listed here) and the management port with {@code /metrics}
@@ -41,6 +42,11 @@ public final class ApiServer implements AutoCloseable {
     public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
             CacheStats stats, BooleanSupplier ready, LoadShedder load) {}
 
+    /** How long a stop waits for the requests in flight at most. */
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    private volatile boolean draining;
+
     public ApiServer(String bindHost, int port, int managementPort, Services services, List<String> corsOrigins,
             PrometheusMeterRegistry registry) {
         Authentication authentication = new Authentication(services.authenticator());
@@ -52,7 +58,13 @@ public final class ApiServer implements AutoCloseable {
         this.api = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             // before Javalin's own handlers: a refused request costs its parse and a short answer, nothing more
-            cfg.jetty.modifyServer(server -> server.insertHandler(overloadGuard));
+            cfg.jetty.modifyServer(server -> {
+                server.insertHandler(overloadGuard);
+                // outermost: on stop, Jetty closes the connector and waits (up to the stop timeout) for the requests
+                // in flight to finish instead of cutting them off
+                server.insertHandler(new GracefulHandler());
+                server.setStopTimeout(STOP_TIMEOUT.toMillis());
+            });
             cfg.http.generateEtags = false;
             cfg.http.compressionStrategy = CompressionStrategy.GZIP;
             cfg.jetty.modifyHttpConfiguration(http -> {
@@ -97,7 +109,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.get(CACHE_STATS_PATH, statsHandler);
             cfg.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
             cfg.routes.get("/readyz", ctx -> {
-                if (services.ready().getAsBoolean()) {
+                if (draining) {
+                    ErrorMapper.write(ctx, 503, "Not ready: shutting down");
+                } else if (services.ready().getAsBoolean()) {
                     ctx.contentType("application/json").result("{\"status\":\"ready\"}");
                 } else {
                     ErrorMapper.write(ctx, 503, "Not ready: neither Redis nor the streams-app can serve");
@@ -156,9 +170,24 @@ public final class ApiServer implements AutoCloseable {
         return management.port();
     }
 
+    /**
+     * The first step of a shutdown that cuts nobody off: {@code /readyz} answers 503 from now on, so load balancers
+     * stop sending new requests; returns after {@code delay} (their health checks' time to notice). {@link #close()}
+     * then closes the API port and lets the requests in flight finish (up to {@link #STOP_TIMEOUT}).
+     */
+    public void turnUnready(Duration delay) {
+        draining = true;
+        try {
+            Thread.sleep(delay.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void close() {
-        management.close();
+        draining = true;
         api.stop();
+        management.close();
     }
 }
