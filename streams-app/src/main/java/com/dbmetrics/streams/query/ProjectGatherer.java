@@ -8,14 +8,16 @@ import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.kafka.streams.state.HostInfo;
 
 /**
  * A project's listing, gathered (docs/architecture.md, decision 5): a project's databases are spread over every instance,
- * so the page is this instance's part merged with every other instance's, sorted by database id and cut to the limit.
+ * so the page is this instance's part merged with every other instance's, each database once (its newest copy: with
+ * standby replicas several instances hold it), sorted by database id and cut to the limit.
  * Each instance is asked for one more than the page, so that the gatherer knows whether a next page exists. A request
  * that is itself a gathering instance's ({@code local}) answers this instance's part only, without a cursor.
  */
@@ -67,10 +69,25 @@ final class ProjectGatherer {
                 }
             }
         }
-        all.sort(Comparator.comparing(MetricsSnapshot::databaseId));
-        List<MetricsSnapshot> page = all.subList(0, Math.min(limit, all.size()));
-        String next = !local && all.size() > limit ? page.get(page.size() - 1).databaseId() : null;
+        List<MetricsSnapshot> merged = merge(all);
+        List<MetricsSnapshot> page = merged.subList(0, Math.min(limit, merged.size()));
+        String next = !local && merged.size() > limit ? page.get(page.size() - 1).databaseId() : null;
         return new Page(page, next, found.lagOffsets(), outcome);
+    }
+
+    /**
+     * The parts of every instance as one list sorted by database id, each database once: with standby replicas a
+     * database is held by its active instance and by its standbys (whose copy may be older), and every copy answers
+     * in its instance's part. The copy with the newest event time is kept: the active one, unless a standby is ahead
+     * (the active instance still restoring). Package-private for the tests.
+     */
+    static List<MetricsSnapshot> merge(List<MetricsSnapshot> parts) {
+        Map<String, MetricsSnapshot> newest = new TreeMap<>();
+        for (MetricsSnapshot snapshot : parts) {
+            newest.merge(snapshot.databaseId(), snapshot,
+                    (a, b) -> b.timestamp().isAfter(a.timestamp()) ? b : a);
+        }
+        return new ArrayList<>(newest.values());
     }
 
     private static String enc(String value) {
