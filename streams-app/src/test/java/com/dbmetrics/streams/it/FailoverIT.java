@@ -9,9 +9,6 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
-import com.dbmetrics.schemas.testing.TestServices;
-import java.io.File;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,31 +35,15 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class FailoverIT {
 
-    private static final File JAR = new File("target/dbmetrics-streams-app.jar");
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     /** Each instance's management port, by its interactive-query port. */
     private final Map<Integer, Integer> managementPorts = new java.util.HashMap<>();
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private Process start(String name, int iqPort, int managementPort) throws Exception {
-        File dir = Files.createTempDirectory("failover-" + name).toFile();
-        ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.getAbsolutePath())
-                .redirectErrorStream(true).redirectOutput(new File(dir, "streams.log"));
         // a unique application id, which the streams principal's ACLs do not name: Kafka as the admin
-        pb.environment().putAll(ItServices.appEnv(TestServices.KAFKA_ADMIN));
-        pb.environment().putAll(Map.of(
-                "STREAMS_APPLICATION_ID", "failover-" + run,
-                "STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort,
-                "STREAMS_MANAGEMENT_PORT", Integer.toString(managementPort),
-                "STREAMS_STATE_DIR", dir.getPath(),
-                "STREAMS_NUM_STANDBY_REPLICAS", "1"));
-        return pb.start();
+        return ItServices.startProcess("failover-" + run, Files.createTempDirectory("failover-" + name).toFile(),
+                iqPort, managementPort, 1);
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
@@ -89,11 +70,12 @@ class FailoverIT {
 
     @Test
     void shouldAnswerEveryKeyThroughEitherInstanceAndAgainAfterKillNine() throws Exception {
-        assertThat(JAR).as("the streams-app jar is built before the integration tests (package phase)").exists();
-        int portA = freePort();
-        int portB = freePort();
-        managementPorts.put(portA, freePort());
-        managementPorts.put(portB, freePort());
+        assertThat(ItServices.JAR).as("the streams-app jar is built before the integration tests (package phase)")
+                .exists();
+        int portA = ItServices.freePort();
+        int portB = ItServices.freePort();
+        managementPorts.put(portA, ItServices.freePort());
+        managementPorts.put(portB, ItServices.freePort());
         Process a = start("a", portA, managementPorts.get(portA));
         Process b = start("b", portB, managementPorts.get(portB));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(ItServices.producerProperties())) {

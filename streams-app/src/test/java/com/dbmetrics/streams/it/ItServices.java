@@ -2,8 +2,10 @@ package com.dbmetrics.streams.it;
 
 import com.dbmetrics.schemas.testing.TestServices;
 import com.dbmetrics.streams.StreamsAppConfig;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +50,35 @@ final class ItServices {
             }
         }
         return tokenFile;
+    }
+
+    /** The streams-app jar the process tests run (built in the package phase, before the integration tests). */
+    static final File JAR = new File("target/dbmetrics-streams-app.jar");
+
+    /**
+     * Starts the jar as its own process: application {@code applicationId} (unique: Kafka as the admin), interactive
+     * queries on {@code iqPort}, management on {@code managementPort}, state in {@code stateDir}, {@code standbys}
+     * standby replicas; its output is appended to {@code stateDir}.log.
+     */
+    static Process startProcess(String applicationId, File stateDir, int iqPort, int managementPort,
+            int standbys) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.getAbsolutePath())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(stateDir.getPath() + ".log")));
+        pb.environment().putAll(appEnv(TestServices.KAFKA_ADMIN));
+        pb.environment().putAll(Map.of(
+                "STREAMS_APPLICATION_ID", applicationId,
+                "STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort,
+                "STREAMS_MANAGEMENT_PORT", Integer.toString(managementPort),
+                "STREAMS_STATE_DIR", stateDir.getPath(),
+                "STREAMS_NUM_STANDBY_REPLICAS", Integer.toString(standbys)));
+        return pb.start();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     /** {@code request} with the internal API's token. */

@@ -9,9 +9,7 @@ import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
-import com.dbmetrics.schemas.testing.TestServices;
 import java.io.File;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,31 +37,14 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class RestartIT {
 
-    private static final File JAR = new File("target/dbmetrics-streams-app.jar");
     /** Well below the consumer's default session timeout (45 s), which the restart used to wait for. */
     private static final Duration RESTARTED_WITHIN = Duration.ofSeconds(25);
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private Process start(File stateDir, int iqPort, int managementPort) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("java", "-Xmx256m", "-jar", JAR.getAbsolutePath())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(stateDir.getParentFile(),
-                        stateDir.getName() + ".log")));
-        pb.environment().putAll(ItServices.appEnv(TestServices.KAFKA_ADMIN));
-        pb.environment().putAll(Map.of(
-                "STREAMS_APPLICATION_ID", "restart-" + run,
-                "STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort,
-                "STREAMS_MANAGEMENT_PORT", Integer.toString(managementPort),
-                "STREAMS_STATE_DIR", stateDir.getPath()));
-        return pb.start();
+        return ItServices.startProcess("restart-" + run, stateDir, iqPort, managementPort, 0);
     }
 
     private int status(int port, String id) {
@@ -78,10 +59,11 @@ class RestartIT {
 
     @Test
     void shouldAnswerAgainWithinSecondsAfterACleanRestart() throws Exception {
-        assertThat(JAR).as("the streams-app jar is built before the integration tests (package phase)").exists();
+        assertThat(ItServices.JAR).as("the streams-app jar is built before the integration tests (package phase)")
+                .exists();
         File stateDir = Files.createTempDirectory("restart-" + run).toFile();
-        int iqPort = freePort();
-        int managementPort = freePort();
+        int iqPort = ItServices.freePort();
+        int managementPort = ItServices.freePort();
         List<String> ids = new ArrayList<>();
         Process first = start(stateDir, iqPort, managementPort);
         Process second = null;
