@@ -15,7 +15,7 @@ write_prometheus_config() {
   {
     render prometheus/prometheus.yml STACK="$STACK" SCRAPE_INTERVAL="${SCRAPE_INTERVAL_SECONDS}s" \
       PROMETHEUS_PORT="$(port prometheus)" CA_FILE="$(ca_file)" USERNAME=operator \
-      PASSWORD_FILE="$(prometheus_password_file operator)"
+      PASSWORD_FILE="$(prometheus_password_file operator)" RULES_FILE="$ROOT/deploy/monitoring/dbmetrics-rules.yml"
     for i in "${!DB_IDS[@]}"; do
       database_job "$i" "${DB_EXPORTERS[$i]}" "$(port "${DB_EXPORTER_PORTKEYS[$i]}")"
     done

@@ -27,6 +27,8 @@ import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -58,6 +60,16 @@ public final class QueryApi implements AutoCloseable {
     private final SnapshotLookup lookup;
     private final ApiServer server;
     private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * Probes an unanswering Redis while the breaker is open, also when no request comes (else the breaker, and its
+     * gauge, stayed open until the next read); a daemon thread, idle while the breaker is closed.
+     */
+    private final ScheduledExecutorService redisProbe = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "redis-probe");
+        t.setDaemon(true);
+        return t;
+    });
 
     private QueryApi(ApiConfig config, JedisPooled redis, SnapshotLookup lookup, ApiServer server) {
         this.config = config;
@@ -114,7 +126,14 @@ public final class QueryApi implements AutoCloseable {
                 service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
                 config.corsOrigins(),
                 registry);
-        return new QueryApi(config, jedis, lookup, server);
+        QueryApi api = new QueryApi(config, jedis, lookup, server);
+        long retryMs = config.redisGuard().retry().toMillis();
+        api.redisProbe.scheduleWithFixedDelay(() -> {
+            if (redis.breaker().isOpen()) {
+                pingQuietly(redisSnapshots); // through the breaker: the probe once the retry has passed
+            }
+        }, retryMs, retryMs, TimeUnit.MILLISECONDS);
+        return api;
     }
 
     /** Builds and starts: what {@code main} runs. */
@@ -182,6 +201,7 @@ public final class QueryApi implements AutoCloseable {
             return;
         }
         server.close();
+        redisProbe.shutdownNow();
         lookup.close();
         redis.close();
     }
