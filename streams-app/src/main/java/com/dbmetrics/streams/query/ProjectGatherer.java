@@ -19,7 +19,9 @@ import org.apache.kafka.streams.state.HostInfo;
  * so the page is this instance's part merged with every other instance's, each database once (its newest copy: with
  * standby replicas several instances hold it), sorted by database id and cut to the limit.
  * Each instance is asked for one more than the page, so that the gatherer knows whether a next page exists. A request
- * that is itself a gathering instance's ({@code local}) answers this instance's part only, without a cursor.
+ * that is itself a gathering instance's ({@code local}) answers this instance's part only, without a cursor. An
+ * instance that does not answer is left out when the others hold standby copies of all its partitions (the listing
+ * is then complete, possibly behind, and counted as a standby answer); otherwise the listing is unavailable.
  */
 final class ProjectGatherer {
 
@@ -58,15 +60,27 @@ final class ProjectGatherer {
         if (!local) {
             String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?" + IqHandlers.LOCAL_PARAM
                     + "=true&limit=" + fetch + (cursor == null ? "" : "&cursor=" + enc(cursor));
+            List<HostInfo> answering = new ArrayList<>();
+            List<HostInfo> missing = new ArrayList<>();
             for (HostInfo host : queries.otherHosts()) {
                 Optional<HttpResponse<byte[]>> answer = forwarder.get(host, path);
                 if (answer.isEmpty() || answer.get().statusCode() != 200) {
-                    return new InstanceUnavailable();
+                    missing.add(host);
+                    continue;
                 }
+                answering.add(host);
                 outcome = IqCounters.Outcome.GATHERED;
                 for (JsonNode item : mapper.readTree(answer.get().body()).path("items")) {
                     all.add(mapper.treeToValue(item, MetricsSnapshot.class));
                 }
+            }
+            if (!missing.isEmpty()) {
+                // an instance down or restarting (a rolling update): complete without it only if the others hold
+                // copies (standby replicas) of every partition it is active for; counted as a standby answer
+                if (!queries.copiesCover(missing, answering)) {
+                    return new InstanceUnavailable();
+                }
+                outcome = IqCounters.Outcome.STANDBY;
             }
         }
         List<MetricsSnapshot> merged = merge(all);

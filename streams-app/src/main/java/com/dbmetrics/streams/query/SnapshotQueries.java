@@ -4,13 +4,18 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.PollerStatus;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.LagInfo;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -97,6 +102,29 @@ public final class SnapshotQueries {
             }
         });
         return hosts;
+    }
+
+    /**
+     * Whether the instances in {@code answering} (this one included) hold, as active or standby copies, every
+     * partition the instances in {@code missing} are active for: then a listing gathered without the missing ones is
+     * complete (from standby copies, possibly behind). False when the group's metadata is not available.
+     */
+    public boolean copiesCover(Collection<HostInfo> missing, Collection<HostInfo> answering) {
+        Set<TopicPartition> needed = new HashSet<>();
+        Set<TopicPartition> held = new HashSet<>();
+        try {
+            for (StreamsMetadata m : streams.streamsMetadataForStore(MetricsTopology.LATEST_STORE)) {
+                if (missing.contains(m.hostInfo())) {
+                    needed.addAll(m.topicPartitions());
+                } else if (m.hostInfo().equals(self) || answering.contains(m.hostInfo())) {
+                    held.addAll(m.topicPartitions());
+                    held.addAll(m.standbyTopicPartitions());
+                }
+            }
+        } catch (IllegalStateException | InvalidStateStoreException e) {
+            return false;
+        }
+        return held.containsAll(needed);
     }
 
     private <V> StoreResult<V> lookup(String store, String key, boolean localOnly) {

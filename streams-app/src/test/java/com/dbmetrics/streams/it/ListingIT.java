@@ -32,8 +32,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A project listing gathered across three streams-app processes with one standby replica each (as compose and
- * Kubernetes run them): through every instance, page by page, each database appears once, with its newest snapshot.
- * Before, the standby copies were listed too: a database could appear twice, once with an older snapshot.
+ * Kubernetes run them): through every instance, page by page, each database appears once, with its newest snapshot
+ * (before, the standby copies were listed too: a database could appear twice, once with an older snapshot); with one
+ * instance killed, the other two still list every database (before, one instance not answering made it a 503).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ListingIT {
@@ -108,6 +109,16 @@ class ListingIT {
                     }
                 }
             });
+
+            // one instance down (kill -9, as in a crash or the middle of a rolling restart, before the group notices):
+            // the other two hold standby copies of its partitions, so their listings stay complete
+            instances.get(0).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            for (int port : new int[] {ports[1], ports[2]}) {
+                List<JsonNode> items = list(port, 5);
+                assertThat(items).as("listing through %d with an instance down", port).isNotNull();
+                assertThat(items).extracting(n -> n.path("database_id").asText()).doesNotHaveDuplicates()
+                        .hasSize(DATABASES);
+            }
         } finally {
             instances.forEach(Process::destroyForcibly);
         }
