@@ -55,12 +55,9 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
     @Override
     public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
             ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        RecordHeaders headers = new RecordHeaders();
-        for (Header header : record.headers()) {
-            headers.add(header);
-        }
         return DeserializationExceptionHandler.Response.resume(List.of(deadLetter(record.topic(), record.partition(),
-                record.offset(), record.timestamp(), record.key(), record.value(), headers, describe(exception))));
+                record.offset(), record.timestamp(), record.key(), record.value(), record.headers(),
+                describe(exception))));
     }
 
     @Override
@@ -73,18 +70,18 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler,
                     describe(exception));
             return ProcessingExceptionHandler.Response.fail();
         }
-        RecordHeaders headers = new RecordHeaders();
-        for (Header header : context.headers()) {
-            headers.add(header);
-        }
         ProducerRecord<byte[], byte[]> dead = deadLetter(context.topic(), context.partition(), context.offset(),
-                context.timestamp(), context.sourceRawKey(), context.sourceRawValue(), headers,
+                context.timestamp(), context.sourceRawKey(), context.sourceRawValue(), context.headers(),
                 "processing failed " + tries + " times: " + describe(exception));
         return ProcessingExceptionHandler.Response.resume(List.of(dead));
     }
 
     private ProducerRecord<byte[], byte[]> deadLetter(String sourceTopic, int partition, long offset, long timestamp,
-            byte[] key, byte[] value, RecordHeaders headers, String error) {
+            byte[] key, byte[] value, Iterable<Header> sourceHeaders, String error) {
+        RecordHeaders headers = new RecordHeaders();
+        for (Header header : sourceHeaders) {
+            headers.add(header);
+        }
         headers.add(Topics.HEADER_ERROR, utf8(error));
         headers.add(Topics.HEADER_SOURCE_TOPIC, utf8(String.valueOf(sourceTopic)));
         headers.add(Topics.HEADER_SOURCE_PARTITION, utf8(Integer.toString(partition)));

@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The dead letters written by every {@link DeadLetterHandler} of one Kafka Streams client, and the records whose
- * processing failed (so a record is dead-lettered after its tries, across the replaced stream threads). Kafka Streams builds the
- * handlers itself, so the app hands this counter over in the Streams configuration ({@link #CONFIG}).
+ * processing failed (so a record is dead-lettered after its tries, across the replaced stream threads). Kafka Streams
+ * builds the handlers itself, so the app hands this counter over in the Streams configuration ({@link #CONFIG}).
  */
 public final class DeadLetters implements MeterBinder {
 

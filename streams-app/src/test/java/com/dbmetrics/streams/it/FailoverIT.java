@@ -58,14 +58,7 @@ class FailoverIT {
     }
 
     private int status(int port, String id) {
-        try {
-            return http.send(ItServices.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/internal/v1/snapshots/" + id))).timeout(Duration.ofSeconds(3)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
+        return ItServices.snapshotStatus(http, port, id);
     }
 
     @Test

@@ -6,10 +6,14 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -78,6 +82,17 @@ final class ItServices {
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
+        }
+    }
+
+    /** The status of {@code GET /internal/v1/snapshots/{id}} on the instance at {@code port}; -1: no answer. */
+    static int snapshotStatus(HttpClient http, int port, String id) {
+        try {
+            return http.send(authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/internal/v1/snapshots/" + id))).timeout(Duration.ofSeconds(3)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
         }
     }
 

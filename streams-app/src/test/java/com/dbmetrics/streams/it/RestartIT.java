@@ -10,10 +10,7 @@ import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.Topics;
 import java.io.File;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,13 +45,7 @@ class RestartIT {
     }
 
     private int status(int port, String id) {
-        try {
-            return http.send(ItServices.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/internal/v1/snapshots/" + id))).timeout(Duration.ofSeconds(3)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
+        return ItServices.snapshotStatus(http, port, id);
     }
 
     @Test
