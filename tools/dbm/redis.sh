@@ -10,9 +10,9 @@
 #   operator   reads
 #   admin      everything (tests)
 REDIS_ACL='
-    streams   ~dbm:* resetchannels +@all -@dangerous
-    api       %R~dbm:* ~dbm:rl:* resetchannels -@all +@read +@write +@scripting +@connection -@dangerous
-    operator  %R~* resetchannels -@all +@read +@connection
+    streams   ~dbm:* resetchannels &dbm:feed:* +@all -@dangerous
+    api       %R~dbm:* ~dbm:rl:* resetchannels &dbm:feed:* -@all +@read +@write +@scripting +@connection +subscribe +unsubscribe -@dangerous
+    operator  %R~* resetchannels &dbm:feed:* -@all +@read +@connection +subscribe +unsubscribe
     admin     ~* &* +@all
 '
 

@@ -41,7 +41,30 @@ public record ApiConfig(
         List<String> corsOrigins,
         Load load,
         RedisGuard redisGuard,
-        Duration shutdownDelay) {
+        Duration shutdownDelay,
+        Live live) {
+
+    /**
+     * The live side: whether the instance subscribes to the streams-app's feed ({@code feed}: live streams and L1
+     * copies replaced the moment a newer snapshot is in Redis; off, streams still open but only send their first
+     * snapshot and heartbeats, and L1 answers age until their TTL as before), how many streams it keeps open at most
+     * ({@code maxStreams}) and per user ({@code streamsPerUser}), how many events a stream may have waiting for a slow
+     * client before it is closed ({@code streamBuffer}), and how often an idle stream gets a heartbeat comment.
+     */
+    public record Live(boolean feed, int maxStreams, int streamsPerUser, int streamBuffer, Duration heartbeat) {
+        public Live {
+            Env.requireAtLeast(API_MAX_STREAMS, maxStreams, 0);
+            Env.requireAtLeast(API_MAX_STREAMS_PER_USER, streamsPerUser, 1);
+            Env.requireAtLeast(API_STREAM_BUFFER, streamBuffer, 1);
+            Env.requirePositive(API_STREAM_HEARTBEAT, heartbeat);
+        }
+
+        static Live fromEnv(Env env) {
+            return new Live(env.flag(API_LIVE_FEED, true), env.integer(API_MAX_STREAMS, 20_000),
+                    env.integer(API_MAX_STREAMS_PER_USER, 10), env.integer(API_STREAM_BUFFER, 64),
+                    env.duration(API_STREAM_HEARTBEAT, Duration.ofSeconds(15)));
+        }
+    }
 
     /**
      * How long one Redis call may take ({@code timeout}: each answer, and the wait for a pooled connection), and, once
@@ -170,6 +193,20 @@ public record ApiConfig(
     /** How long the API stops calling an unanswering Redis before it probes again (default 1s). */
     public static final String API_REDIS_RETRY = "API_REDIS_RETRY";
 
+    /**
+     * Subscribe to the live feed on Redis (default true): streams deliver each new snapshot, L1 copies are replaced
+     * when a newer snapshot exists. False: streams send the current snapshot and heartbeats only.
+     */
+    public static final String API_LIVE_FEED = "API_LIVE_FEED";
+    /** Server-sent event streams open at once on this instance, at most (default 20000; 0 turns streams off). */
+    public static final String API_MAX_STREAMS = "API_MAX_STREAMS";
+    /** Streams one user (JWT {@code sub}) may hold open on this instance (default 10). */
+    public static final String API_MAX_STREAMS_PER_USER = "API_MAX_STREAMS_PER_USER";
+    /** Events a stream may have waiting for a slow client before it is closed (default 64). */
+    public static final String API_STREAM_BUFFER = "API_STREAM_BUFFER";
+    /** How often an idle stream gets a heartbeat comment, so proxies keep it open (default 15s). */
+    public static final String API_STREAM_HEARTBEAT = "API_STREAM_HEARTBEAT";
+
     public static final int MIN_SECRET_BYTES = 32;
     /** Loopback: neither port is reachable from another host unless {@value #API_BIND_HOST} says so. */
     public static final String DEFAULT_BIND_HOST = "127.0.0.1";
@@ -220,6 +257,9 @@ public record ApiConfig(
         if (shutdownDelay == null || shutdownDelay.isNegative()) {
             throw new ConfigException(API_SHUTDOWN_DELAY + " must be >= 0 but was " + shutdownDelay);
         }
+        if (live == null) {
+            throw new ConfigException("the live settings must be set");
+        }
     }
 
     public static ApiConfig fromEnv(Map<String, String> variables) {
@@ -253,7 +293,8 @@ public record ApiConfig(
                         .map(String::trim).filter(o -> !o.isEmpty()).toList(),
                 Load.fromEnv(env),
                 RedisGuard.fromEnv(env),
-                env.duration(API_SHUTDOWN_DELAY, Duration.ofSeconds(2)));
+                env.duration(API_SHUTDOWN_DELAY, Duration.ofSeconds(2)),
+                Live.fromEnv(env));
     }
 
     /**

@@ -7,7 +7,10 @@ import com.dbmetrics.api.http.ApiServer;
 import com.dbmetrics.api.load.LoadShedder;
 import com.dbmetrics.api.ratelimit.RateLimiter;
 import com.dbmetrics.api.ratelimit.RateLimits;
+import com.dbmetrics.api.live.StreamHub;
 import com.dbmetrics.api.service.CacheStats;
+import com.dbmetrics.api.service.HistoryService;
+import com.dbmetrics.api.service.StreamService;
 import com.dbmetrics.api.service.MetricsService;
 import com.dbmetrics.api.service.ProjectService;
 import com.dbmetrics.api.service.SnapshotRenderer;
@@ -15,6 +18,7 @@ import com.dbmetrics.api.source.IqClient;
 import com.dbmetrics.api.source.GuardedRedis;
 import com.dbmetrics.api.source.RedisBreaker;
 import com.dbmetrics.api.source.RedisSnapshots;
+import com.dbmetrics.api.source.SnapshotFeed;
 import com.dbmetrics.schemas.Json;
 import com.dbmetrics.schemas.JsonSerde;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,6 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPooled;
 
 /**
@@ -59,7 +64,17 @@ public final class QueryApi implements AutoCloseable {
     private final JedisPooled redis;
     private final SnapshotLookup lookup;
     private final ApiServer server;
+    /** The live feed, when {@code API_LIVE_FEED} is on; null otherwise. */
+    private final SnapshotFeed feed;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Bound of the live feed's connection handshake. */
+    static final int FEED_CONNECT_MILLIS = 2_000;
+    /** Heartbeats of the live streams and the live feed's ping: one daemon thread. */
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "live-timers");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * Probes an unanswering Redis while the breaker is open, also when no request comes (else the breaker, and its
@@ -71,11 +86,13 @@ public final class QueryApi implements AutoCloseable {
         return t;
     });
 
-    private QueryApi(ApiConfig config, JedisPooled redis, SnapshotLookup lookup, ApiServer server) {
+    private QueryApi(ApiConfig config, JedisPooled redis, SnapshotLookup lookup, ApiServer server,
+            SnapshotFeed feed) {
         this.config = config;
         this.redis = redis;
         this.lookup = lookup;
         this.server = server;
+        this.feed = feed;
     }
 
     /** Builds the API for {@code config} on {@code clock}; nothing runs until {@link #start()}. */
@@ -110,6 +127,15 @@ public final class QueryApi implements AutoCloseable {
         SnapshotRenderer renderer = new SnapshotRenderer(redisSnapshots, mapper, clock, config.staleGrace());
         MetricsService service = new MetricsService(lookup, renderer, limits, mapper);
         ProjectService projects = new ProjectService(iq, renderer, limits, mapper, config.memoryTtl(), ticker);
+        HistoryService history = new HistoryService(iq, renderer, limits, clock, config.memoryTtl(), ticker);
+        StreamHub hub = new StreamHub(renderer, config.live());
+        StreamService streams = new StreamService(service, projects, history, limits, hub);
+        SnapshotFeed feed = null;
+        if (config.live().feed()) {
+            feed = new SnapshotFeed(() -> new Jedis(config.redis().hostAndPort(), config.redis().clientConfig(
+                    FEED_CONNECT_MILLIS, FEED_CONNECT_MILLIS, "dbm-query-api-feed")), JsonSerde.snapshots(mapper), mapper)
+                    .listen(lookup).listen(history).listen(hub);
+        }
         ApiConfig.Load bounds = config.load();
         LoadShedder load = new LoadShedder(bounds.maxConcurrent(), bounds.maxQueued(), bounds.queueWait(),
                 bounds.overloadQueueWait(), System::nanoTime);
@@ -122,11 +148,22 @@ public final class QueryApi implements AutoCloseable {
         limiter.bindTo(registry);
         redis.breaker().bindTo(registry);
         load.bindTo(registry);
+        hub.bindTo(registry);
+        if (feed != null) {
+            feed.bindTo(registry);
+        }
         ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(), new ApiServer.Services(authenticator,
-                service, projects, stats, () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
+                service, projects, history, streams, hub, stats, () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
                 config.corsOrigins(),
                 registry);
-        QueryApi api = new QueryApi(config, jedis, lookup, server);
+        QueryApi api = new QueryApi(config, jedis, lookup, server, feed);
+        long heartbeatMs = config.live().heartbeat().toMillis();
+        api.timers.scheduleWithFixedDelay(hub::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
+        if (feed != null) {
+            SnapshotFeed f = feed;
+            api.timers.scheduleWithFixedDelay(f::check, SnapshotFeed.PING_MILLIS, SnapshotFeed.PING_MILLIS,
+                    TimeUnit.MILLISECONDS);
+        }
         long retryMs = config.redisGuard().retry().toMillis();
         api.redisProbe.scheduleWithFixedDelay(() -> {
             if (redis.breaker().isOpen()) {
@@ -162,6 +199,9 @@ public final class QueryApi implements AutoCloseable {
     /** Binds the API and management ports. */
     public QueryApi start() {
         server.start();
+        if (feed != null) {
+            feed.start();
+        }
         log.info("Query API listening on {} port {} (management {}), Redis {}, streams-app {} (token from {})",
                 config.bindHost(), server.port(), server.managementPort(), config.redis().describe(),
                 config.streamsIqUrls(), config.iqToken().source());
@@ -201,6 +241,10 @@ public final class QueryApi implements AutoCloseable {
             return;
         }
         server.close();
+        timers.shutdownNow();
+        if (feed != null) {
+            feed.close();
+        }
         redisProbe.shutdownNow();
         lookup.close();
         redis.close();

@@ -13,6 +13,17 @@ public final class RedisKeys {
     /** Rate-limit keys live under this prefix. */
     public static final String RATE_LIMIT_PREFIX = "dbm:rl:";
 
+    /**
+     * Pub/sub channel of the live feed: the mirror publishes each snapshot JSON it writes to the fresh key (the same
+     * bytes, in the same script call, so a message exists exactly when the newer snapshot is visible).
+     */
+    public static final String SNAPSHOTS_CHANNEL = "dbm:feed:snapshots";
+    /**
+     * Pub/sub channel of removed databases: {@code {"database_id": "<id>", "timestamp": <epoch ms>}} when the mirror
+     * applies a tombstone.
+     */
+    public static final String REMOVED_CHANNEL = "dbm:feed:removed";
+
     private RedisKeys() {}
 
     /** The latest snapshot, {@code MetricsSnapshot} JSON, TTL {@code max(METRICS_CACHE_REDIS_TTL, interval + 5 s)}. */

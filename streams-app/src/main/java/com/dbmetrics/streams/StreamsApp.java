@@ -70,7 +70,7 @@ public final class StreamsApp implements AutoCloseable {
         Properties props = properties(config);
         props.put(DeadLetterHandler.DLQ_TOPIC_CONFIG, topics.deadLetters());
         props.put(DeadLetters.CONFIG, deadLetters);
-        KafkaStreams streams = new KafkaStreams(MetricsTopology.build(topics, mapper, mirror, counters), props);
+        KafkaStreams streams = new KafkaStreams(MetricsTopology.build(topics, mapper, mirror, counters, config.historyRetention()), props);
         streams.setUncaughtExceptionHandler(e -> {
             // A bug or a broken invariant in one thread: replace the thread rather than stop serving.
             log.error("Stream thread failed; replacing it", e);

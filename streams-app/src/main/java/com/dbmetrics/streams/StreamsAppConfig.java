@@ -35,7 +35,8 @@ public record StreamsAppConfig(
         int streamThreads,
         Duration redisTtl,
         Duration mirrorFlushInterval,
-        int mirrorMaxBacklog) {
+        int mirrorMaxBacklog,
+        Duration historyRetention) {
 
     /** Kafka bootstrap servers (read with the rest of {@link KafkaClientSettings}). */
     public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaClientSettings.KAFKA_BOOTSTRAP_SERVERS;
@@ -85,6 +86,13 @@ public record StreamsAppConfig(
     public static final String REDIS_MIRROR_FLUSH_INTERVAL = "REDIS_MIRROR_FLUSH_INTERVAL";
     /** Databases whose updates may wait for Redis before the mirror falls back to a resync (default 200000). */
     public static final String REDIS_MIRROR_MAX_BACKLOG = "REDIS_MIRROR_MAX_BACKLOG";
+    /**
+     * How far back the history store keeps every snapshot of each database (default 1 h; at least 1 minute): what
+     * {@code .../metrics/history} can answer. Older snapshots leave the store a segment at a time (up to half the
+     * retention later), and a replayed or backfilled snapshot older than that is not stored.
+     */
+    public static final String STREAMS_HISTORY_RETENTION = "STREAMS_HISTORY_RETENTION";
+    static final Duration DEFAULT_HISTORY_RETENTION = Duration.ofHours(1);
 
     public StreamsAppConfig {
         if (kafka == null) {
@@ -120,6 +128,10 @@ public record StreamsAppConfig(
         Env.requirePositive(METRICS_CACHE_REDIS_TTL, redisTtl);
         Env.requirePositive(REDIS_MIRROR_FLUSH_INTERVAL, mirrorFlushInterval);
         Env.requireAtLeast(REDIS_MIRROR_MAX_BACKLOG, mirrorMaxBacklog, 1);
+        if (historyRetention == null || historyRetention.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new ConfigException(STREAMS_HISTORY_RETENTION + " must be at least 1 minute but was "
+                    + historyRetention);
+        }
     }
 
     /**
@@ -134,7 +146,7 @@ public record StreamsAppConfig(
         this(KafkaClientSettings.plaintext(kafkaBootstrapServers), RedisEndpoint.parse(String.valueOf(redisUrl)),
                 applicationId, applicationServer, DEFAULT_BIND_HOST, InternalToken.random(), DEFAULT_BIND_HOST, 0, stateDir,
                 processingGuarantee, commitInterval, standbyReplicas, streamThreads, redisTtl, mirrorFlushInterval,
-                mirrorMaxBacklog);
+                mirrorMaxBacklog, DEFAULT_HISTORY_RETENTION);
     }
 
     public static StreamsAppConfig fromEnv(Map<String, String> variables) {
@@ -169,7 +181,8 @@ public record StreamsAppConfig(
                 env.integer(STREAMS_NUM_THREADS, DEFAULT_STREAM_THREADS),
                 env.duration(METRICS_CACHE_REDIS_TTL, Duration.ofSeconds(15)),
                 env.duration(REDIS_MIRROR_FLUSH_INTERVAL, Duration.ofMillis(10)),
-                env.integer(REDIS_MIRROR_MAX_BACKLOG, 200_000));
+                env.integer(REDIS_MIRROR_MAX_BACKLOG, 200_000),
+                env.duration(STREAMS_HISTORY_RETENTION, DEFAULT_HISTORY_RETENTION));
     }
 
     static HostInfo parseHost(String value) {

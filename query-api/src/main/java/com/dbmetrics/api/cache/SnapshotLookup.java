@@ -5,6 +5,7 @@ import com.dbmetrics.api.source.IqClient;
 import com.dbmetrics.api.source.Layer;
 import com.dbmetrics.api.source.Lookup;
 import com.dbmetrics.api.source.RedisSnapshots;
+import com.dbmetrics.api.source.SnapshotFeed;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -35,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * bounds how old an L1 answer can be. Which domain/project a snapshot belongs to is checked by the caller, on every
  * answer whatever layer gave it.
  */
-public final class SnapshotLookup implements MeterBinder, AutoCloseable {
+public final class SnapshotLookup implements MeterBinder, AutoCloseable, SnapshotFeed.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(SnapshotLookup.class);
     /** Refreshes waiting for the refresh thread at most; beyond it a refresh is cancelled and a later hit retries. */
@@ -54,6 +55,7 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable {
     private final LongAdder sourceHits = new LongAdder();
     private final LongAdder staleHits = new LongAdder();
     private final LongAdder iqFailures = new LongAdder();
+    private final LongAdder feedReplaced = new LongAdder();
     private volatile Timer iqReads;
 
     /** L1 of {@code ttl} and at most {@code maxEntries} databases on {@code ticker}, refreshed by a thread of its own. */
@@ -175,6 +177,32 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable {
         return timer == null ? iq.snapshot(id) : timer.record(() -> iq.snapshot(id));
     }
 
+    /**
+     * The live feed's snapshot, just made visible in Redis, replaces an older L1 copy of its database at once (for a
+     * new TTL), so L1 answers are as fresh as Redis (issue: answers as fresh as the pipeline); a database that is not
+     * in L1 stays out (nobody read it lately).
+     */
+    @Override
+    public void snapshot(MetricsSnapshot snapshot) {
+        boolean[] replaced = {false};
+        l1.asMap().computeIfPresent(snapshot.databaseId(), (id, held) -> {
+            if (!held.snapshot().timestamp().isBefore(snapshot.timestamp())) {
+                return held;
+            }
+            replaced[0] = true;
+            return L1Entry.loaded(new Lookup.Found(snapshot, Layer.L2), ticker.read(), ttlNanos);
+        });
+        if (replaced[0]) {
+            feedReplaced.increment();
+        }
+    }
+
+    /** A removed database leaves L1 at once (its keys are gone from Redis too). */
+    @Override
+    public void removed(String databaseId, long eventMillis) {
+        l1.invalidate(databaseId);
+    }
+
     /** Databases in L1 now (approximately: expired entries leave on Caffeine's next maintenance). */
     public long size() {
         return l1.estimatedSize();
@@ -207,6 +235,8 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable {
         FunctionCounter.builder("dbm_api_source_hits", sourceHits, LongAdder::sum).register(registry);
         FunctionCounter.builder("dbm_api_stale_hits", staleHits, LongAdder::sum).register(registry);
         FunctionCounter.builder("dbm_api_iq_failures", iqFailures, LongAdder::sum).register(registry);
+        FunctionCounter.builder("dbm_api_l1_feed_replaced", feedReplaced, LongAdder::sum)
+                .description("L1 copies replaced by a newer snapshot from the live feed").register(registry);
         Gauge.builder("dbm_api_memory_cache_size", this, SnapshotLookup::size).register(registry);
     }
 

@@ -54,7 +54,7 @@ final class Answers {
         }
     }
 
-    private static void rateHeaders(Context ctx, Decision rate) {
+    static void rateHeaders(Context ctx, Decision rate) {
         if (rate == null || rate.scope() == null) {
             return;
         }

@@ -2,7 +2,10 @@ package com.dbmetrics.api.http;
 
 import com.dbmetrics.api.auth.JwtAuthenticator;
 import com.dbmetrics.api.load.LoadShedder;
+import com.dbmetrics.api.live.StreamHub;
 import com.dbmetrics.api.service.CacheStats;
+import com.dbmetrics.api.service.HistoryService;
+import com.dbmetrics.api.service.StreamService;
 import com.dbmetrics.api.service.MetricsService;
 import com.dbmetrics.api.service.ProjectService;
 import com.dbmetrics.schemas.ops.ManagementServer;
@@ -30,6 +33,11 @@ public final class ApiServer implements AutoCloseable {
     public static final String METRICS_PATH = "/api/v1/domain/{domain}/project/{project}/databases/{db_id}/metrics";
     public static final String PROJECT_PATH = "/api/v1/domain/{domain}/project/{project}/databases";
     public static final String CACHE_STATS_PATH = "/api/v1/metrics/cache-stats";
+    public static final String HISTORY_PATH = METRICS_PATH + "/history";
+    public static final String METRICS_STREAM_PATH = METRICS_PATH + "/stream";
+    public static final String PROJECT_STREAM_PATH = PROJECT_PATH + "/stream";
+    /** The page: static files from the jar ({@code /ui/} on the classpath). */
+    public static final String UI_PATH = "/ui";
     /** Request line plus headers; larger requests get 431 (or 414 for the URI) from Jetty. */
     static final int MAX_REQUEST_HEADER_BYTES = 8 * 1024;
     /** Listen backlog of the API port (the kernel caps it at net.core.somaxconn). */
@@ -37,10 +45,12 @@ public final class ApiServer implements AutoCloseable {
 
     private final Javalin api;
     private final ManagementServer management;
+    private final StreamHub hub;
 
     /** What the public server serves. */
     public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
-            CacheStats stats, BooleanSupplier ready, LoadShedder load) {}
+            HistoryService history, StreamService streams, StreamHub hub, CacheStats stats, BooleanSupplier ready,
+            LoadShedder load) {}
 
     /** How long a stop waits for the requests in flight at most. */
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -49,12 +59,15 @@ public final class ApiServer implements AutoCloseable {
 
     public ApiServer(String bindHost, int port, int managementPort, Services services, List<String> corsOrigins,
             PrometheusMeterRegistry registry) {
+        this.hub = services.hub();
         Authentication authentication = new Authentication(services.authenticator());
         Map<String, Timer> timers = new ConcurrentHashMap<>();
         MetricsHandler metricsHandler = new MetricsHandler(services.metrics());
         ProjectHandler projectHandler = new ProjectHandler(services.projects());
         CacheStatsHandler statsHandler = new CacheStatsHandler(services.stats());
         OverloadGuard overloadGuard = new OverloadGuard(services.load());
+        HistoryHandler historyHandler = new HistoryHandler(services.history());
+        StreamHandler streamHandler = new StreamHandler(services.streams(), services.hub());
         this.api = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             // before Javalin's own handlers: a refused request costs its parse and a short answer, nothing more
@@ -105,7 +118,11 @@ public final class ApiServer implements AutoCloseable {
                 authentication.handle(ctx);
             });
             cfg.routes.get(METRICS_PATH, metricsHandler);
+            cfg.routes.get(HISTORY_PATH, historyHandler);
+            cfg.routes.get(METRICS_STREAM_PATH, streamHandler::database);
             cfg.routes.get(PROJECT_PATH, projectHandler);
+            cfg.routes.get(PROJECT_STREAM_PATH, streamHandler::project);
+            UiFiles.serve(cfg);
             cfg.routes.get(CACHE_STATS_PATH, statsHandler);
             cfg.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
             cfg.routes.get("/readyz", ctx -> {
@@ -184,9 +201,13 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** Ends the live streams (each gets a last {@code shutdown} event), then stops; the requests in flight finish. */
     @Override
     public void close() {
         draining = true;
+        if (hub != null) {
+            hub.closeAll();
+        }
         api.stop();
         management.close();
     }

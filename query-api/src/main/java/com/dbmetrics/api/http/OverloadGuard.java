@@ -23,7 +23,20 @@ final class OverloadGuard extends Handler.Wrapper {
     private static final byte[] BODY = ("{\"error\":\"" + MESSAGE + "\",\"status\":503}")
             .getBytes(StandardCharsets.UTF_8);
 
+    /** Request attribute holding the request's slot, for a request that gives it back early. */
+    static final String SLOT_ATTRIBUTE = "dbm.load-slot";
+
     private final LoadShedder shedder;
+
+    /**
+     * Gives the request's slot back before the request ends: a live stream, once set up, stays open for hours and
+     * would otherwise hold its slot all that time (its cost is bounded by the stream limits instead).
+     */
+    static void releaseSlot(jakarta.servlet.http.HttpServletRequest request) {
+        if (request.getAttribute(SLOT_ATTRIBUTE) instanceof Slot slot) {
+            slot.release();
+        }
+    }
 
     OverloadGuard(LoadShedder shedder) {
         this.shedder = shedder;
@@ -42,6 +55,7 @@ final class OverloadGuard extends Handler.Wrapper {
             return true;
         }
         Slot slot = new Slot();
+        request.setAttribute(SLOT_ATTRIBUTE, slot);
         boolean handled;
         try {
             handled = super.handle(request, response, Callback.from(slot::release, callback));

@@ -71,26 +71,42 @@ public final class MetricsService {
                 admission.rate());
     }
 
-    private ReadResult find(String domain, String project, String databaseId, String fieldsParam, Set<Metric> fields,
-            String ifNoneMatch) {
+    /**
+     * The database's snapshot as a read finds it: through the layers and the per-database limit, then checked to be
+     * the caller's {@code domain/project} (another tenant's database answers as an unknown one). The caller's limits
+     * and tenant are checked before.
+     */
+    public record Sourced(Lookup.Found found, ReadResult refusal) {}
+
+    public Sourced source(String domain, String project, String databaseId) {
         // the per-database limit counts this tenant's reads of the id (the caller may read domain/project, checked
         // before): naming another tenant's database id spends only the reader's own budget
         Lookup result = lookup.get(databaseId, id -> limits.admitSourceRead(domain, project, id));
         if (result instanceof Lookup.NotFound) {
-            return new ReadResult.NotFound();
+            return new Sourced(null, new ReadResult.NotFound());
         }
         if (result instanceof Lookup.RateLimited limited) {
-            return new ReadResult.RateLimited(limited.decision());
+            return new Sourced(null, new ReadResult.RateLimited(limited.decision()));
         }
         if (!(result instanceof Lookup.Found found)) {
-            return new ReadResult.Unavailable(1);
+            return new Sourced(null, new ReadResult.Unavailable(1));
         }
-        MetricsSnapshot snapshot = found.snapshot();
-        if (!snapshot.belongsTo(domain, project)) {
+        if (!found.snapshot().belongsTo(domain, project)) {
             // answered from the source or its stale copy: this read already went through the per-database limit
             boolean gated = found.layer() == Layer.IQ || found.layer() == Layer.STALE;
-            return foreign(domain, project, databaseId, gated);
+            return new Sourced(null, foreign(domain, project, databaseId, gated));
         }
+        return new Sourced(found, null);
+    }
+
+    private ReadResult find(String domain, String project, String databaseId, String fieldsParam, Set<Metric> fields,
+            String ifNoneMatch) {
+        Sourced sourced = source(domain, project, databaseId);
+        if (sourced.refusal() != null) {
+            return sourced.refusal();
+        }
+        Lookup.Found found = sourced.found();
+        MetricsSnapshot snapshot = found.snapshot();
         SnapshotRenderer.Freshness freshness = renderer.freshness(snapshot);
         String etag = etag(snapshot, fieldsParam == null ? null : fields);
         if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
@@ -151,7 +167,7 @@ public final class MetricsService {
         return tag.append('"').toString();
     }
 
-    private static boolean matches(String ifNoneMatch, String etag) {
+    static boolean matches(String ifNoneMatch, String etag) {
         String opaque = etag.substring(2);
         for (String candidate : ifNoneMatch.split(",")) {
             String c = candidate.trim();

@@ -16,6 +16,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -70,19 +72,53 @@ public final class ProjectService {
             // an unknown project and someone else's look the same: an empty first page
             return new ReadResult.Answer(render(new IqClient.Page(java.util.List.of(), null), fields, "IQ"), rate);
         }
+        boolean[] held = {true};
+        Optional<IqClient.Page> page = page(domain, project, cursor, limit, held);
+        if (page.isEmpty()) {
+            return new ReadResult.Answer(new ReadResult.Unavailable(1), rate);
+        }
+        return new ReadResult.Answer(render(page.get(), fields, held[0] ? "L1" : "IQ"), rate);
+    }
+
+    /**
+     * Every database of the project (pages of {@link #MAX_LIMIT}, at most {@link #MAX_STREAMED} databases), through
+     * the same held pages as the listing; empty when the streams-app cannot answer. The caller's tenant is checked
+     * before.
+     */
+    public Optional<List<MetricsSnapshot>> all(String domain, String project) {
+        List<MetricsSnapshot> all = new ArrayList<>();
+        String cursor = null;
+        do {
+            Optional<IqClient.Page> page = page(domain, project, cursor, MAX_LIMIT, new boolean[1]);
+            if (page.isEmpty()) {
+                return Optional.empty();
+            }
+            all.addAll(page.get().items());
+            cursor = page.get().nextCursor();
+        } while (cursor != null && all.size() < MAX_STREAMED);
+        return Optional.of(all);
+    }
+
+    /** Databases a project stream starts with at most. */
+    static final int MAX_STREAMED = 10_000;
+
+    /** A page held for the TTL, else read from the streams-app ({@code held[0]} false) and checked. */
+    private Optional<IqClient.Page> page(String domain, String project, String cursor, int limit, boolean[] held) {
         String key = domain + '/' + project + '?' + limit + '&' + cursor;
         IqClient.Page cached = pages.getIfPresent(key);
         if (cached != null) {
-            return new ReadResult.Answer(render(cached, fields, "L1"), rate);
+            held[0] = true;
+            return Optional.of(cached);
         }
+        held[0] = false;
         Optional<IqClient.Page> page = iq.projectPage(domain, project, cursor, limit);
         if (page.isEmpty()) {
-            return new ReadResult.Answer(new ReadResult.Unavailable(1), rate);
+            return page;
         }
         IqClient.Page checked = new IqClient.Page(page.get().items().stream()
                 .filter(s -> s.belongsTo(domain, project)).toList(), page.get().nextCursor());
         pages.put(key, checked);
-        return new ReadResult.Answer(render(checked, fields, "IQ"), rate);
+        return Optional.of(checked);
     }
 
     private ReadResult render(IqClient.Page page, Set<Metric> fields, String layer) {

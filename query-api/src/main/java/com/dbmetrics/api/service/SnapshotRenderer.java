@@ -58,8 +58,22 @@ public final class SnapshotRenderer {
         body.put("database_name", snapshot.databaseName());
         body.put("engine", snapshot.engine());
         body.put("timestamp", snapshot.timestamp().toString());
-        ObjectNode metrics = body.putObject("metrics");
-        ArrayNode missing = body.putArray("missing");
+        putMetrics(body, snapshot, fields);
+        body.put("age_seconds", freshness.ageSeconds());
+        if (freshness.stale()) {
+            body.put("stale", true);
+            body.put("reason", staleReason(origin));
+        }
+        return body;
+    }
+
+    /**
+     * Adds {@code "metrics"} (each field asked, {@code null} when the snapshot lacks it) and {@code "missing"} (those
+     * lacking): the same in every answer that shows a snapshot's metrics.
+     */
+    public void putMetrics(ObjectNode target, MetricsSnapshot snapshot, Set<Metric> fields) {
+        ObjectNode metrics = target.putObject("metrics");
+        ArrayNode missing = target.putArray("missing");
         for (Metric metric : fields) {
             Double value = snapshot.value(metric);
             metrics.set(metric.wireName(), mapper.valueToTree(value));
@@ -67,12 +81,10 @@ public final class SnapshotRenderer {
                 missing.add(metric.wireName());
             }
         }
-        body.put("age_seconds", freshness.ageSeconds());
-        if (freshness.stale()) {
-            body.put("stale", true);
-            body.put("reason", staleReason(origin));
-        }
-        return body;
+    }
+
+    public ObjectMapper mapper() {
+        return mapper;
     }
 
     /** Parses {@code ?fields=}: all metrics when absent; an unknown name is refused with a client-safe message. */

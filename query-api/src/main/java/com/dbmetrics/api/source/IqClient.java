@@ -3,13 +3,16 @@ package com.dbmetrics.api.source;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.config.InternalToken;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,31 +86,57 @@ public final class IqClient {
     public record Page(List<MetricsSnapshot> items, String nextCursor) {}
 
     /** The page, or empty when no instance could answer. */
-    public java.util.Optional<Page> projectPage(String domain, String project, String cursor, int limit) {
-        String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?limit=" + limit
-                + (cursor == null ? "" : "&cursor=" + cursor);
+    public Optional<Page> projectPage(String domain, String project, String cursor, int limit) {
+        return get("/internal/v1/projects/" + domain + "/" + project + "/snapshots?limit=" + limit
+                + (cursor == null ? "" : "&cursor=" + cursor), root -> new Page(snapshotsOf(root.path("items")),
+                        root.path("next_cursor").isTextual() ? root.path("next_cursor").asText() : null));
+    }
+
+    /**
+     * Every snapshot of the database the streams-app's history store holds with an event time in [{@code fromMillis},
+     * {@code toMillis}], oldest first (an empty list when it holds none); empty when no instance could answer.
+     */
+    public Optional<List<MetricsSnapshot>> history(String databaseId, long fromMillis, long toMillis) {
+        return get("/internal/v1/snapshots/" + databaseId + "/history?from=" + fromMillis + "&to=" + toMillis,
+                root -> snapshotsOf(root.path("points")));
+    }
+
+    /** Reads an answer's JSON; a value that breaks the schema fails it, and the next instance is asked. */
+    @FunctionalInterface
+    private interface Reader<T> {
+        T read(JsonNode root) throws IOException;
+    }
+
+    /** The first 200 answer of the instances tried in turn, read; empty when none gave one that reads. */
+    private <T> Optional<T> get(String path, Reader<T> reader) {
+        int start = preferred.get();
         for (int i = 0; i < instances.size(); i++) {
-            URI base = instances.get((preferred.get() + i) % instances.size());
+            int index = (start + i) % instances.size();
+            URI base = instances.get(index);
             try {
                 HttpResponse<byte[]> response = http.send(request(base + path), HttpResponse.BodyHandlers.ofByteArray());
                 if (response.statusCode() != 200) {
                     continue;
                 }
-                com.fasterxml.jackson.databind.JsonNode root = mapper.readTree(response.body());
-                List<MetricsSnapshot> items = new java.util.ArrayList<>();
-                for (com.fasterxml.jackson.databind.JsonNode item : root.path("items")) {
-                    items.add(snapshots.parse(mapper.writeValueAsBytes(item)));
-                }
-                String next = root.path("next_cursor").isTextual() ? root.path("next_cursor").asText() : null;
-                return java.util.Optional.of(new Page(items, next));
+                T value = reader.read(mapper.readTree(response.body()));
+                preferred.set(index);
+                return Optional.of(value);
             } catch (IOException e) {
-                log.debug("Project listing from {} failed: {}", base, e.toString());
+                log.debug("Interactive query {} at {} failed: {}", path, base, e.toString());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
+    }
+
+    private List<MetricsSnapshot> snapshotsOf(JsonNode array) throws IOException {
+        List<MetricsSnapshot> items = new ArrayList<>(array.size());
+        for (JsonNode item : array) {
+            items.add(snapshots.parse(mapper.writeValueAsBytes(item)));
+        }
+        return items;
     }
 
     /**

@@ -17,7 +17,7 @@ public final class IqCounters implements MeterBinder {
 
     /** Which internal endpoint was asked. */
     public enum Query {
-        SNAPSHOT, PROJECT, POLLER_STATUS;
+        SNAPSHOT, HISTORY, PROJECT, POLLER_STATUS;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -68,7 +68,9 @@ public final class IqCounters implements MeterBinder {
 
     /** A request refused with 401: counted under its query, or under {@value #OTHER_QUERY} for any other path. */
     void countUnauthorized(String path) {
-        if (path.startsWith("/internal/v1/snapshots/")) {
+        if (path.startsWith("/internal/v1/snapshots/") && path.endsWith("/history")) {
+            count(Query.HISTORY, Outcome.UNAUTHORIZED);
+        } else if (path.startsWith("/internal/v1/snapshots/")) {
             count(Query.SNAPSHOT, Outcome.UNAUTHORIZED);
         } else if (path.startsWith("/internal/v1/projects/")) {
             count(Query.PROJECT, Outcome.UNAUTHORIZED);

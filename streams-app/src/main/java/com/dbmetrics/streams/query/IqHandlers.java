@@ -55,6 +55,36 @@ final class IqHandlers {
                 "/internal/v1/snapshots/" + id + "?" + LOCAL_PARAM + "=true", mapper::writeValueAsBytes);
     }
 
+    /**
+     * {@code GET /internal/v1/snapshots/{id}/history?from=&to=} (epoch milliseconds, both inclusive; default the
+     * whole retention): {@code {"points": [snapshot, ...]}}, oldest first, empty when the store has none.
+     */
+    void history(Context ctx) throws IOException {
+        String id = ctx.pathParam("id");
+        long from;
+        long to;
+        try {
+            from = ctx.queryParam("from") == null ? 0 : Long.parseLong(ctx.queryParam("from"));
+            to = ctx.queryParam("to") == null ? Long.MAX_VALUE : Long.parseLong(ctx.queryParam("to"));
+        } catch (NumberFormatException e) {
+            from = -1;
+            to = -1;
+        }
+        if (!Identifiers.isValid(id) || from < 0 || to < from) {
+            IqReplies.error(ctx, 400, "Invalid database id, from or to (epoch milliseconds, from <= to)");
+            return;
+        }
+        long f = from;
+        long t = to;
+        answer(ctx, IqCounters.Query.HISTORY, localOnly -> queries.history(id, f, t, localOnly),
+                "/internal/v1/snapshots/" + id + "/history?from=" + f + "&to=" + t + "&" + LOCAL_PARAM + "=true",
+                points -> {
+                    ObjectNode body = mapper.createObjectNode();
+                    body.set("points", mapper.valueToTree(points));
+                    return mapper.writeValueAsBytes(body);
+                });
+    }
+
     /** {@code GET /internal/v1/poller-status}. */
     void pollerStatus(Context ctx) throws IOException {
         answer(ctx, IqCounters.Query.POLLER_STATUS, localOnly -> queries.pollerStatuses(POLLER_BREAKER, localOnly),

@@ -51,6 +51,7 @@ public final class IqServer implements AutoCloseable {
                 }
             });
             cfg.routes.get("/internal/v1/snapshots/{id}", handlers::snapshot);
+            cfg.routes.get("/internal/v1/snapshots/{id}/history", handlers::history);
             cfg.routes.get("/internal/v1/projects/{domain}/{project}/snapshots", handlers::project);
             cfg.routes.get("/internal/v1/poller-status", handlers::pollerStatus);
             cfg.routes.exception(Exception.class, (e, ctx) -> {

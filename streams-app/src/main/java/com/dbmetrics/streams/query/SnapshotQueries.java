@@ -3,6 +3,7 @@ package com.dbmetrics.streams.query;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.PollerStatus;
 import com.dbmetrics.streams.topology.MetricsTopology;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -21,6 +22,8 @@ import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * Reads this instance's stores and says who owns a key ({@code queryMetadataForKey}) and which other instances host
@@ -42,6 +45,24 @@ public final class SnapshotQueries {
      */
     public StoreResult<MetricsSnapshot> snapshot(String id, boolean localOnly) {
         return lookup(MetricsTopology.LATEST_STORE, id, localOnly);
+    }
+
+    /**
+     * Every stored snapshot of {@code id} with an event time in [{@code fromMillis}, {@code toMillis}], oldest first
+     * (an empty list when there is none); from the active store or, when {@code localOnly}, a standby copy too.
+     */
+    public StoreResult<List<MetricsSnapshot>> history(String id, long fromMillis, long toMillis, boolean localOnly) {
+        return lookup(MetricsTopology.HISTORY_STORE, id, localOnly, (partition, stale) -> {
+            StoreQueryParameters<ReadOnlyWindowStore<String, MetricsSnapshot>> params =
+                    StoreQueryParameters.fromNameAndType(MetricsTopology.HISTORY_STORE,
+                            QueryableStoreTypes.windowStore());
+            List<MetricsSnapshot> points = new ArrayList<>();
+            try (WindowStoreIterator<MetricsSnapshot> it = streams.store(scoped(params, partition, stale))
+                    .fetch(id, Instant.ofEpochMilli(fromMillis), Instant.ofEpochMilli(toMillis))) {
+                it.forEachRemaining(kv -> points.add(kv.value));
+            }
+            return points;
+        }, true);
     }
 
     public StoreResult<List<PollerStatus>> pollerStatuses(String anyBreaker, boolean localOnly) {
@@ -127,7 +148,29 @@ public final class SnapshotQueries {
         return held.containsAll(needed);
     }
 
+    /** Reads one key from one partition of a store ({@code partition} -1: any), stale copies too when asked. */
+    @FunctionalInterface
+    private interface StoreRead<V> {
+        V read(int partition, boolean stale);
+    }
+
+    private static <S> StoreQueryParameters<S> scoped(StoreQueryParameters<S> params, int partition, boolean stale) {
+        StoreQueryParameters<S> scoped = partition >= 0 ? params.withPartition(partition) : params;
+        return stale ? scoped.enableStaleStores() : scoped;
+    }
+
     private <V> StoreResult<V> lookup(String store, String key, boolean localOnly) {
+        return lookup(store, key, localOnly, (partition, stale) -> streams.store(scoped(
+                StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.<String, V>keyValueStore()),
+                partition, stale)).get(key), false);
+    }
+
+    /**
+     * Answers {@code key} from this instance when it owns it (or, when {@code localOnly}, from any copy here), else
+     * names the owner. {@code emptyIsFound}: a read that finds nothing still answers (a history without points).
+     */
+    private <V> StoreResult<V> lookup(String store, String key, boolean localOnly, StoreRead<V> read,
+            boolean emptyIsFound) {
         KeyQueryMetadata metadata;
         try {
             metadata = streams.queryMetadataForKey(store, key, Serdes.String().serializer());
@@ -135,30 +178,25 @@ public final class SnapshotQueries {
             return new StoreResult.Unavailable<>("streams-app is not running");
         }
         if (metadata == null || KeyQueryMetadata.NOT_AVAILABLE.equals(metadata)) {
-            return localOnly ? local(store, key, -1, true) : new StoreResult.Unavailable<>("rebalancing");
+            return localOnly ? local(store, -1, true, read, emptyIsFound)
+                    : new StoreResult.Unavailable<>("rebalancing");
         }
         if (self.equals(metadata.activeHost())) {
-            return local(store, key, metadata.partition(), false);
+            return local(store, metadata.partition(), false, read, emptyIsFound);
         }
         if (localOnly) {
-            return local(store, key, metadata.partition(), true);
+            return local(store, metadata.partition(), true, read, emptyIsFound);
         }
         return new StoreResult.OnOtherHost<>(metadata.activeHost());
     }
 
-    private <V> StoreResult<V> local(String store, String key, int partition, boolean stale) {
+    private <V> StoreResult<V> local(String store, int partition, boolean stale, StoreRead<V> read,
+            boolean emptyIsFound) {
         try {
-            StoreQueryParameters<ReadOnlyKeyValueStore<String, V>> params = StoreQueryParameters.fromNameAndType(store,
-                    QueryableStoreTypes.keyValueStore());
-            if (partition >= 0) {
-                params = params.withPartition(partition);
-            }
-            if (stale) {
-                params = params.enableStaleStores();
-            }
-            V value = streams.store(params).get(key);
+            V value = read.read(partition, stale);
             long lag = stale ? lag(store, partition) : 0;
-            return value == null ? new StoreResult.NotFound<>() : new StoreResult.Found<>(value, lag, stale);
+            return value == null && !emptyIsFound ? new StoreResult.NotFound<>()
+                    : new StoreResult.Found<>(value, lag, stale);
         } catch (InvalidStateStoreException e) {
             return new StoreResult.Unavailable<>("store " + store + " is not available on this instance now");
         }

@@ -2,6 +2,7 @@ package com.dbmetrics.streams.redis;
 
 import com.dbmetrics.schemas.RedisKeys;
 import com.dbmetrics.schemas.redis.LuaScript;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -19,7 +20,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /**
  * Writes one batch of the mirror to Redis in one pipeline: each database through {@code /redis/upsert-snapshot.lua},
  * which compares the event time with the one stored and, only when newer, writes the fresh and stale keys together (or
- * deletes both for a tombstone; schemas/redis-keys.md); each poller status with a plain {@code SET}. Counts what was
+ * deletes both for a tombstone) and publishes the change on the live feed's channel (schemas/redis-keys.md); each poller status with a plain {@code SET}. Counts what was
  * written, what the guard refused as older, and the flushes Redis failed.
  */
 final class MirrorWriter implements MeterBinder {
@@ -78,10 +79,14 @@ final class MirrorWriter implements MeterBinder {
     }
 
     private static List<String> arguments(MirrorQueue.Update update) {
+        String removal = update.json() != null ? ""
+                : "{\"database_id\":\"" + new String(JsonStringEncoder.getInstance().quoteAsString(update.databaseId()))
+                        + "\",\"timestamp\":" + update.eventMillis() + "}";
         return List.of(Long.toString(update.eventMillis()),
                 update.json() == null ? "" : new String(update.json(), StandardCharsets.UTF_8),
                 Long.toString(update.freshTtlMillis()),
-                Long.toString(RedisKeys.STALE_TTL_SECONDS * 1000L));
+                Long.toString(RedisKeys.STALE_TTL_SECONDS * 1000L),
+                RedisKeys.SNAPSHOTS_CHANNEL, RedisKeys.REMOVED_CHANNEL, removal);
     }
 
     long written() {

@@ -11,6 +11,7 @@ public final class TopologyCounters implements MeterBinder {
     final LongAdder droppedOutOfOrder = new LongAdder();
     final LongAdder tombstones = new LongAdder();
     final LongAdder statusUpdates = new LongAdder();
+    final LongAdder historyPoints = new LongAdder();
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -18,6 +19,7 @@ public final class TopologyCounters implements MeterBinder {
         counter(registry, "dbm_streams_snapshots_dropped_older", droppedOutOfOrder);
         counter(registry, "dbm_streams_tombstones", tombstones);
         counter(registry, "dbm_streams_poller_status_updates", statusUpdates);
+        counter(registry, "dbm_streams_history_points_written", historyPoints);
     }
 
     private static void counter(MeterRegistry registry, String name, LongAdder adder) {

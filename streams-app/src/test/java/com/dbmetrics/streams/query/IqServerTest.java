@@ -72,7 +72,8 @@ class IqServerTest {
         List<String> refused = new java.util.ArrayList<>();
         for (String authorization : java.util.Arrays.asList(null, "Bearer wrong-token-0123456789abcdef0123456789",
                 "Bearer " + TOKEN + "x", TOKEN, "Basic " + TOKEN, "bearer " + TOKEN, "Bearer")) {
-            for (String path : List.of("/internal/v1/snapshots/db-1", "/internal/v1/projects/acme/shop/snapshots",
+            for (String path : List.of("/internal/v1/snapshots/db-1", "/internal/v1/snapshots/db-1/history",
+                    "/internal/v1/projects/acme/shop/snapshots",
                     "/internal/v1/poller-status", "/internal/v1/unknown", "/healthz")) {
                 HttpResponse<String> response = get(path, authorization);
 
@@ -116,9 +117,11 @@ class IqServerTest {
         HttpResponse<String> snapshot = get("/internal/v1/snapshots/db-1");
         HttpResponse<String> project = get("/internal/v1/projects/acme/shop/snapshots");
         HttpResponse<String> status = get("/internal/v1/poller-status");
+        HttpResponse<String> history = get("/internal/v1/snapshots/db-1/history?from=0&to=10");
         get("/internal/v1/snapshots/.invalid"); // a 400 is not an interactive query: not counted
+        get("/internal/v1/snapshots/db-1/history?from=10&to=0");
 
-        for (HttpResponse<String> response : java.util.List.of(snapshot, project, status)) {
+        for (HttpResponse<String> response : java.util.List.of(snapshot, project, status, history)) {
             assertThat(response.statusCode()).isEqualTo(503);
             assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
             assertThat(response.body()).doesNotContain("Exception");

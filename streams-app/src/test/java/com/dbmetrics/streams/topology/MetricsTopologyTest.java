@@ -84,6 +84,39 @@ class MetricsTopologyTest {
         return driver.getKeyValueStore(MetricsTopology.LATEST_STORE);
     }
 
+    private List<Double> history(String id, Instant from, Instant to) {
+        List<Double> points = new java.util.ArrayList<>();
+        try (var it = driver.<String, MetricsSnapshot>getWindowStore(MetricsTopology.HISTORY_STORE)
+                .fetch(id, from, to)) {
+            it.forEachRemaining(kv -> points.add(kv.value.value(Metric.CONNECTIONS)));
+        }
+        return points;
+    }
+
+    @Test
+    void shouldKeepEverySnapshotOfTheRetentionInTheHistoryOnceInEventTimeOrder() {
+        pipe(snapshot("db1", "shop", T0.plusSeconds(10), 3));
+        pipe(snapshot("db1", "shop", T0, 1)); // a backfill: older than the latest, still history
+        pipe(snapshot("db1", "shop", T0.plusSeconds(5), 2));
+        pipe(snapshot("db1", "shop", T0.plusSeconds(10), 3)); // replayed: the same point, once
+        pipe(snapshot("db2", "shop", T0.plusSeconds(5), 7));
+        snapshots.pipeInput("db1", null, T0.plusSeconds(12)); // a tombstone is no point
+
+        assertThat(history("db1", T0, T0.plusSeconds(60))).containsExactly(1.0, 2.0, 3.0);
+        assertThat(history("db1", T0.plusSeconds(1), T0.plusSeconds(9))).containsExactly(2.0);
+        assertThat(history("db2", T0, T0.plusSeconds(60))).containsExactly(7.0);
+        assertThat(counters.historyPoints.sum()).isEqualTo(5);
+    }
+
+    @Test
+    void shouldLetPointsOlderThanTheRetentionLeaveTheHistory() {
+        pipe(snapshot("db1", "shop", T0, 1));
+        pipe(snapshot("db1", "shop", T0.plus(MetricsTopology.DEFAULT_HISTORY_RETENTION).plusSeconds(3600), 2));
+        pipe(snapshot("db1", "shop", T0.plusSeconds(5), 9)); // far older than the retention: not kept
+
+        assertThat(history("db1", T0.minusSeconds(1), T0.plus(java.time.Duration.ofDays(1)))).containsExactly(2.0);
+    }
+
     @Test
     void shouldKeepNewestSnapshotAndForwardIt() {
         pipe(snapshot("db1", "shop", T0, 1));
