@@ -9,7 +9,7 @@ STACK_PACKAGES=(prometheus redis-server postgresql prometheus-postgres-exporter 
   prometheus-mysqld-exporter prometheus-process-exporter curl jq openssl apache2-utils)
 # What the tests call beside the stack: shellcheck (first phase of `./dbm test`), kcat (KcatSchemaIT,
 # ReplayFromTimestampIT, SecurityIT; redis-cli and promtool of SecurityIT come with redis-server and prometheus).
-TEST_PACKAGES=(shellcheck kcat)
+TEST_PACKAGES=(shellcheck kcat chromium) # chromium: the page's browser test (e2e/browser)
 # ComposeFileIT runs `docker-compose config`, which parses docker-compose.yml without an engine: installed without its
 # recommended docker.io (and containerd, runc, iptables).
 TEST_PACKAGES_NO_RECOMMENDS=(docker-compose)
@@ -32,6 +32,9 @@ install_for() {
     status) pkgs=(jq) java=0 ;;
     *) die "install_for: no package list for '$1'" ;;
   esac
+  if [[ $1 == test ]]; then
+    command -v node >/dev/null || pkgs+=(nodejs npm) # the browser test's runner; any Node 20+ already there will do
+  fi
   if ((java)); then
     command -v mvn >/dev/null || pkgs+=(maven)
     command -v java >/dev/null || pkgs+=(openjdk-17-jdk-headless)
@@ -147,5 +150,15 @@ await_jars() {
   if ! wait "$pid"; then
     tail -n 30 "$LOG_DIR/build.log" >&2
     die "building the jars failed (see $LOG_DIR/build.log)"
+  fi
+}
+
+# ensure_browser_test: the browser test's npm packages (playwright-core, pinned by e2e/browser/package-lock.json),
+# installed again only when the lock file changed.
+ensure_browser_test() {
+  local dir=$ROOT/e2e/browser
+  if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+    log "installing the browser test's npm packages (npm ci in e2e/browser)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in e2e/browser failed"
   fi
 }

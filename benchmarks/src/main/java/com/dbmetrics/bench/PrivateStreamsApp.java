@@ -71,7 +71,7 @@ final class PrivateStreamsApp {
         StreamsAppConfig config = new StreamsAppConfig(kafka, redis, appId, new HostInfo(LOOPBACK, freePort()),
                 LOOPBACK, InternalToken.random(), LOOPBACK, 0, stateDir, guarantee,
                 Duration.ofMillis(Long.parseLong(parts[2].replace("ms", ""))), 0, threads(variant),
-                Duration.ofMinutes(10), Duration.ofMillis(10), 200_000);
+                Duration.ofMinutes(10), Duration.ofMillis(10), 200_000, MetricsTopology.DEFAULT_HISTORY_RETENTION);
         return StreamsApp.start(config, topics);
     }
 

@@ -146,6 +146,63 @@ class PipelineIT {
         }
     }
 
+    /**
+     * The page, as a person uses it, in Debian's headless Chromium (e2e/browser/ui-test.mjs, playwright-core): it
+     * signs in with a token, sees a card for every demo database, and, once it says READY, this test opens real
+     * connections to the demo PostgreSQL: the card's connections must rise without a reload (the project stream).
+     * Screenshots go to target/ui-screenshots; console errors, failed requests and horizontal scrolling on a phone
+     * fail it.
+     */
+    @Test
+    void shouldShowEveryDemoDatabaseLiveInTheBrowser() throws Exception {
+        String chromium = TestStack.require("DBM_IT_CHROMIUM");
+        String script = TestStack.require("DBM_IT_UI_TEST");
+        String pg = TestStack.postgresDatabaseId();
+        double before = awaitMetrics(pg, Duration.ofSeconds(90)).path("metrics").path("connections").asDouble();
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder()
+                .subject("browser-user").claim("tenants", List.of("acme/shop"))
+                .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+        jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        Path shots = Path.of("target", "ui-screenshots").toAbsolutePath();
+        Files.createDirectories(shots);
+        ProcessBuilder builder = new ProcessBuilder("node", script);
+        builder.environment().putAll(Map.of("CHROMIUM", chromium,
+                "UI_URL", "http://127.0.0.1:" + api.port() + "/ui/", "UI_TOKEN", jwt.serialize(),
+                "UI_DOMAIN", "acme", "UI_PROJECT", "shop",
+                "UI_EXPECT_IDS", String.join(",", pg, TestStack.redisDatabaseId(), TestStack.mysqlDatabaseId()),
+                "UI_WATCH_ID", pg, "UI_SCREENSHOT_DIR", shots.toString()));
+        builder.redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process browser = builder.start();
+        List<Connection> connections = new ArrayList<>();
+        List<String> out = new ArrayList<>();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(browser.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                out.add(line);
+                if (line.startsWith("READY")) {
+                    for (int i = 0; i < 5; i++) {
+                        connections.add(DriverManager.getConnection(TestStack.postgresJdbcUrl()));
+                    }
+                }
+            }
+            assertThat(browser.waitFor(150, TimeUnit.SECONDS)).as("browser test finished").isTrue();
+        } finally {
+            browser.destroyForcibly();
+            for (Connection c : connections) {
+                c.close();
+            }
+        }
+        // the other tests of this class count connections too: leave once the served count is back down
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                assertThat(get(pg, token("acme/shop")).body().path("metrics").path("connections").asDouble())
+                        .isLessThanOrEqualTo(before));
+        assertThat(out).as("browser test output").anyMatch(l -> l.startsWith("ROSE"));
+        assertThat(browser.exitValue()).as("browser test exit code; output %s", out).isZero();
+        for (String png : List.of("sign-in.png", "project-desktop.png", "project-phone.png")) {
+            assertThat(Files.size(shots.resolve(png))).as(png).isGreaterThan(1000);
+        }
+    }
+
     @Test
     void shouldServeAllFiveMetricsOfThreeRealEnginesAsPrometheusAnswersThemForTheSameTime() throws Exception {
         EngineCatalogue catalogue = EngineCatalogue.builtIn(mapper);

@@ -2,6 +2,9 @@ package com.dbmetrics.api.http;
 
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.staticfiles.Location;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
@@ -29,6 +32,27 @@ final class UiFiles {
             files.location = Location.CLASSPATH;
             files.headers = HEADERS;
         });
-        cfg.routes.get(ApiServer.UI_PATH, ctx -> ctx.redirect(ApiServer.UI_PATH + "/"));
+        byte[] index = index();
+        // "/ui" and "/ui/" reach this route (trailing slashes are ignored in matching): the page itself, at "/ui/" so
+        // that its relative links resolve under /ui/
+        cfg.routes.get(ApiServer.UI_PATH, ctx -> {
+            if (!ctx.path().endsWith("/")) {
+                ctx.redirect(ApiServer.UI_PATH + "/");
+                return;
+            }
+            HEADERS.forEach(ctx::header);
+            ctx.contentType("text/html; charset=utf-8").result(index);
+        });
+    }
+
+    private static byte[] index() {
+        try (InputStream in = UiFiles.class.getResourceAsStream("/ui/index.html")) {
+            if (in == null) {
+                throw new IllegalStateException("the jar has no /ui/index.html");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

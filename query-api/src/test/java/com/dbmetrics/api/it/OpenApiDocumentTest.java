@@ -18,7 +18,8 @@ class OpenApiDocumentTest {
     void shouldBeOpenApi31WithEveryRouteOfTheServer() {
         assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");
         for (String route : List.of(ApiServer.METRICS_PATH, ApiServer.PROJECT_PATH, ApiServer.CACHE_STATS_PATH,
-                "/healthz", "/readyz")) {
+                ApiServer.HISTORY_PATH, ApiServer.METRICS_STREAM_PATH, ApiServer.PROJECT_STREAM_PATH, "/healthz",
+                "/readyz")) {
             assertThat(doc.path("paths").has(route)).as(route).isTrue();
         }
     }

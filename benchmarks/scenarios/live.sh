@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Issue 15: the live side against its baselines, on the stack of ./dbm up (demo databases polled every 5 s).
+#
+#   ./dbm bench live     env: REPEATS (3), STREAMS (10000), BASE_STREAMS (100), STREAM_SECONDS (60),
+#                             SECONDS_PER_RUN (10), CONNECTIONS (64), AGE_SECONDS (30), AGE_RATE (200)
+#
+# 1. Streams: one API instance of its own (defaults, limits high), STREAMS project streams of acme/shop opened by
+#    LiveBench (one NIO selector thread, one token per ten streams), measured STREAM_SECONDS after 10 s; beside
+#    BASE_STREAMS streams on the same instance in the same run. Delivery latency = a stream's receive time − the time
+#    LiveBench's own subscription to dbm:feed:snapshots received the snapshot (published by the same Redis script call
+#    that makes it visible); expected events = snapshots published in the window × streams. CPU per delivered event =
+#    the API process' CPU time over the run ÷ events delivered. Polling at the same freshness: a dashboard reading the
+#    project listing every 2 s; its bytes are measured with curl (request line and headers as curl sends them, the
+#    answer's headers and body).
+# 2. History: closed loop (wrk, CONNECTIONS connections, SECONDS_PER_RUN s), the API's last hour of pg-demo-1 (all five
+#    metrics) against Prometheus' query_range of one of the five (its connections query) over the same hour at the
+#    poll interval's step.
+# 3. Ages: the same API instance with the live feed on and off (API_LIVE_FEED), read at AGE_RATE reads/s for
+#    AGE_SECONDS: each answer's data age (receive time − its timestamp).
+# shellcheck source=benchmarks/scenarios/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STREAMS=${STREAMS:-10000}
+BASE_STREAMS=${BASE_STREAMS:-100}
+STREAM_SECONDS=${STREAM_SECONDS:-60}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+AGE_SECONDS=${AGE_SECONDS:-30}
+AGE_RATE=${AGE_RATE:-200}
+INTERVAL_S=5
+INGESTION_DELAY_S=2
+trap bench_cleanup EXIT
+raise_fd_limit
+OPERATOR_REDIS=(REDIS_USERNAME=operator "REDIS_PASSWORD_FILE=$SECRETS_DIR/redis-operator.password"
+                "REDIS_CA_FILE=$CA_FILE")
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, clock ticks
+TICK_HZ=$(getconf CLK_TCK)
+
+API=$(start_api live)
+API_PID=$(<"$WORK/api-live.pid")
+
+stream_run() { # N -> "p50 p99 p999 max missing expected open cpu_us_per_event bytes_per_min"
+  local before after out
+  before=$(cpu_ticks "$API_PID")
+  out=$(env "${OPERATOR_REDIS[@]}" java -Xmx1g -cp "$BENCH_JAR" com.dbmetrics.bench.LiveBench streams \
+    --url "http://127.0.0.1:$API" --secret-file .dbm/dev-jwt-secret --redis-url "$REDIS_URL" --streams "$1" \
+    --seconds "$STREAM_SECONDS" --warmup 10 --project acme/shop 2>"$WORK/live-$1.err")
+  after=$(cpu_ticks "$API_PID")
+  awk -v cpu=$((after - before)) -v hz="$TICK_HZ" '/^result/ {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+      printf "%s %s %s %s %s %s %s %.1f %.0f\n", r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], r["missing"],
+        r["expected"], r["open_at_end"], (r["received"] > 0 ? cpu / hz * 1e6 / r["received"] : 0),
+        r["bytes_per_stream_per_min"] }' <<<"$out"
+}
+
+emit "Streams: one API instance (\`java -Xmx$API_HEAP\`), project streams of acme/shop (3 demo databases, one snapshot" \
+  "each every ${INTERVAL_S} s), ${STREAM_SECONDS} s measured after 10 s; $REPEATS runs each, the baseline" \
+  "(${BASE_STREAMS} streams) and ${STREAMS} streams interleaved; median [min–max]. LiveBench and the API share the" \
+  "2 cores with the whole stack."
+emit ""
+emit "| streams | p50 ms | p99 ms | p99.9 ms | max ms | events missing / expected | streams open at the end | API CPU µs per delivered event | bytes per stream per minute |"
+emit "|---|---|---|---|---|---|---|---|---|"
+: >"$WORK/streams.tsv" # one line per run: n p50 p99 p999 max missing expected open cpu bytes
+for _ in $(seq 1 "$REPEATS"); do
+  for n in "$BASE_STREAMS" "$STREAMS"; do
+    echo "$n $(stream_run "$n")" >>"$WORK/streams.tsv"
+  done
+done
+column_of() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$WORK/streams.tsv"; } # N COLUMN -> one value per run
+for n in "$BASE_STREAMS" "$STREAMS"; do
+  mapfile -t p50s < <(column_of "$n" 2)
+  mapfile -t p99s < <(column_of "$n" 3)
+  mapfile -t p999s < <(column_of "$n" 4)
+  mapfile -t maxs < <(column_of "$n" 5)
+  mapfile -t cpus < <(column_of "$n" 9)
+  miss=$(awk -v n="$n" '$1 == n { m += $6; e += $7 } END { printf "%d / %d", m, e }' "$WORK/streams.tsv")
+  opens=$(column_of "$n" 8 | paste -sd, | sed 's/,/, /g')
+  emit "| $n | $(fmt_stats %.1f "${p50s[@]}") | $(fmt_stats %.1f "${p99s[@]}") | $(fmt_stats %.1f "${p999s[@]}") |" \
+    "$(fmt_stats %.1f "${maxs[@]}") | $miss | $opens | $(fmt_stats %.1f "${cpus[@]}") | $(column_of "$n" 10 | sort -g | head -1) |"
+done
+STREAM_BYTES_PER_MIN=$(column_of "$STREAMS" 10 | sort -g | head -1)
+
+# polling the same project at the same freshness: one listing every 2 s
+LIST_URL="http://127.0.0.1:$API/api/v1/domain/acme/project/shop/databases"
+poll_bytes=$(curl -s -o /dev/null -w '%{size_request} %{size_header} %{size_download}' -H "Authorization: Bearer $TOKEN" \
+  -H 'Accept-Encoding: gzip' "$LIST_URL" | awk '{ print $1 + $2 + $3 }')
+emit ""
+emit "Polling at the same freshness (the listing every 2 s): 30 requests and $((poll_bytes * 30)) bytes per dashboard" \
+  "and minute ($poll_bytes bytes a request, measured with curl, gzip accepted); a stream: 0 requests after it opens" \
+  "and ${STREAM_BYTES_PER_MIN:-?} bytes per minute (measured above, headers and heartbeats included): for ${STREAMS}" \
+  "dashboards, $((STREAMS * 30 / 60)) requests/s saved and" \
+  "$(awk -v p="$poll_bytes" -v s="${STREAM_BYTES_PER_MIN:-0}" 'BEGIN { if (s > 0) printf "%.1f", p * 30 / s; else print "n/a" }')× fewer bytes."
+
+# History against Prometheus' query_range of the same hour
+now=$(date +%s)
+java -cp "$BENCH_JAR" com.dbmetrics.bench.ViewQueries "$DEMO_DB" postgresql >"$WORK/paths.txt"
+RANGE_PATH=$(grep -i 'connections\|numbackends' "$WORK/paths.txt" | head -1 | sed 's|/api/v1/query?|/api/v1/query_range?|')
+RANGE_PATH="$RANGE_PATH&start=$((now - 3600))&end=$now&step=${INTERVAL_S}"
+points=$(prometheus_get "$PROMETHEUS_URL$RANGE_PATH" | jq '[.data.result[].values | length] | add // 0')
+((points > 0)) || { echo "Prometheus' range query selects nothing: $RANGE_PATH" >&2; exit 1; }
+HIST_PATH="/api/v1/domain/acme/project/shop/databases/$DEMO_DB/metrics/history?from=$((now - 3600))&to=$now"
+api_points=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API$HIST_PATH" | jq '.points | length')
+PROM_AUTH=$(prometheus_auth_header)
+wrk_run 16 3 "http://127.0.0.1:$API$HIST_PATH" "Authorization: Bearer $TOKEN" >/dev/null # warm-up
+wrk_run 16 3 "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH" >/dev/null
+HP=() HA=() HP99=() HA99=()
+for _ in $(seq 1 "$REPEATS"); do
+  read -r rps _ p99 _ <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH")"
+  HP+=("$rps") HP99+=("$p99")
+  read -r rps _ p99 _ <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "http://127.0.0.1:$API$HIST_PATH" "Authorization: Bearer $TOKEN")"
+  HA+=("$rps") HA99+=("$p99")
+done
+read -r hp _ <<<"$(stats "${HP[@]}")"
+read -r ha _ <<<"$(stats "${HA[@]}")"
+emit ""
+emit "History of the last hour: \`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\`, $REPEATS runs interleaved, median [min–max]."
+emit ""
+emit "| read | points per answer | reads/s | p99 ms |"
+emit "|---|---|---|---|"
+emit "| Prometheus \`query_range\` of one metric (connections), step ${INTERVAL_S}s | $points | $(fmt_stats %.0f "${HP[@]}") | $(fmt_stats %.2f "${HP99[@]}") |"
+emit "| API \`.../metrics/history\` (all five metrics) | $api_points | $(fmt_stats %.0f "${HA[@]}") | $(fmt_stats %.2f "${HA99[@]}") |"
+emit ""
+emit "History reads/s ÷ one Prometheus query_range's: **$(ratio "$ha" "$hp")×** (goal ≥ 10×)."
+
+# Data ages with the live feed on and off: same build, same instance settings
+stop_api live
+API_ON=$(start_api on)
+API_OFF=$(start_api off API_LIVE_FEED=false)
+sleep 5
+age_run() { # PORT -> "p50 p99 max errors"
+  java -cp "$BENCH_JAR" com.dbmetrics.bench.LiveBench ages --url "http://127.0.0.1:$1" \
+    --secret-file .dbm/dev-jwt-secret --rate "$AGE_RATE" --seconds "$AGE_SECONDS" 2>/dev/null \
+    | awk '/^result/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+                       printf "%s %s %s %s\n", r["age_p50_ms"], r["age_p99_ms"], r["age_max_ms"], r["errors"] }'
+}
+ON50=() ON99=() ONMAX=() OFF50=() OFF99=() OFFMAX=() ERR=0
+for _ in $(seq 1 "$REPEATS"); do
+  read -r a b c e <<<"$(age_run "$API_ON")"; ON50+=("$a") ON99+=("$b") ONMAX+=("$c") ERR=$((ERR + e))
+  read -r a b c e <<<"$(age_run "$API_OFF")"; OFF50+=("$a") OFF99+=("$b") OFFMAX+=("$c") ERR=$((ERR + e))
+done
+emit ""
+emit "Data age of answers (receive time − snapshot timestamp), ${AGE_RATE} reads/s of $DEMO_DB for ${AGE_SECONDS} s per run," \
+  "$REPEATS runs interleaved, L1 TTL 5 s (default), poll interval ${INTERVAL_S} s, ingestion delay ${INGESTION_DELAY_S} s;" \
+  "goal p99 ≤ interval + ingestion delay + 1 s = $((INTERVAL_S + INGESTION_DELAY_S + 1)) s. Errors: $ERR."
+emit ""
+emit "| API_LIVE_FEED | age p50 ms | age p99 ms | age max ms |"
+emit "|---|---|---|---|"
+emit "| true | $(fmt_stats %.0f "${ON50[@]}") | $(fmt_stats %.0f "${ON99[@]}") | $(fmt_stats %.0f "${ONMAX[@]}") |"
+emit "| false | $(fmt_stats %.0f "${OFF50[@]}") | $(fmt_stats %.0f "${OFF99[@]}") | $(fmt_stats %.0f "${OFFMAX[@]}") |"

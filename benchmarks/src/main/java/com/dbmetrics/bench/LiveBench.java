@@ -1,0 +1,293 @@
+package com.dbmetrics.bench;
+
+import com.dbmetrics.api.auth.TokenMinter;
+import com.dbmetrics.schemas.RedisKeys;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import redis.clients.jedis.BinaryJedisPubSub;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The live side under load ({@code ./dbm bench live}).
+ *
+ * <p>{@code streams}: opens N server-sent-event streams of one project on one API instance (non-blocking sockets, one
+ * selector thread, one token per ten streams), subscribes itself to the feed channel as the clock of visibility (a
+ * message there is published by the same script call that makes the snapshot visible in Redis), and for every event a
+ * stream receives records receive time − the time this program saw the snapshot published. Reports the delivery
+ * latency over all streams and events, the events expected (published during the window × streams) against those
+ * received, the streams the server closed, and the bytes a stream received per minute.
+ *
+ * <p>{@code ages}: reads one database at a fixed rate from a pool of threads and records each answer's data age (now −
+ * its {@code timestamp}), for the same instance with the feed on and off.
+ */
+public final class LiveBench {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private LiveBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        switch (args[0]) {
+            case "streams" -> streams(opts);
+            case "ages" -> ages(opts);
+            default -> throw new IllegalArgumentException("mode: streams | ages");
+        }
+    }
+
+    private static TokenMinter minter(Map<String, String> opts) throws IOException {
+        return new TokenMinter(Files.readString(Path.of(opts.get("secret-file"))).trim(), null, null,
+                Clock.systemUTC());
+    }
+
+    /** One stream's connection: its socket, the bytes of a line not yet complete, the id of the event being read. */
+    private static final class Conn {
+        final SocketChannel channel;
+        final byte[] request;
+        final StringBuilder line = new StringBuilder();
+        String id;
+        boolean headersDone;
+        long bytes;
+        boolean closed;
+
+        Conn(SocketChannel channel, byte[] request) {
+            this.channel = channel;
+            this.request = request;
+        }
+    }
+
+    private static void streams(Map<String, String> opts) throws Exception {
+        URI api = URI.create(opts.get("url"));
+        int n = Integer.parseInt(opts.getOrDefault("streams", "10000"));
+        int seconds = Integer.parseInt(opts.getOrDefault("seconds", "60"));
+        int warmup = Integer.parseInt(opts.getOrDefault("warmup", "10"));
+        String[] project = opts.getOrDefault("project", "acme/shop").split("/");
+        String fields = opts.getOrDefault("fields", "");
+        TokenMinter minter = minter(opts);
+
+        // the clock of visibility: when each snapshot was published (same call that writes it to Redis)
+        Map<String, Long> visibleAt = new ConcurrentHashMap<>();
+        Jedis feed = BenchClients.single(BenchClients.redis(opts.get("redis-url")), "bench-live");
+        BinaryJedisPubSub sub = new BinaryJedisPubSub() {
+            @Override
+            public void onMessage(byte[] channel, byte[] message) {
+                long now = System.nanoTime();
+                try {
+                    JsonNode s = MAPPER.readTree(message);
+                    visibleAt.putIfAbsent(s.path("database_id").asText() + '@'
+                            + Instant.parse(s.path("timestamp").asText()).toEpochMilli(), now);
+                } catch (IOException e) {
+                    // not a snapshot: ignored
+                }
+            }
+        };
+        Thread feedThread = new Thread(() -> feed.subscribe(sub,
+                RedisKeys.SNAPSHOTS_CHANNEL.getBytes(StandardCharsets.UTF_8)), "feed");
+        feedThread.setDaemon(true);
+        feedThread.start();
+
+        String path = "/api/v1/domain/" + project[0] + "/project/" + project[1] + "/databases/stream"
+                + (fields.isEmpty() ? "" : "?fields=" + fields);
+        Selector selector = Selector.open();
+        List<Conn> conns = new ArrayList<>(n);
+        Map<String, List<Long>> received = new HashMap<>();
+        AtomicLong events = new AtomicLong();
+        long started = System.nanoTime();
+        long measureFrom = Long.MAX_VALUE;
+        long measureTo = Long.MAX_VALUE;
+        ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
+        int opened = 0;
+        long lastBatch = 0;
+        while (true) {
+            long now = System.nanoTime();
+            if (opened < n && now - lastBatch >= TimeUnit.MILLISECONDS.toNanos(100)) { // 500 connects per 100 ms
+                for (int i = 0; i < 500 && opened < n; i++, opened++) {
+                    String token = minter.mint("live-bench-" + (opened / 10), List.of(project[0] + "/" + project[1]),
+                            false, Duration.ofHours(2));
+                    SocketChannel ch = SocketChannel.open();
+                    ch.configureBlocking(false);
+                    ch.connect(new InetSocketAddress(api.getHost(), api.getPort()));
+                    Conn c = new Conn(ch, ("GET " + path + " HTTP/1.1\r\nHost: " + api.getHost()
+                            + "\r\nAccept: text/event-stream\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    ch.register(selector, SelectionKey.OP_CONNECT, c);
+                    conns.add(c);
+                }
+                lastBatch = now;
+                if (opened == n) {
+                    measureFrom = now + TimeUnit.SECONDS.toNanos(warmup);
+                    measureTo = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
+                    System.err.printf("opened %d connections in %.1f s; measuring for %d s after %d s%n", n,
+                            (now - started) / 1e9, seconds, warmup);
+                }
+            }
+            if (now > measureTo + TimeUnit.SECONDS.toNanos(2)) {
+                break;
+            }
+            selector.select(50);
+            for (SelectionKey key : selector.selectedKeys()) {
+                Conn c = (Conn) key.attachment();
+                try {
+                    if (key.isConnectable()) {
+                        c.channel.finishConnect();
+                        c.channel.write(ByteBuffer.wrap(c.request));
+                        key.interestOps(SelectionKey.OP_READ);
+                    } else if (key.isReadable()) {
+                        buffer.clear();
+                        int r = c.channel.read(buffer);
+                        if (r < 0) {
+                            c.closed = true;
+                            key.cancel();
+                            c.channel.close();
+                            continue;
+                        }
+                        long t = System.nanoTime();
+                        c.bytes += r;
+                        buffer.flip();
+                        while (buffer.hasRemaining()) {
+                            char ch = (char) buffer.get();
+                            if (ch != '\n') {
+                                c.line.append(ch);
+                                continue;
+                            }
+                            String line = c.line.toString();
+                            c.line.setLength(0);
+                            if (!c.headersDone) {
+                                c.headersDone = line.isEmpty() || line.equals("\r");
+                            } else if (line.startsWith("id: ")) {
+                                c.id = line.substring(4).trim();
+                            } else if (line.startsWith("data: {\"database_id\":\"") && c.id != null) {
+                                int end = line.indexOf('"', 23);
+                                String eventKey = line.substring(23, end) + '@' + c.id;
+                                events.incrementAndGet();
+                                received.computeIfAbsent(eventKey, k -> new ArrayList<>()).add(t);
+                                c.id = null;
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    c.closed = true;
+                    key.cancel();
+                    c.channel.close();
+                }
+            }
+            selector.selectedKeys().clear();
+        }
+        Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        long expected = 0;
+        long got = 0;
+        long published = 0;
+        int open = 0;
+        long bytes = 0;
+        for (Conn c : conns) {
+            open += c.closed ? 0 : 1;
+            bytes += c.bytes;
+        }
+        for (Map.Entry<String, Long> v : visibleAt.entrySet()) {
+            long at = v.getValue();
+            if (at < measureFrom || at > measureTo) {
+                continue;
+            }
+            published++;
+            expected += n;
+            List<Long> times = received.getOrDefault(v.getKey(), List.of());
+            got += times.size();
+            for (long t : times) {
+                latency.recordValue(Math.max(0, t - at));
+            }
+        }
+        double minutes = (System.nanoTime() - started) / 60e9;
+        System.out.printf("result streams=%d open_at_end=%d published=%d expected=%d received=%d missing=%d "
+                        + "p50_ms=%.1f p99_ms=%.1f p999_ms=%.1f max_ms=%.1f bytes_per_stream_per_min=%.0f%n",
+                n, open, published, expected, got, expected - got, latency.getValueAtPercentile(50) / 1e6,
+                latency.getValueAtPercentile(99) / 1e6, latency.getValueAtPercentile(99.9) / 1e6,
+                latency.getMaxValue() / 1e6, bytes / (double) n / minutes);
+        for (Conn c : conns) {
+            c.channel.close();
+        }
+        sub.unsubscribe();
+        System.exit(0);
+    }
+
+    private static void ages(Map<String, String> opts) throws Exception {
+        String url = opts.get("url") + "/api/v1/domain/acme/project/shop/databases/" + opts.getOrDefault("db",
+                "pg-demo-1") + "/metrics";
+        int rate = Integer.parseInt(opts.getOrDefault("rate", "200"));
+        int seconds = Integer.parseInt(opts.getOrDefault("seconds", "60"));
+        int users = Integer.parseInt(opts.getOrDefault("users", "200"));
+        TokenMinter minter = minter(opts);
+        String[] tokens = new String[users];
+        for (int i = 0; i < users; i++) {
+            tokens[i] = minter.mint("age-bench-" + i, List.of("acme/shop"), false, Duration.ofHours(1));
+        }
+        HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(4)).build();
+        Histogram ages = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
+        AtomicLong errors = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
+        long start = System.nanoTime();
+        long total = (long) rate * seconds;
+        for (long i = 0; i < total; i++) {
+            long due = start + i * periodNanos;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            String token = tokens[(int) (i % users)];
+            pool.execute(() -> {
+                try {
+                    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url))
+                            .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofByteArray());
+                    long now = System.currentTimeMillis();
+                    if (r.statusCode() != 200) {
+                        errors.incrementAndGet();
+                        return;
+                    }
+                    long ts = Instant.parse(MAPPER.readTree(r.body()).path("timestamp").asText()).toEpochMilli();
+                    synchronized (ages) {
+                        ages.recordValue(Math.max(0, now - ts));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    errors.incrementAndGet();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        pool.shutdown();
+        pool.awaitTermination(30, TimeUnit.SECONDS);
+        System.out.printf("result reads=%d errors=%d age_p50_ms=%d age_p99_ms=%d age_max_ms=%d%n",
+                ages.getTotalCount(), errors.get(), ages.getValueAtPercentile(50), ages.getValueAtPercentile(99),
+                ages.getMaxValue());
+        System.exit(0);
+    }
+}
