@@ -49,6 +49,8 @@ import redis.clients.jedis.Jedis;
 public final class LiveBench {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** How an event's data line starts: the database id comes first in the rendered snapshot. */
+    private static final String DATA_PREFIX = "data: {\"database_id\":\"";
 
     private LiveBench() {}
 
@@ -74,6 +76,10 @@ public final class LiveBench {
         final SocketChannel channel;
         final byte[] request;
         final StringBuilder line = new StringBuilder();
+        /** The response head and the chunk size lines: the stream's bytes come in chunks (HTTP/1.1 chunked). */
+        final StringBuilder framing = new StringBuilder();
+        int chunkLeft;
+        boolean refused;
         String id;
         boolean headersDone;
         long bytes;
@@ -90,12 +96,12 @@ public final class LiveBench {
         int n = Integer.parseInt(opts.getOrDefault("streams", "10000"));
         int seconds = Integer.parseInt(opts.getOrDefault("seconds", "60"));
         int warmup = Integer.parseInt(opts.getOrDefault("warmup", "10"));
-        String[] project = opts.getOrDefault("project", "acme/shop").split("/");
         String fields = opts.getOrDefault("fields", "");
         TokenMinter minter = minter(opts);
 
-        // the clock of visibility: when each snapshot was published (same call that writes it to Redis)
+        // the clock of visibility: when each snapshot of the project was published (same call that writes it to Redis)
         Map<String, Long> visibleAt = new ConcurrentHashMap<>();
+        String[] project = opts.getOrDefault("project", "acme/shop").split("/");
         Jedis feed = BenchClients.single(BenchClients.redis(opts.get("redis-url")), "bench-live");
         BinaryJedisPubSub sub = new BinaryJedisPubSub() {
             @Override
@@ -103,6 +109,9 @@ public final class LiveBench {
                 long now = System.nanoTime();
                 try {
                     JsonNode s = MAPPER.readTree(message);
+                    if (!project[0].equals(s.path("domain").asText()) || !project[1].equals(s.path("project").asText())) {
+                        return; // another project's: not on these streams
+                    }
                     visibleAt.putIfAbsent(s.path("database_id").asText() + '@'
                             + Instant.parse(s.path("timestamp").asText()).toEpochMilli(), now);
                 } catch (IOException e) {
@@ -125,32 +134,43 @@ public final class LiveBench {
         long measureFrom = Long.MAX_VALUE;
         long measureTo = Long.MAX_VALUE;
         ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
-        int opened = 0;
+        int attempts = 0;
+        int toOpen = n;
+        int live = 0;
+        int failures = 0;
+        int refused = 0;
+        String run = Long.toString(System.currentTimeMillis(), 36); // users of their own: no earlier run's streams count
         long lastBatch = 0;
         while (true) {
             long now = System.nanoTime();
-            if (opened < n && now - lastBatch >= TimeUnit.MILLISECONDS.toNanos(100)) { // 500 connects per 100 ms
-                for (int i = 0; i < 500 && opened < n; i++, opened++) {
-                    String token = minter.mint("live-bench-" + (opened / 10), List.of(project[0] + "/" + project[1]),
-                            false, Duration.ofHours(2));
+            // 1,000 opens a second, as dashboards arriving; a refused one (a 503 of a busy instance) retries later
+            if (toOpen > 0 && now - lastBatch >= TimeUnit.MILLISECONDS.toNanos(100)) {
+                for (int i = 0; i < 100 && toOpen > 0; i++, toOpen--, attempts++) {
+                    String token = minter.mint("live-bench-" + run + "-" + (attempts / 10),
+                            List.of(project[0] + "/" + project[1]), false, Duration.ofHours(2));
                     SocketChannel ch = SocketChannel.open();
                     ch.configureBlocking(false);
-                    ch.connect(new InetSocketAddress(api.getHost(), api.getPort()));
+                    boolean connected = ch.connect(new InetSocketAddress(api.getHost(), api.getPort()));
                     Conn c = new Conn(ch, ("GET " + path + " HTTP/1.1\r\nHost: " + api.getHost()
                             + "\r\nAccept: text/event-stream\r\nAuthorization: Bearer " + token + "\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
-                    ch.register(selector, SelectionKey.OP_CONNECT, c);
+                    if (connected) { // loopback may connect at once: then no OP_CONNECT will come
+                        ch.write(ByteBuffer.wrap(c.request));
+                        ch.register(selector, SelectionKey.OP_READ, c);
+                    } else {
+                        ch.register(selector, SelectionKey.OP_CONNECT, c);
+                    }
                     conns.add(c);
                 }
                 lastBatch = now;
-                if (opened == n) {
-                    measureFrom = now + TimeUnit.SECONDS.toNanos(warmup);
-                    measureTo = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
-                    System.err.printf("opened %d connections in %.1f s; measuring for %d s after %d s%n", n,
-                            (now - started) / 1e9, seconds, warmup);
-                }
             }
-            if (now > measureTo + TimeUnit.SECONDS.toNanos(2)) {
+            if (measureTo == Long.MAX_VALUE && (live == n || now - started > TimeUnit.MINUTES.toNanos(3))) {
+                measureFrom = now + TimeUnit.SECONDS.toNanos(warmup);
+                measureTo = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
+                System.err.printf("%d streams open after %.1f s (%d refusals retried); measuring for %d s after %d s%n",
+                        live, (now - started) / 1e9, refused, seconds, warmup);
+            }
+            if (measureTo != Long.MAX_VALUE && now > measureTo + TimeUnit.SECONDS.toNanos(2)) {
                 break;
             }
             selector.select(50);
@@ -175,26 +195,56 @@ public final class LiveBench {
                         buffer.flip();
                         while (buffer.hasRemaining()) {
                             char ch = (char) buffer.get();
-                            if (ch != '\n') {
-                                c.line.append(ch);
+                            if (c.headersDone && c.chunkLeft > 0) { // a byte of the event stream itself
+                                c.chunkLeft--;
+                                if (ch != '\n') {
+                                    c.line.append(ch);
+                                } else {
+                                    String line = c.line.toString();
+                                    c.line.setLength(0);
+                                    if (line.startsWith("id: ")) {
+                                        c.id = line.substring(4).trim();
+                                    } else if (line.startsWith(DATA_PREFIX) && c.id != null) {
+                                        int end = line.indexOf('"', DATA_PREFIX.length());
+                                        String eventKey = line.substring(DATA_PREFIX.length(), end) + '@' + c.id;
+                                        events.incrementAndGet();
+                                        received.computeIfAbsent(eventKey, k -> new ArrayList<>()).add(t);
+                                        c.id = null;
+                                    }
+                                }
                                 continue;
                             }
-                            String line = c.line.toString();
-                            c.line.setLength(0);
-                            if (!c.headersDone) {
-                                c.headersDone = line.isEmpty() || line.equals("\r");
-                            } else if (line.startsWith("id: ")) {
-                                c.id = line.substring(4).trim();
-                            } else if (line.startsWith("data: {\"database_id\":\"") && c.id != null) {
-                                int end = line.indexOf('"', 23);
-                                String eventKey = line.substring(23, end) + '@' + c.id;
-                                events.incrementAndGet();
-                                received.computeIfAbsent(eventKey, k -> new ArrayList<>()).add(t);
-                                c.id = null;
+                            // the response head, or the chunked encoding's framing (size lines and CRLFs)
+                            if (ch != '\n') {
+                                c.framing.append(ch);
+                                continue;
+                            }
+                            String framing = c.framing.toString().trim();
+                            c.framing.setLength(0);
+                            if (!c.headersDone && framing.startsWith("HTTP/1.1 ")) {
+                                if (framing.startsWith("HTTP/1.1 200")) {
+                                    live++;
+                                } else {
+                                    if (refused++ < 3) {
+                                        System.err.println("a stream was refused (retried): " + framing);
+                                    }
+                                    c.refused = true;
+                                    toOpen++;
+                                    key.cancel();
+                                    c.channel.close();
+                                    break;
+                                }
+                            } else if (!c.headersDone) {
+                                c.headersDone = framing.isEmpty();
+                            } else if (!framing.isEmpty()) {
+                                c.chunkLeft = Integer.parseInt(framing.split(";")[0], 16);
                             }
                         }
                     }
                 } catch (IOException e) {
+                    if (failures++ < 3) {
+                        System.err.println("a stream's connection failed: " + e);
+                    }
                     c.closed = true;
                     key.cancel();
                     c.channel.close();
@@ -209,8 +259,8 @@ public final class LiveBench {
         int open = 0;
         long bytes = 0;
         for (Conn c : conns) {
-            open += c.closed ? 0 : 1;
-            bytes += c.bytes;
+            open += c.closed || c.refused ? 0 : 1;
+            bytes += c.refused ? 0 : c.bytes;
         }
         for (Map.Entry<String, Long> v : visibleAt.entrySet()) {
             long at = v.getValue();
@@ -218,19 +268,24 @@ public final class LiveBench {
                 continue;
             }
             published++;
-            expected += n;
+            expected += live;
             List<Long> times = received.getOrDefault(v.getKey(), List.of());
+            if (System.getenv("LIVE_DEBUG") != null) {
+                System.err.println(v.getKey() + " received by " + times.size() + " at +"
+                        + (at - measureFrom) / 1_000_000 + " ms");
+            }
             got += times.size();
             for (long t : times) {
                 latency.recordValue(Math.max(0, t - at));
             }
         }
         double minutes = (System.nanoTime() - started) / 60e9;
-        System.out.printf("result streams=%d open_at_end=%d published=%d expected=%d received=%d missing=%d "
+        System.err.println("events parsed: " + events.get());
+        System.out.printf("result streams=%d refused_retried=%d open_at_end=%d published=%d expected=%d received=%d missing=%d "
                         + "p50_ms=%.1f p99_ms=%.1f p999_ms=%.1f max_ms=%.1f bytes_per_stream_per_min=%.0f%n",
-                n, open, published, expected, got, expected - got, latency.getValueAtPercentile(50) / 1e6,
+                live, refused, open, published, expected, got, expected - got, latency.getValueAtPercentile(50) / 1e6,
                 latency.getValueAtPercentile(99) / 1e6, latency.getValueAtPercentile(99.9) / 1e6,
-                latency.getMaxValue() / 1e6, bytes / (double) n / minutes);
+                latency.getMaxValue() / 1e6, bytes / (double) Math.max(1, live) / minutes);
         for (Conn c : conns) {
             c.channel.close();
         }

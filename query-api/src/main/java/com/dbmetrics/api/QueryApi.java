@@ -66,6 +66,7 @@ public final class QueryApi implements AutoCloseable {
     private final ApiServer server;
     /** The live feed, when {@code API_LIVE_FEED} is on; null otherwise. */
     private final SnapshotFeed feed;
+    private final StreamHub hub;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Bound of the live feed's connection handshake. */
     static final int FEED_CONNECT_MILLIS = 2_000;
@@ -87,7 +88,8 @@ public final class QueryApi implements AutoCloseable {
     });
 
     private QueryApi(ApiConfig config, JedisPooled redis, SnapshotLookup lookup, ApiServer server,
-            SnapshotFeed feed) {
+            SnapshotFeed feed, StreamHub hub) {
+        this.hub = hub;
         this.config = config;
         this.redis = redis;
         this.lookup = lookup;
@@ -156,7 +158,7 @@ public final class QueryApi implements AutoCloseable {
                 service, projects, history, streams, hub, stats, () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
                 config.corsOrigins(),
                 registry);
-        QueryApi api = new QueryApi(config, jedis, lookup, server, feed);
+        QueryApi api = new QueryApi(config, jedis, lookup, server, feed, hub);
         long heartbeatMs = config.live().heartbeat().toMillis();
         api.timers.scheduleWithFixedDelay(hub::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
         if (feed != null) {
@@ -241,6 +243,7 @@ public final class QueryApi implements AutoCloseable {
             return;
         }
         server.close();
+        hub.close();
         timers.shutdownNow();
         if (feed != null) {
             feed.close();

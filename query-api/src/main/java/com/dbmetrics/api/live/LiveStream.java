@@ -103,22 +103,28 @@ public final class LiveStream implements WriteListener, AsyncListener {
         finishIf(ended);
     }
 
-    /** A frame from the feed. */
-    void offer(Frame frame) {
-        boolean ended;
+    /** Frames from the feed, oldest first: queued, then written in one go. */
+    void offerAll(List<Frame> frames) {
+        boolean ended = false;
         synchronized (this) {
             if (closed) {
                 return;
             }
             if (arrivedWhileStarting != null) {
-                if (arrivedWhileStarting.size() >= buffer) {
+                if (arrivedWhileStarting.size() + frames.size() > buffer) {
                     ended = end(End.SLOW);
                 } else {
-                    arrivedWhileStarting.add(frame);
+                    arrivedWhileStarting.addAll(frames);
                     return;
                 }
             } else {
-                ended = push(frame) || drain();
+                for (Frame f : frames) {
+                    ended = push(f);
+                    if (ended) {
+                        break;
+                    }
+                }
+                ended = ended || drain();
             }
         }
         finishIf(ended);

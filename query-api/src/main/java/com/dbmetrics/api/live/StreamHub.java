@@ -13,9 +13,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -23,17 +26,24 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Every live stream of this instance, and the fan-out of the one upstream feed to them: each snapshot the feed brings
- * is rendered once per distinct {@code ?fields=} and offered to the streams of its database and of its project (a
- * slow stream's full queue closes that stream, never delays the others). Holds the limits: streams per user and per
+ * is rendered once per distinct {@code ?fields=} and offered to the streams of its database and of its project, a
+ * tick's snapshots to each stream in one write (a slow stream's full queue closes that stream, never delays the
+ * others; writes never block). Holds the limits: streams per user and per
  * instance; a stream asked past them is refused before it opens.
  */
-public final class StreamHub implements SnapshotFeed.Listener, MeterBinder {
+public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, AutoCloseable {
 
     /** Why a stream was refused before it opened. */
     public enum Refusal {
@@ -57,6 +67,24 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder {
     private final LongAdder eventsSent = new LongAdder();
     private final Map<LiveStream.End, LongAdder> ended = new EnumMap<>(LiveStream.End.class);
     private final Map<Refusal, LongAdder> refused = new EnumMap<>(Refusal.class);
+    private final LongAdder feedOverflow = new LongAdder();
+    private volatile Timer fanOutTimer;
+    /** Feed changes waiting for the fan-out, at most {@link #MAX_PENDING_CHANGES}. */
+    private final BlockingQueue<Object> changes = new LinkedBlockingQueue<>(MAX_PENDING_CHANGES);
+    private final Thread fanOut = new Thread(this::fanOut, "stream-fan-out");
+    private final ExecutorService writers = Executors.newFixedThreadPool(WRITERS, r -> {
+        Thread t = new Thread(r, "stream-writer");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
+    /** How long the fan-out waits after a first change for the rest of its tick. */
+    static final long LINGER_MILLIS = 5;
+    static final int MAX_PENDING_CHANGES = 100_000;
+    /** Threads writing to the streams, one per core: a write is a system call on each stream's socket. */
+    static final int WRITERS = Math.max(1, Runtime.getRuntime().availableProcessors());
+    static final int MIN_STREAMS_PER_WRITER = 256;
 
     public StreamHub(SnapshotRenderer renderer, ApiConfig.Live settings) {
         this.renderer = renderer;
@@ -68,6 +96,15 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder {
         for (Refusal r : Refusal.values()) {
             refused.put(r, new LongAdder());
         }
+        fanOut.setDaemon(true);
+        fanOut.start();
+    }
+
+    /** Stops the fan-out and its writers (the streams themselves end with {@link #closeAll()}). */
+    @Override
+    public void close() {
+        fanOut.interrupt();
+        writers.shutdownNow();
     }
 
     /** Takes a place for one more stream of {@code user}; null when taken, else which limit refused it. */
@@ -136,34 +173,116 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder {
     public void snapshot(MetricsSnapshot snapshot) {
         String key = key(snapshot);
         projectOf.put(snapshot.databaseId(), key);
-        Set<LiveStream> ofDatabase = byDatabase.get(snapshot.databaseId());
-        Set<LiveStream> ofProject = byProject.get(key);
-        if ((ofDatabase == null || ofDatabase.isEmpty()) && (ofProject == null || ofProject.isEmpty())) {
-            return;
+        if (!watched(byDatabase.get(snapshot.databaseId())) && !watched(byProject.get(key))) {
+            return; // nobody streams it: the common case, decided on the feed's thread at no cost
         }
-        Map<String, LiveStream.Frame> rendered = new HashMap<>(4);
-        for (Set<LiveStream> set : new Set[] {ofDatabase, ofProject}) {
-            if (set != null) {
-                for (LiveStream s : set) {
-                    s.offer(rendered.computeIfAbsent(s.fieldsKey, k -> frame(snapshot, s.fields, Layer.L2)));
-                }
-            }
-        }
+        enqueue(snapshot);
     }
 
     @Override
     public void removed(String databaseId, long eventMillis) {
         String key = projectOf.remove(databaseId);
-        LiveStream.Frame frame = new LiveStream.Frame(databaseId, eventMillis, ("id: " + eventMillis
+        if (watched(byDatabase.get(databaseId)) || (key != null && watched(byProject.get(key)))) {
+            enqueue(new Removal(databaseId, key, eventMillis));
+        }
+    }
+
+    private static boolean watched(Set<LiveStream> set) {
+        return set != null && !set.isEmpty();
+    }
+
+    /** A removed database, for the fan-out: {@code projectKey} is where its project's streams are (null: unknown). */
+    private record Removal(String databaseId, String projectKey, long eventMillis) {}
+
+    private void enqueue(Object change) {
+        if (!changes.offer(change)) {
+            feedOverflow.increment(); // the fan-out is this far behind: the streams miss it, reconnecting resumes
+        }
+    }
+
+    /**
+     * The fan-out thread: takes what the feed brought, waits {@link #LINGER_MILLIS} for the rest of a tick (a tick's
+     * snapshots reach Redis in one pipeline, within a millisecond or two), then gives each stream all its frames of the
+     * batch in one write, the streams split among {@link #WRITERS} threads. Each frame is rendered once per distinct
+     * {@code ?fields=}. One batch at a time, so a stream's frames keep their order.
+     */
+    private void fanOut() {
+        List<Object> batch = new ArrayList<>();
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                batch.add(changes.take());
+                Thread.sleep(LINGER_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            changes.drainTo(batch);
+            long start = System.nanoTime();
+            try {
+                deliver(batch);
+                Timer timer = fanOutTimer;
+                if (timer != null) {
+                    timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                }
+            } catch (RuntimeException e) {
+                log.error("Fan-out of {} live-feed changes failed", batch.size(), e);
+            }
+            batch.clear();
+        }
+    }
+
+    private void deliver(List<Object> batch) {
+        Map<LiveStream, List<LiveStream.Frame>> perStream = new HashMap<>();
+        for (Object change : batch) {
+            if (change instanceof MetricsSnapshot snapshot) {
+                Map<String, LiveStream.Frame> rendered = new HashMap<>(4);
+                for (Set<LiveStream> set : List.of(byDatabase.getOrDefault(snapshot.databaseId(), Set.of()),
+                        byProject.getOrDefault(key(snapshot), Set.of()))) {
+                    for (LiveStream s : set) {
+                        perStream.computeIfAbsent(s, k -> new ArrayList<>(batch.size())).add(rendered.computeIfAbsent(
+                                s.fieldsKey, k -> frame(snapshot, s.fields, Layer.L2)));
+                    }
+                }
+            } else if (change instanceof Removal removal) {
+                LiveStream.Frame frame = removalFrame(removal.databaseId(), removal.eventMillis());
+                for (Set<LiveStream> set : List.of(byDatabase.getOrDefault(removal.databaseId(), Set.of()),
+                        removal.projectKey() == null ? Set.<LiveStream>of()
+                                : byProject.getOrDefault(removal.projectKey(), Set.of()))) {
+                    for (LiveStream s : set) {
+                        perStream.computeIfAbsent(s, k -> new ArrayList<>(batch.size())).add(frame);
+                    }
+                }
+            }
+        }
+        List<Map.Entry<LiveStream, List<LiveStream.Frame>>> work = new ArrayList<>(perStream.entrySet());
+        int parts = Math.min(WRITERS, Math.max(1, work.size() / MIN_STREAMS_PER_WRITER));
+        if (parts == 1) {
+            work.forEach(e -> e.getKey().offerAll(e.getValue()));
+            return;
+        }
+        CountDownLatch done = new CountDownLatch(parts);
+        for (int p = 0; p < parts; p++) {
+            List<Map.Entry<LiveStream, List<LiveStream.Frame>>> part =
+                    work.subList(p * work.size() / parts, (p + 1) * work.size() / parts);
+            writers.execute(() -> {
+                try {
+                    part.forEach(e -> e.getKey().offerAll(e.getValue()));
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static LiveStream.Frame removalFrame(String databaseId, long eventMillis) {
+        return new LiveStream.Frame(databaseId, eventMillis, ("id: " + eventMillis
                 + "\nevent: removed\ndata: {\"database_id\":\""
                 + new String(JsonStringEncoder.getInstance().quoteAsString(databaseId)) + "\"}\n\n")
                 .getBytes(StandardCharsets.UTF_8));
-        for (Set<LiveStream> set : List.of(byDatabase.getOrDefault(databaseId, Set.of()),
-                key == null ? Set.<LiveStream>of() : byProject.getOrDefault(key, Set.of()))) {
-            for (LiveStream s : set) {
-                s.offer(frame);
-            }
-        }
     }
 
     /** Sends a heartbeat comment to every idle stream: called every {@code API_STREAM_HEARTBEAT}. */
@@ -223,6 +342,12 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder {
                 .tag("reason", reason.label())
                 .description("Streams ended: client_gone, slow (its buffer filled: dropped), shutdown")
                 .register(registry));
+        fanOutTimer = Timer.builder("dbm_api_stream_fan_out").publishPercentileHistogram()
+                .maximumExpectedValue(java.time.Duration.ofSeconds(5))
+                .description("Time to hand one batch of feed changes to every stream it concerns").register(registry);
+        FunctionCounter.builder("dbm_api_stream_feed_overflow", feedOverflow, LongAdder::sum)
+                .description("Live-feed changes the stream fan-out could not take (it was that far behind)")
+                .register(registry);
         refused.forEach((scope, count) -> FunctionCounter.builder("dbm_api_streams_refused", count, LongAdder::sum)
                 .tag("scope", scope.label()).description("Streams refused by the per-user or per-instance limit")
                 .register(registry));

@@ -60,6 +60,8 @@ public final class HistoryService implements SnapshotFeed.Listener {
     private final Clock clock;
     /** Database id → every point the history store held when read (oldest first), plus the feed's newer ones. */
     private final Cache<String, List<MetricsSnapshot>> held;
+    /** The last rendered slice per database and fields (see {@link #rendered}). */
+    private final Cache<String, Slice> bodies;
 
     public HistoryService(IqClient iq, SnapshotRenderer renderer, RateLimits limits, Clock clock, Duration ttl,
             Ticker ticker) {
@@ -71,6 +73,7 @@ public final class HistoryService implements SnapshotFeed.Listener {
         this.held = Caffeine.newBuilder().maximumWeight(MAX_HELD_POINTS)
                 .<String, List<MetricsSnapshot>>weigher((id, points) -> Math.max(1, points.size()))
                 .expireAfterWrite(ttl).ticker(ticker).build();
+        this.bodies = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(ttl).ticker(ticker).build();
     }
 
     public ReadResult.Answer read(Principal caller, String domain, String project, String databaseId,
@@ -119,8 +122,8 @@ public final class HistoryService implements SnapshotFeed.Listener {
             return new ReadResult.Answer(new ReadResult.Ok(new byte[0], found.layer(), 0, etag, maxAge, true),
                     admission.rate());
         }
-        return new ReadResult.Answer(new ReadResult.Ok(render(databaseId, inRange, fields), found.layer(), 0, etag,
-                maxAge, false), admission.rate());
+        return new ReadResult.Answer(new ReadResult.Ok(rendered(databaseId, inRange, fieldsParam, fields),
+                found.layer(), 0, etag, maxAge, false), admission.rate());
     }
 
     /** What is held for a database: its points, or why there are none to show. */
@@ -187,6 +190,38 @@ public final class HistoryService implements SnapshotFeed.Listener {
     @Override
     public void removed(String databaseId, long eventMillis) {
         held.invalidate(databaseId);
+    }
+
+    /**
+     * The body of a slice, rendered once: the last hour asked every few seconds by every viewer of a database is the
+     * same slice until a point enters or leaves it (one interval), so readers share one rendering (a 720-point body
+     * costs a millisecond to render: more than the rest of the read together). Kept per database and fields, the
+     * latest slice only, a bounded number of them.
+     */
+    private byte[] rendered(String databaseId, List<MetricsSnapshot> points, String fieldsParam, Set<Metric> fields) {
+        String key = databaseId + '?' + (fieldsParam == null ? "" : fieldsParam);
+        Slice wanted = points.isEmpty() ? new Slice(0, 0, 0, null)
+                : new Slice(points.size(), points.get(0).timestamp().toEpochMilli(),
+                        points.get(points.size() - 1).timestamp().toEpochMilli(), null);
+        Slice held = bodies.getIfPresent(key);
+        if (held != null && held.sameAs(wanted) && held.first() == (points.isEmpty() ? null : points.get(0))) {
+            return held.body();
+        }
+        byte[] body = render(databaseId, points, fields);
+        bodies.put(key, new Slice(wanted.size(), wanted.firstMillis(), wanted.lastMillis(), body,
+                points.isEmpty() ? null : points.get(0)));
+        return body;
+    }
+
+    /** A rendered slice: its size, first and last event times, and its first point (the same instance held). */
+    private record Slice(int size, long firstMillis, long lastMillis, byte[] body, MetricsSnapshot first) {
+        Slice(int size, long firstMillis, long lastMillis, byte[] body) {
+            this(size, firstMillis, lastMillis, body, null);
+        }
+
+        boolean sameAs(Slice other) {
+            return size == other.size && firstMillis == other.firstMillis && lastMillis == other.lastMillis;
+        }
     }
 
     private byte[] render(String databaseId, List<MetricsSnapshot> points, Set<Metric> fields) {
