@@ -10,7 +10,7 @@
 #    BASE_STREAMS streams on the same instance in the same run. Delivery latency = a stream's receive time − the time
 #    LiveBench's own subscription to dbm:feed:snapshots received the snapshot (published by the same Redis script call
 #    that makes it visible); expected events = snapshots published in the window × streams. CPU per delivered event =
-#    the API process' CPU time over the run ÷ events delivered. Polling at the same freshness: a dashboard reading the
+#    the API process' CPU time within the window (LiveBench reads /proc) ÷ events delivered, the baseline's removed. Polling at the same freshness: a dashboard reading the
 #    project listing every 2 s; its bytes are measured with curl (request line and headers as curl sends them, the
 #    answer's headers and body).
 # 2. History: closed loop (wrk, CONNECTIONS connections, SECONDS_PER_RUN s), the API's last hour of pg-demo-1 (all five
@@ -36,23 +36,18 @@ raise_fd_limit
 OPERATOR_REDIS=(REDIS_USERNAME=operator "REDIS_PASSWORD_FILE=$SECRETS_DIR/redis-operator.password"
                 "REDIS_CA_FILE=$CA_FILE")
 
-cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; } # utime stime, clock ticks
-TICK_HZ=$(getconf CLK_TCK)
 
 API=$(start_api live)
 API_PID=$(<"$WORK/api-live.pid")
 
 stream_run() { # N -> "p50 p99 p999 max missing expected open user_s sys_s received bytes_per_min"
-  local u0 s0 u1 s1 out
-  read -r u0 s0 <<<"$(cpu_ticks "$API_PID")"
-  out=$(env "${OPERATOR_REDIS[@]}" java -Xmx1g -cp "$BENCH_JAR" com.dbmetrics.bench.LiveBench streams \
+  env "${OPERATOR_REDIS[@]}" java -Xmx1g -cp "$BENCH_JAR" com.dbmetrics.bench.LiveBench streams \
     --url "http://127.0.0.1:$API" --secret-file .dbm/dev-jwt-secret --redis-url "$REDIS_URL" --streams "$1" \
-    --seconds "$STREAM_SECONDS" --warmup 10 --project acme/shop 2>"$WORK/live-$1.err")
-  read -r u1 s1 <<<"$(cpu_ticks "$API_PID")"
-  awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$TICK_HZ" '/^result/ {
-      for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-      printf "%s %s %s %s %s %s %s %.2f %.2f %s %.0f\n", r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"],
-        r["missing"], r["expected"], r["open_at_end"], u / hz, s / hz, r["received"], r["bytes_per_stream_per_min"] }' <<<"$out"
+    --seconds "$STREAM_SECONDS" --warmup 10 --project acme/shop --api-pid "$API_PID" 2>"$WORK/live-$1.err" \
+    | awk '/^result/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+      printf "%s %s %s %s %s %s %s %s %s %s %.0f\n", r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], r["missing"],
+        r["expected"], r["open_at_end"], r["window_user_s"], r["window_sys_s"], r["received"],
+        r["bytes_per_stream_per_min"] }'
 }
 
 emit "Streams: one API instance (\`java -Xmx$API_HEAP\`), project streams of acme/shop (3 demo databases, one snapshot" \
@@ -60,7 +55,7 @@ emit "Streams: one API instance (\`java -Xmx$API_HEAP\`), project streams of acm
   "(${BASE_STREAMS} streams) and ${STREAMS} streams interleaved; median [min–max]. LiveBench and the API share the" \
   "2 cores with the whole stack."
 emit ""
-emit "| streams | p50 ms | p99 ms | p99.9 ms | max ms | events missing / expected | streams open at the end | API CPU s (user + system) per run | events received per run | bytes per stream per minute |"
+emit "| streams | p50 ms | p99 ms | p99.9 ms | max ms | events missing / expected | streams open at the end | API CPU s in the window (user + system) per run | events received in the window per run | bytes per stream per minute |"
 emit "|---|---|---|---|---|---|---|---|---|---|"
 : >"$WORK/streams.tsv" # one line per run: n p50 p99 p999 max missing expected open user_s sys_s received bytes
 for _ in $(seq 1 "$REPEATS"); do
@@ -82,14 +77,15 @@ for n in "$BASE_STREAMS" "$STREAMS"; do
     "$(fmt_stats %.1f "${maxs[@]}") | $miss | $opens | $cpus | $events | $(column_of "$n" 12 | sort -g | head -1) |"
 done
 STREAM_BYTES_PER_MIN=$(column_of "$STREAMS" 12 | sort -g | head -1)
-# CPU per delivered event: the difference between the two sizes' runs (the instance's own idle work cancels out)
+# CPU per delivered event: the API's CPU time within the measured windows (not while streams open), the difference
+# between the two sizes' runs (the instance's own idle work cancels out) over the events they delivered more
 awk -v a="$BASE_STREAMS" -v b="$STREAMS" '$1 == a { ua += $9; sa += $10; ea += $11 } $1 == b { ub += $9; sb += $10; eb += $11 }
   END { if (eb > ea) printf "%.1f %.1f\n", (ub - ua) / (eb - ea) * 1e6, (sb - sa) / (eb - ea) * 1e6 }' \
   "$WORK/streams.tsv" >"$WORK/per-event"
 read -r US_PER_EVENT SYS_PER_EVENT <"$WORK/per-event"
 emit ""
-emit "API CPU per delivered event (the ${STREAMS}-stream runs minus the ${BASE_STREAMS}-stream runs, over the events" \
-  "they delivered more): ${US_PER_EVENT} µs user + ${SYS_PER_EVENT} µs system. The stream's clients are on the same" \
+emit "API CPU per delivered event (its CPU time in the measured windows of the ${STREAMS}-stream runs minus the" \
+  "${BASE_STREAMS}-stream runs, over the events they delivered more): ${US_PER_EVENT} µs user + ${SYS_PER_EVENT} µs system. The stream's clients are on the same" \
   "machine: the kernel's loopback charges the receiving side's TCP work to the sender's system time."
 
 # polling the same project at the same freshness: one listing every 2 s

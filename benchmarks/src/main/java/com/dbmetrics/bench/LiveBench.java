@@ -51,6 +51,8 @@ public final class LiveBench {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     /** How an event's data line starts: the database id comes first in the rendered snapshot. */
     private static final String DATA_PREFIX = "data: {\"database_id\":\"";
+    /** Characters of a line kept: the data prefix and a database id (at most 128) fit. */
+    private static final int LINE_KEPT = 160;
 
     private LiveBench() {}
 
@@ -134,6 +136,9 @@ public final class LiveBench {
         long measureFrom = Long.MAX_VALUE;
         long measureTo = Long.MAX_VALUE;
         ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
+        String apiPid = opts.get("api-pid");
+        long[] cpuFrom = null;
+        long[] cpuTo = null;
         int attempts = 0;
         int toOpen = n;
         int live = 0;
@@ -163,6 +168,12 @@ public final class LiveBench {
                     conns.add(c);
                 }
                 lastBatch = now;
+            }
+            if (cpuFrom == null && measureFrom != Long.MAX_VALUE && now >= measureFrom) {
+                cpuFrom = cpuTicks(apiPid);
+            }
+            if (cpuTo == null && measureTo != Long.MAX_VALUE && now >= measureTo) {
+                cpuTo = cpuTicks(apiPid);
             }
             if (measureTo == Long.MAX_VALUE && (live == n || now - started > TimeUnit.MINUTES.toNanos(3))) {
                 measureFrom = now + TimeUnit.SECONDS.toNanos(warmup);
@@ -198,7 +209,9 @@ public final class LiveBench {
                             if (c.headersDone && c.chunkLeft > 0) { // a byte of the event stream itself
                                 c.chunkLeft--;
                                 if (ch != '\n') {
-                                    c.line.append(ch);
+                                    if (c.line.length() < LINE_KEPT) { // the id line, or a data line's database id
+                                        c.line.append(ch);
+                                    }
                                 } else {
                                     String line = c.line.toString();
                                     c.line.setLength(0);
@@ -281,9 +294,12 @@ public final class LiveBench {
         }
         double minutes = (System.nanoTime() - started) / 60e9;
         System.err.println("events parsed: " + events.get());
-        System.out.printf("result streams=%d refused_retried=%d open_at_end=%d published=%d expected=%d received=%d missing=%d "
+        double hz = 100; // USER_HZ: /proc reports clock ticks of 1/100 s on Linux
+        double userS = cpuFrom == null || cpuTo == null ? -1 : (cpuTo[0] - cpuFrom[0]) / hz;
+        double sysS = cpuFrom == null || cpuTo == null ? -1 : (cpuTo[1] - cpuFrom[1]) / hz;
+        System.out.printf("result window_user_s=%.2f window_sys_s=%.2f streams=%d refused_retried=%d open_at_end=%d published=%d expected=%d received=%d missing=%d "
                         + "p50_ms=%.1f p99_ms=%.1f p999_ms=%.1f max_ms=%.1f bytes_per_stream_per_min=%.0f%n",
-                live, refused, open, published, expected, got, expected - got, latency.getValueAtPercentile(50) / 1e6,
+                userS, sysS, live, refused, open, published, expected, got, expected - got, latency.getValueAtPercentile(50) / 1e6,
                 latency.getValueAtPercentile(99) / 1e6, latency.getValueAtPercentile(99.9) / 1e6,
                 latency.getMaxValue() / 1e6, bytes / (double) Math.max(1, live) / minutes);
         for (Conn c : conns) {
@@ -291,6 +307,19 @@ public final class LiveBench {
         }
         sub.unsubscribe();
         System.exit(0);
+    }
+
+    /** utime and stime of a process, in clock ticks; zeros when no pid is given. */
+    private static long[] cpuTicks(String pid) {
+        if (pid == null) {
+            return new long[2];
+        }
+        try {
+            String[] f = Files.readString(Path.of("/proc", pid, "stat")).split("\\) ", 2)[1].split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+        } catch (IOException e) {
+            return new long[2];
+        }
     }
 
     private static void ages(Map<String, String> opts) throws Exception {
