@@ -12,12 +12,10 @@ import com.dbmetrics.streams.StreamsAppConfig;
 import com.dbmetrics.streams.topology.MetricsTopology;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,23 +49,14 @@ class BackfillLatestIT {
     @Test
     void shouldLeaveTheLatestViewUntouchedByABackfill() throws Exception {
         String pg = TestStack.postgresDatabaseId();
-        int iqPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            iqPort = s.getLocalPort();
-        }
+        int iqPort = TestStack.freePort();
         // the poller (and its backfill) on the contract topics as itself; the streams-app's unique id as admin
         Map<String, String> env = new HashMap<>(TestServices.prometheusEnv(TestServices.PROMETHEUS_POLLER));
         env.putAll(TestServices.kafkaEnv(TestServices.KAFKA_POLLER));
         env.put("METRICS_POLL_INTERVAL", "5s");
         env.put("POLLER_INGESTION_DELAY", "1s");
         env.put("POLLER_ID", "backfill-latest-it");
-        Map<String, String> streamsEnv = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
-        streamsEnv.putAll(TestServices.redisEnv(TestServices.REDIS_STREAMS));
-        streamsEnv.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
-        streamsEnv.put("STREAMS_APPLICATION_ID", "dbm-backfill-it-" + UUID.randomUUID());
-        streamsEnv.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
-        streamsEnv.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
-        streamsEnv.put("STREAMS_STATE_DIR", Files.createTempDirectory("dbm-backfill-it").toString());
+        Map<String, String> streamsEnv = TestStack.streamsEnv("dbm-backfill-it-" + UUID.randomUUID(), iqPort);
         try (StreamsApp streams = StreamsApp.start(StreamsAppConfig.fromEnv(streamsEnv),
                 MetricsTopology.TopicNames.DEFAULT);
                 JedisPooled redis = TestServices.redis(TestServices.REDIS_API)) {

@@ -21,18 +21,15 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -84,24 +81,9 @@ class LayersIT {
                     new NewTopic(topics.latest(), 3, (short) 1), new NewTopic(topics.pollerStatus(), 1, (short) 1)))
                     .all().get();
         }
-        int iqPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            iqPort = s.getLocalPort();
-        }
-        Map<String, String> env = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
-        env.putAll(TestServices.redisEnv(TestServices.REDIS_STREAMS));
-        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
-        env.put("STREAMS_APPLICATION_ID", "layers-" + run);
-        env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
-        env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
-        env.put("STREAMS_STATE_DIR", Files.createTempDirectory("layers-state").toString());
-        streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), topics);
-        env = new HashMap<>(TestServices.redisEnv(TestServices.REDIS_API));
-        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
-        env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
-        env.put("AUTH_JWT_SECRET", SECRET);
-        env.put("API_PORT", "0");
-        env.put("API_MANAGEMENT_PORT", "0");
+        int iqPort = TestStack.freePort();
+        streams = StreamsApp.start(StreamsAppConfig.fromEnv(TestStack.streamsEnv("layers-" + run, iqPort)), topics);
+        Map<String, String> env = TestStack.apiEnv(iqPort, SECRET);
         env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
         // these tests poll while the streams-app starts, on a clock that stands still: the default 100 reads per user
         // and minute would run out in one window (a listing that took 10 s to appear was answered 429); limits have

@@ -22,14 +22,11 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -84,24 +81,10 @@ class LiveIT {
                     new NewTopic(topics.latest(), 3, (short) 1), new NewTopic(topics.pollerStatus(), 1, (short) 1)))
                     .all().get();
         }
-        int iqPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            iqPort = s.getLocalPort();
-        }
-        streamsEnv = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
-        streamsEnv.putAll(TestServices.redisEnv(TestServices.REDIS_STREAMS));
-        streamsEnv.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
-        streamsEnv.put("STREAMS_APPLICATION_ID", "live-" + run);
-        streamsEnv.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
-        streamsEnv.put("STREAMS_MANAGEMENT_PORT", "0");
-        streamsEnv.put("STREAMS_STATE_DIR", Files.createTempDirectory("live-state").toString());
+        int iqPort = TestStack.freePort();
+        streamsEnv = TestStack.streamsEnv("live-" + run, iqPort);
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(streamsEnv), topics);
-        Map<String, String> env = new HashMap<>(TestServices.redisEnv(TestServices.REDIS_API));
-        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
-        env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
-        env.put("AUTH_JWT_SECRET", SECRET);
-        env.put("API_PORT", "0");
-        env.put("API_MANAGEMENT_PORT", "0");
+        Map<String, String> env = TestStack.apiEnv(iqPort, SECRET);
         env.put("METRICS_CACHE_MEMORY_TTL", "1s");
         env.put("METRICS_RATE_LIMIT_PER_USER", "100000");
         env.put("METRICS_RATE_LIMIT_PER_DB", "100000");

@@ -27,7 +27,6 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -88,22 +87,12 @@ class PipelineIT {
         env.put("POLLER_ID", "e2e-poller");
         poller = Poller.start(PollerConfig.fromEnv(env), Clock.systemUTC());
 
-        int iqPort = freePort();
-        env = new HashMap<>(TestServices.kafkaEnv(TestServices.KAFKA_ADMIN));
-        env.putAll(TestServices.redisEnv(TestServices.REDIS_STREAMS));
-        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
-        env.put("STREAMS_APPLICATION_ID", "dbm-e2e-" + UUID.randomUUID());
-        env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
-        env.put("STREAMS_MANAGEMENT_PORT", "0"); // any free port: probes are not what these tests read
+        int iqPort = TestStack.freePort();
+        env = TestStack.streamsEnv("dbm-e2e-" + UUID.randomUUID(), iqPort);
         env.put("STREAMS_STATE_DIR", stateDir.toString());
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(env), MetricsTopology.TopicNames.DEFAULT);
 
-        env = new HashMap<>(TestServices.redisEnv(TestServices.REDIS_API));
-        env.put("STREAMS_IQ_TOKEN_FILE", TestStack.iqTokenFile());
-        env.put("API_PORT", "0");
-        env.put("API_MANAGEMENT_PORT", "0");
-        env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
-        env.put("AUTH_JWT_SECRET", SECRET);
+        env = TestStack.apiEnv(iqPort, SECRET);
         env.put("METRICS_CACHE_MEMORY_TTL", L1_TTL.toMillis() + "ms");
         api = QueryApi.start(ApiConfig.fromEnv(env), Clock.systemUTC());
     }
@@ -386,9 +375,4 @@ class PipelineIT {
         return jwt.serialize();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -26,6 +26,52 @@ final class TestStack {
         }
     }
 
+    /** A free TCP port on loopback (for a streams-app's interactive-query server, which must be named up front). */
+    static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The environment of a streams-app run inside a test: Kafka as admin (it creates its internal topics under a
+     * unique application id), Redis as the streams-app's user, the internal token, the interactive-query server on
+     * {@code iqPort}, probes on any free port (not what these tests read), state in a new temporary folder.
+     */
+    static java.util.Map<String, String> streamsEnv(String applicationId, int iqPort) {
+        java.util.Map<String, String> env = new java.util.HashMap<>(
+                com.dbmetrics.schemas.testing.TestServices.kafkaEnv(com.dbmetrics.schemas.testing.TestServices.KAFKA_ADMIN));
+        env.putAll(com.dbmetrics.schemas.testing.TestServices.redisEnv(
+                com.dbmetrics.schemas.testing.TestServices.REDIS_STREAMS));
+        env.put("STREAMS_IQ_TOKEN_FILE", iqTokenFile());
+        env.put("STREAMS_APPLICATION_ID", applicationId);
+        env.put("STREAMS_APPLICATION_SERVER", "127.0.0.1:" + iqPort);
+        env.put("STREAMS_MANAGEMENT_PORT", "0");
+        try {
+            env.put("STREAMS_STATE_DIR", java.nio.file.Files.createTempDirectory(applicationId + "-state").toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return env;
+    }
+
+    /**
+     * The environment of a query API run inside a test against the streams-app of {@link #streamsEnv}: Redis as the
+     * API's user, that instance's interactive queries and token, the HS256 {@code secret}, any free ports.
+     */
+    static java.util.Map<String, String> apiEnv(int iqPort, String secret) {
+        java.util.Map<String, String> env = new java.util.HashMap<>(
+                com.dbmetrics.schemas.testing.TestServices.redisEnv(com.dbmetrics.schemas.testing.TestServices.REDIS_API));
+        env.put("STREAMS_IQ_TOKEN_FILE", iqTokenFile());
+        env.put("STREAMS_IQ_URLS", "http://127.0.0.1:" + iqPort);
+        env.put("AUTH_JWT_SECRET", secret);
+        env.put("API_PORT", "0");
+        env.put("API_MANAGEMENT_PORT", "0");
+        return env;
+    }
+
     static String require(String name) {
         String value = System.getenv(name);
         if (value == null || value.isBlank()) {

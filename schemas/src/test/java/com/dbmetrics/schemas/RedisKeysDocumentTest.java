@@ -25,17 +25,35 @@ class RedisKeysDocumentTest {
     private static final Pattern ROW_KEY = Pattern.compile("(?m)^\\| `(dbm:[^`]+)` \\|");
     private static final Pattern PLACEHOLDER = Pattern.compile("<[a-z_]+>");
 
+    /** The section of the pub/sub channels: its table rows name channels, not keys. */
+    private static final String CHANNELS_SECTION = "## Channels of the live feed";
+
     private String document;
     /** Documented pattern → the regex it stands for (a placeholder is an identifier: no ':', no braces). */
     private final Map<String, Pattern> documented = new LinkedHashMap<>();
+    private final List<String> channels = new ArrayList<>();
 
     @BeforeEach
     void readDocument() {
         document = SchemaFiles.text("redis-keys.md");
-        Matcher row = ROW_KEY.matcher(document);
+        int start = document.indexOf(CHANNELS_SECTION);
+        int end = start < 0 ? -1 : document.indexOf("\n## ", start + 1);
+        String channelSection = start < 0 ? "" : document.substring(start, end < 0 ? document.length() : end);
+        String keySections = start < 0 ? document
+                : document.substring(0, start) + (end < 0 ? "" : document.substring(end));
+        Matcher row = ROW_KEY.matcher(keySections);
         while (row.find()) {
             documented.put(row.group(1), regex(row.group(1)));
         }
+        Matcher channel = ROW_KEY.matcher(channelSection);
+        while (channel.find()) {
+            channels.add(channel.group(1));
+        }
+    }
+
+    @Test
+    void shouldDocumentEveryChannelAndNoOther() {
+        assertThat(channels).containsExactlyInAnyOrder(RedisKeys.SNAPSHOTS_CHANNEL, RedisKeys.REMOVED_CHANNEL);
     }
 
     @Test

@@ -89,16 +89,9 @@ class LiveStreamIT {
         return ApiFixture.metricsPath(project, id) + "/stream";
     }
 
+    /** A meter's value on the management port's /metrics: the first line of {@code name} (with {@code label}). */
     private String metric(String name) throws Exception {
-        String body = ApiFixture.HTTP.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        for (String line : body.split("\n")) {
-            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-                return line.substring(line.lastIndexOf(' ') + 1);
-            }
-        }
-        return "absent";
+        return metricLine(name, "");
     }
 
     private static double connections(SseReader.Event e) throws Exception {
@@ -288,7 +281,7 @@ class LiveStreamIT {
                 URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         for (String line : body.split("\n")) {
-            if (line.startsWith(name + "{") && line.contains(label)) {
+            if ((line.startsWith(name + " ") || line.startsWith(name + "{")) && line.contains(label)) {
                 return line.substring(line.lastIndexOf(' ') + 1);
             }
         }
