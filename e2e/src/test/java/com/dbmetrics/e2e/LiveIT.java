@@ -37,13 +37,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,11 +71,7 @@ class LiveIT {
 
     @BeforeAll
     void start() throws Exception {
-        try (Admin admin = Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN))) {
-            admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
-                    new NewTopic(topics.latest(), 3, (short) 1), new NewTopic(topics.pollerStatus(), 1, (short) 1)))
-                    .all().get();
-        }
+        TestStack.createTopics(topics);
         int iqPort = TestStack.freePort();
         streamsEnv = TestStack.streamsEnv("live-" + run, iqPort);
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(streamsEnv), topics);
@@ -89,10 +80,7 @@ class LiveIT {
         env.put("METRICS_RATE_LIMIT_PER_USER", "100000");
         env.put("METRICS_RATE_LIMIT_PER_DB", "100000");
         api = QueryApi.start(ApiConfig.fromEnv(env), java.time.Clock.systemUTC());
-        Map<String, Object> producerConfig = TestServices.kafkaProperties(TestServices.KAFKA_ADMIN);
-        producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        producer = new KafkaProducer<>(producerConfig);
+        producer = TestStack.adminProducer();
     }
 
     @AfterAll

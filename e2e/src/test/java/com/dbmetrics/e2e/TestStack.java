@@ -72,6 +72,29 @@ final class TestStack {
         return env;
     }
 
+    /** Creates the topics of a test's own topology (3 partitions, the status topic 1), as Kafka's admin. */
+    static void createTopics(com.dbmetrics.streams.topology.MetricsTopology.TopicNames topics) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                com.dbmetrics.schemas.testing.TestServices.kafkaProperties(
+                        com.dbmetrics.schemas.testing.TestServices.KAFKA_ADMIN))) {
+            admin.createTopics(java.util.List.of(
+                    new org.apache.kafka.clients.admin.NewTopic(topics.snapshots(), 3, (short) 1),
+                    new org.apache.kafka.clients.admin.NewTopic(topics.latest(), 3, (short) 1),
+                    new org.apache.kafka.clients.admin.NewTopic(topics.pollerStatus(), 1, (short) 1))).all().get();
+        }
+    }
+
+    /** A producer of raw records (string keys, byte values) as Kafka's admin, for snapshots a test writes itself. */
+    static org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> adminProducer() {
+        java.util.Map<String, Object> config = com.dbmetrics.schemas.testing.TestServices.kafkaProperties(
+                com.dbmetrics.schemas.testing.TestServices.KAFKA_ADMIN);
+        config.put(org.apache.kafka.clients.producer.ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.StringSerializer.class);
+        config.put(org.apache.kafka.clients.producer.ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class);
+        return new org.apache.kafka.clients.producer.KafkaProducer<>(config);
+    }
+
     static String require(String name) {
         String value = System.getenv(name);
         if (value == null || value.isBlank()) {
