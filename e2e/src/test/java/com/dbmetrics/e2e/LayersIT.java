@@ -34,14 +34,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,11 +71,7 @@ class LayersIT {
     @BeforeAll
     void start() throws Exception {
         // unique topics and application id: Kafka as admin; Redis as each app's own user
-        try (Admin admin = Admin.create(TestServices.kafkaProperties(TestServices.KAFKA_ADMIN))) {
-            admin.createTopics(List.of(new NewTopic(topics.snapshots(), 3, (short) 1),
-                    new NewTopic(topics.latest(), 3, (short) 1), new NewTopic(topics.pollerStatus(), 1, (short) 1)))
-                    .all().get();
-        }
+        TestStack.createTopics(topics);
         int iqPort = TestStack.freePort();
         streams = StreamsApp.start(StreamsAppConfig.fromEnv(TestStack.streamsEnv("layers-" + run, iqPort)), topics);
         Map<String, String> env = TestStack.apiEnv(iqPort, SECRET);
@@ -92,10 +83,7 @@ class LayersIT {
         env.put("METRICS_RATE_LIMIT_PER_DB", "100000");
         api = QueryApi.start(ApiConfig.fromEnv(env), apiClock);
         redis = TestServices.redis(TestServices.REDIS_STREAMS);
-        Map<String, Object> producerConfig = TestServices.kafkaProperties(TestServices.KAFKA_ADMIN);
-        producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        producer = new KafkaProducer<>(producerConfig);
+        producer = TestStack.adminProducer();
     }
 
     @AfterAll
@@ -163,6 +151,8 @@ class LayersIT {
             produce("list-" + i + "-" + run, project);
         }
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            // the API's clock stands still: a page read before the third database arrived would be held forever
+            apiClock.advance(L1_TTL.plusMillis(1));
             HttpResponse<String> page = get("/api/v1/domain/acme/project/" + project
                     + "/databases?limit=2&fields=connections");
             assertThat(page.statusCode()).isEqualTo(200);
