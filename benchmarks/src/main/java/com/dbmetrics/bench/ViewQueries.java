@@ -3,8 +3,10 @@ package com.dbmetrics.bench;
 import com.dbmetrics.poller.catalogue.EngineCatalogue;
 import com.dbmetrics.poller.catalogue.ResourceMode;
 import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.Metric;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * Prints, one per line, the Prometheus HTTP API paths of one database's dashboard view: the engine catalogue's instant
@@ -12,7 +14,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  * java -cp benchmarks/target/dbmetrics-benchmarks.jar com.dbmetrics.bench.ViewQueries pg-demo-1 postgresql
+ * java -cp benchmarks/target/dbmetrics-benchmarks.jar com.dbmetrics.bench.ViewQueries pg-demo-1 postgresql connections
  * </pre>
+ * With a metric's name, prints that metric's expression alone (not a path).
  */
 public final class ViewQueries {
 
@@ -22,8 +26,15 @@ public final class ViewQueries {
         String databaseId = args[0];
         String engine = args[1];
         EngineCatalogue catalogue = EngineCatalogue.builtIn(Json.newMapper(), ResourceMode.PROCESS);
-        for (String promql : catalogue.queries(engine).orElseThrow(() ->
-                new IllegalArgumentException("the engine catalogue has no engine " + engine)).values()) {
+        Map<Metric, String> queries = catalogue.queries(engine).orElseThrow(() ->
+                new IllegalArgumentException("the engine catalogue has no engine " + engine));
+        if (args.length > 2) { // one metric's expression as is, e.g. to join several databases' with `or`
+            Metric metric = Metric.fromWireName(args[2]).orElseThrow(() ->
+                    new IllegalArgumentException("no metric " + args[2]));
+            System.out.println(PrometheusViews.withMatcher(queries.get(metric), "database_id", databaseId));
+            return;
+        }
+        for (String promql : queries.values()) {
             String expr = PrometheusViews.withMatcher(promql, "database_id", databaseId);
             System.out.println("/api/v1/query?query=" + URLEncoder.encode(expr, StandardCharsets.UTF_8));
         }

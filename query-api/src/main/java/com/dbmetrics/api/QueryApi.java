@@ -8,6 +8,7 @@ import com.dbmetrics.api.load.LoadShedder;
 import com.dbmetrics.api.ratelimit.RateLimiter;
 import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.live.StreamHub;
+import com.dbmetrics.api.prom.PromApi;
 import com.dbmetrics.api.service.CacheStats;
 import com.dbmetrics.api.service.HistoryService;
 import com.dbmetrics.api.service.StreamService;
@@ -141,7 +142,9 @@ public final class QueryApi implements AutoCloseable {
         ApiConfig.Load bounds = config.load();
         LoadShedder load = new LoadShedder(bounds.maxConcurrent(), bounds.maxQueued(), bounds.queueWait(),
                 bounds.overloadQueueWait(), System::nanoTime);
-        CacheStats stats = new CacheStats(lookup, service, limits, load, mapper);
+        PromApi prometheus = new PromApi(projects, history, renderer, limits, clock,
+                String.valueOf(QueryApi.class.getPackage().getImplementationVersion()));
+        CacheStats stats = new CacheStats(lookup, service, prometheus, limits, load, mapper);
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         lookup.bindTo(registry);
@@ -155,7 +158,8 @@ public final class QueryApi implements AutoCloseable {
             feed.bindTo(registry);
         }
         ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(), new ApiServer.Services(authenticator,
-                service, projects, history, streams, hub, stats, () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
+                service, projects, history, streams, hub, prometheus, stats,
+                () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
                 config.corsOrigins(),
                 registry);
         QueryApi api = new QueryApi(config, jedis, lookup, server, feed, hub);

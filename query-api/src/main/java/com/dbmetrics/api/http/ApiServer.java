@@ -3,6 +3,7 @@ package com.dbmetrics.api.http;
 import com.dbmetrics.api.auth.JwtAuthenticator;
 import com.dbmetrics.api.load.LoadShedder;
 import com.dbmetrics.api.live.StreamHub;
+import com.dbmetrics.api.prom.PromApi;
 import com.dbmetrics.api.service.CacheStats;
 import com.dbmetrics.api.service.HistoryService;
 import com.dbmetrics.api.service.StreamService;
@@ -49,7 +50,8 @@ public final class ApiServer implements AutoCloseable {
 
     /** What the public server serves. */
     public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
-            HistoryService history, StreamService streams, StreamHub hub, CacheStats stats, BooleanSupplier ready,
+            HistoryService history, StreamService streams, StreamHub hub, PromApi prometheus, CacheStats stats,
+            BooleanSupplier ready,
             LoadShedder load) {}
 
     /** How long a stop waits for the requests in flight at most. */
@@ -68,6 +70,7 @@ public final class ApiServer implements AutoCloseable {
         OverloadGuard overloadGuard = new OverloadGuard(services.load());
         HistoryHandler historyHandler = new HistoryHandler(services.history());
         StreamHandler streamHandler = new StreamHandler(services.streams(), services.hub());
+        PrometheusRoutes prometheusRoutes = new PrometheusRoutes(services.prometheus(), services.authenticator());
         this.api = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             // before Javalin's own handlers: a refused request costs its parse and a short answer, nothing more
@@ -122,6 +125,7 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.get(METRICS_STREAM_PATH, streamHandler::database);
             cfg.routes.get(PROJECT_PATH, projectHandler);
             cfg.routes.get(PROJECT_STREAM_PATH, streamHandler::project);
+            prometheusRoutes.register(cfg);
             UiFiles.serve(cfg);
             cfg.routes.get(CACHE_STATS_PATH, statsHandler);
             cfg.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));

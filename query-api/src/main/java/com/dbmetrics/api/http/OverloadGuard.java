@@ -11,7 +11,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The first handler of the public server: every {@code /api/} request needs a slot of the {@link LoadShedder} before
+ * The first handler of the public server: every {@code /api/} and {@code /prometheus/} request needs a slot of the {@link LoadShedder} before
  * anything else runs (authentication, limits, routing, rendering); a request refused gets 503 with
  * {@code Retry-After: 1} and the usual JSON error body, written here at the cost of a few hundred bytes. Health and
  * readiness checks are not counted: a load balancer must see an overloaded instance as alive and ready (refusing
@@ -44,7 +44,8 @@ final class OverloadGuard extends Handler.Wrapper {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        if (!Request.getPathInContext(request).startsWith("/api/")) {
+        String path = Request.getPathInContext(request);
+        if (!path.startsWith("/api/") && !path.startsWith("/prometheus/")) {
             return super.handle(request, response, callback);
         }
         if (shedder.acquire() != null) {

@@ -2,6 +2,7 @@ package com.dbmetrics.api.service;
 
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.load.LoadShedder;
+import com.dbmetrics.api.prom.PromApi;
 import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.ratelimit.Scope;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,14 +13,16 @@ public final class CacheStats {
 
     private final SnapshotLookup lookup;
     private final MetricsService metrics;
+    private final PromApi prometheus;
     private final RateLimits limits;
     private final LoadShedder load;
     private final ObjectMapper mapper;
 
-    public CacheStats(SnapshotLookup lookup, MetricsService metrics, RateLimits limits, LoadShedder load,
-            ObjectMapper mapper) {
+    public CacheStats(SnapshotLookup lookup, MetricsService metrics, PromApi prometheus, RateLimits limits,
+            LoadShedder load, ObjectMapper mapper) {
         this.lookup = lookup;
         this.metrics = metrics;
+        this.prometheus = prometheus;
         this.limits = limits;
         this.load = load;
         this.mapper = mapper;
@@ -45,6 +48,7 @@ public final class CacheStats {
         body.put("overload_refused_queue_full", load.refused(LoadShedder.Refusal.QUEUE_FULL));
         body.put("overload_refused_waited_too_long", load.refused(LoadShedder.Refusal.WAITED_TOO_LONG));
         body.put("total_requests", total);
+        body.put("prometheus_requests", prometheus.requests());
         double served = l1 + l2 + source;
         body.put("cache_hit_rate", served == 0 ? 0.0 : Math.round((l1 + l2) * 10000.0 / served) / 100.0);
         body.put("memory_cache_size", lookup.size());

@@ -254,7 +254,7 @@ public final class HistoryService implements SnapshotFeed.Listener {
     }
 
     /** An RFC 3339 time, or Unix seconds with an optional fraction (as Prometheus' HTTP API takes them). */
-    static Instant time(String value) {
+    public static Instant time(String value) {
         String v = value.trim();
         if (v.isEmpty() || v.length() > 40) {
             throw new IllegalArgumentException();

@@ -83,7 +83,7 @@ public final class ProjectService {
     /**
      * Every database of the project (pages of {@link #MAX_LIMIT}, at most {@link #MAX_STREAMED} databases), through
      * the same held pages as the listing; empty when the streams-app cannot answer. The caller's tenant is checked
-     * before.
+     * before. {@code project} {@value #ALL_PROJECTS} reads every project of the domain (a tenant {@code domain/*}).
      */
     public Optional<List<MetricsSnapshot>> all(String domain, String project) {
         List<MetricsSnapshot> all = new ArrayList<>();
@@ -98,6 +98,9 @@ public final class ProjectService {
         } while (cursor != null && all.size() < MAX_STREAMED);
         return Optional.of(all);
     }
+
+    /** The project name that stands for every project of a domain (never a valid identifier). */
+    public static final String ALL_PROJECTS = "*";
 
     /** Databases a project stream starts with at most. */
     static final int MAX_STREAMED = 10_000;
@@ -116,7 +119,8 @@ public final class ProjectService {
             return page;
         }
         IqClient.Page checked = new IqClient.Page(page.get().items().stream()
-                .filter(s -> s.belongsTo(domain, project)).toList(), page.get().nextCursor());
+                .filter(s -> project.equals(ALL_PROJECTS) ? s.domain().equals(domain) : s.belongsTo(domain, project))
+                .toList(), page.get().nextCursor());
         pages.put(key, checked);
         return Optional.of(checked);
     }

@@ -47,8 +47,13 @@ public final class SnapshotRenderer {
 
     public Freshness freshness(MetricsSnapshot snapshot) {
         long ageMillis = Math.max(0, clock.millis() - snapshot.timestamp().toEpochMilli());
-        long boundMillis = 2L * snapshot.intervalSeconds() * 1000 + staleGrace.toMillis();
+        long boundMillis = staleAfterMillis(snapshot);
         return new Freshness(ageMillis / 1000, Math.max(0, (boundMillis - ageMillis) / 1000), ageMillis > boundMillis);
+    }
+
+    /** The age past which a snapshot is stale: 2 × its interval + the grace. */
+    public long staleAfterMillis(MetricsSnapshot snapshot) {
+        return 2L * snapshot.intervalSeconds() * 1000 + staleGrace.toMillis();
     }
 
     public ObjectNode render(MetricsSnapshot snapshot, Set<Metric> fields, Layer origin) {

@@ -28,7 +28,7 @@ class ApiServerTest {
 
     private ApiServer server() {
         load.bindTo(registry);
-        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, null, null, null, ready::get, load),
+        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, null, null, null, null, ready::get, load),
                 List.of(), registry);
     }
 

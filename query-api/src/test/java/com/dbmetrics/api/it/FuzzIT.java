@@ -19,8 +19,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Thousands of malformed requests (paths, headers, tokens) over raw sockets against the API on the real Redis: never a
- * 5xx, never internal text. Seeded, so a failure replays.
+ * Thousands of malformed requests (paths, headers, tokens, PromQL and Prometheus API parameters) over raw sockets
+ * against the API on the real Redis: never a 5xx, never internal text. Seeded, so a failure replays.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -55,9 +55,16 @@ class FuzzIT {
             String request = malformed(random, i);
             String response = send(request);
             int status = status(response);
-            if (status >= 500 || status == 0 || FORBIDDEN.stream().anyMatch(response::contains)) {
-                failures.add(status + " for " + request.lines().findFirst().orElse("") + " -> "
-                        + response.substring(0, Math.min(300, response.length())));
+            // junk that happens to be a valid PromQL query needs the streams-app, which this API is not given: the
+            // typed 503 of Prometheus' envelope is its right answer
+            boolean promUnavailable = request.startsWith("GET /prometheus/") && status == 503
+                    && response.contains("{\"status\":\"error\",\"errorType\":\"unavailable\"");
+            if ((status >= 500 && !promUnavailable) || status == 0 || FORBIDDEN.stream().anyMatch(response::contains)) {
+                // the same request again tells a deterministic defect from a transient one in the report
+                String again = send(request);
+                failures.add(status + " for request " + i + ": " + request.lines().findFirst().orElse("") + " -> "
+                        + response.substring(0, Math.min(300, response.length())) + " (sent again: "
+                        + again.substring(0, Math.min(120, again.length())) + ")");
             }
         }
         assertThat(failures).as("of %d malformed requests", requests).isEmpty();
@@ -66,7 +73,7 @@ class FuzzIT {
     private String malformed(Random r, int i) {
         String junk = junk(r, 1 + r.nextInt(300));
         String validPath = ApiFixture.metricsPath("shop", "db-1");
-        return switch (i % 10) {
+        return switch (i % 12) {
             case 0 -> get("/api/v1/domain/" + junk + "/project/shop/databases/db/metrics", bearer(token));
             case 1 -> get("/api/v1/domain/acme/project/shop/databases/" + junk + "/metrics", bearer(token));
             case 2 -> get(validPath, "Authorization: Bearer " + junk + "\r\n");
@@ -76,6 +83,10 @@ class FuzzIT {
             case 6 -> get(validPath + "?fields=" + junk + "&limit=" + junk, bearer(token));
             case 7 -> get("/api/v1/domain/acme/project/shop/databases?limit=" + junk + "&cursor=" + junk, bearer(token));
             case 8 -> get(validPath, bearer(token) + "X-Junk: " + "x".repeat(1000 + r.nextInt(20_000)) + "\r\n");
+            case 10 -> get("/prometheus/api/v1/query?query=" + junk, bearer(token));
+            case 11 -> get("/prometheus/api/v1/query_range?query=dbmetrics_connections%7Bproject%3D~%22" + junk
+                    + "%22%7D&start=" + junk + "&end=1&step=" + junk, r.nextBoolean() ? bearer(token)
+                    : "Authorization: Basic " + junk + "\r\n");
             default -> get("/api/v1/domain/acme/project/shop/databases/" + "a".repeat(129 + r.nextInt(9000))
                     + "/metrics", bearer(token));
         };

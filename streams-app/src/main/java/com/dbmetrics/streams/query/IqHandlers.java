@@ -96,11 +96,15 @@ final class IqHandlers {
     }
 
     /** {@code GET /internal/v1/projects/{domain}/{project}/snapshots?limit=&cursor=}: sorted by database id. */
+    /** The project name of a listing of every project of a domain. */
+    static final String ALL_PROJECTS = "*";
+
     void project(Context ctx) throws IOException {
         String domain = ctx.pathParam("domain");
         String project = ctx.pathParam("project");
         String cursor = ctx.queryParam("cursor");
-        if (!Identifiers.isValid(domain) || !Identifiers.isValid(project)
+        // project "*": every project of the domain (the query API's domain-wide tenants)
+        if (!Identifiers.isValid(domain) || !(Identifiers.isValid(project) || project.equals(ALL_PROJECTS))
                 || (cursor != null && !Identifiers.isValid(cursor))) {
             IqReplies.error(ctx, 400, "Invalid domain, project or cursor");
             return;

@@ -77,7 +77,10 @@ public final class SnapshotQueries {
         return allLocal(MetricsTopology.STATUS_STORE, localOnly, standby);
     }
 
-    /** The project's snapshots held by this instance, sorted by database id, after {@code cursor}, at most limit. */
+    /**
+     * The project's snapshots held by this instance, sorted by database id, after {@code cursor}, at most limit;
+     * project {@code *}: every project of the domain.
+     */
     public StoreResult<List<MetricsSnapshot>> localProjectPage(String domain, String project, String cursor,
             int limit) {
         try {
@@ -87,7 +90,9 @@ public final class SnapshotQueries {
             ReadOnlyKeyValueStore<String, MetricsSnapshot> latest = streams.store(StoreQueryParameters.fromNameAndType(
                     MetricsTopology.LATEST_STORE, QueryableStoreTypes.<String, MetricsSnapshot>keyValueStore())
                     .enableStaleStores());
-            String prefix = MetricsTopology.projectPrefix(domain, project);
+            boolean wholeDomain = project.equals(IqHandlers.ALL_PROJECTS);
+            String prefix = wholeDomain ? MetricsTopology.domainPrefix(domain)
+                    : MetricsTopology.projectPrefix(domain, project);
             List<String> ids = new ArrayList<>();
             try (KeyValueIterator<String, String> it = index.prefixScan(prefix, Serdes.String().serializer())) {
                 while (it.hasNext()) {
@@ -104,7 +109,8 @@ public final class SnapshotQueries {
                     break;
                 }
                 MetricsSnapshot snapshot = latest.get(id);
-                if (snapshot != null && snapshot.belongsTo(domain, project)) {
+                if (snapshot != null && (wholeDomain ? snapshot.domain().equals(domain)
+                        : snapshot.belongsTo(domain, project))) {
                     page.add(snapshot);
                 }
             }

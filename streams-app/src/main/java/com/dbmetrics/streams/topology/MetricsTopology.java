@@ -98,8 +98,13 @@ public final class MetricsTopology {
         return projectPrefix(domain, project) + databaseId;
     }
 
+    /** The project index's key prefix of every project of a domain. */
+    public static String domainPrefix(String domain) {
+        return domain + "/";
+    }
+
     public static String projectPrefix(String domain, String project) {
         // '/' never occurs in an identifier, so prefixes of different projects cannot overlap.
-        return domain + "/" + project + "/";
+        return domainPrefix(domain) + project + "/";
     }
 }

@@ -1,0 +1,367 @@
+package com.dbmetrics.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.dbmetrics.api.ApiConfig;
+import com.dbmetrics.api.QueryApi;
+import com.dbmetrics.schemas.DatabaseRef;
+import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.JsonSerde;
+import com.dbmetrics.schemas.Metric;
+import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.streams.StreamsApp;
+import com.dbmetrics.streams.StreamsAppConfig;
+import com.dbmetrics.streams.topology.MetricsTopology;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The Prometheus-compatible API through the real pipeline (Kafka, the streams-app's stores, Redis, the query API),
+ * read by Prometheus' own client, {@code promtool query} (Debian's prometheus package; basic auth from the URL's user
+ * info, the JWT as password), and compared with what the REST API serves for the same database at the same time.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class PrometheusApiIT {
+
+    private static final String SECRET = "prom-it-secret-0123456789abcdef-xyz0";
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final int POINTS = 13;
+
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final String project = "prom-" + run;
+    private final String sibling = "prom2-" + run;
+    private final String dbA = "pa-" + run;
+    private final String dbB = "pb-" + run;
+    private final String dbC = "pc-" + run;
+    private final String foreign = "px-" + run;
+    private final MetricsTopology.TopicNames topics = new MetricsTopology.TopicNames("prom-snapshots-" + run,
+            "prom-latest-" + run, "prom-status-" + run, "prom-dlq-" + run);
+    private final ObjectMapper mapper = Json.newMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private StreamsApp streams;
+    private QueryApi api;
+    private Instant last;
+
+    @BeforeAll
+    void start() throws Exception {
+        TestStack.createTopics(topics);
+        int iqPort = TestStack.freePort();
+        streams = StreamsApp.start(StreamsAppConfig.fromEnv(TestStack.streamsEnv("prom-" + run, iqPort)), topics);
+        Map<String, String> env = TestStack.apiEnv(iqPort, SECRET);
+        env.put("METRICS_RATE_LIMIT_PER_USER", "100000");
+        env.put("METRICS_RATE_LIMIT_PER_DB", "100000");
+        api = QueryApi.start(ApiConfig.fromEnv(env), java.time.Clock.systemUTC());
+        // the last minute of four databases: two in the project, one in a sibling project, one in another domain
+        last = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(1);
+        try (KafkaProducer<String, byte[]> producer = TestStack.adminProducer()) {
+            for (int i = 0; i < POINTS; i++) {
+                Instant t = last.minusSeconds(5L * (POINTS - 1 - i));
+                produce(producer, "acme", project, dbA, "postgresql", t, Map.of(Metric.CONNECTIONS, 10.0 + i,
+                        Metric.CPU_USAGE, 0.25 * i, Metric.STORAGE_SIZE, 1.5e10 + i));
+                produce(producer, "acme", project, dbB, "mysql", t, Map.of(Metric.CONNECTIONS, 100.0 + i));
+                produce(producer, "acme", sibling, dbC, "redis", t, Map.of(Metric.CONNECTIONS, 7.0));
+                produce(producer, "other", project, foreign, "postgresql", t, Map.of(Metric.CONNECTIONS, 666.0));
+            }
+        }
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            for (String[] db : new String[][] {{"acme", project, dbA}, {"acme", project, dbB},
+                    {"acme", sibling, dbC}, {"other", project, foreign}}) {
+                HttpResponse<String> r = rest(db[0], db[1], db[2], "");
+                assertThat(mapper.readTree(r.body()).path("timestamp").asText()).isEqualTo(last.toString());
+                assertThat(mapper.readTree(rest(db[0], db[1], db[2], "/history").body()).path("points"))
+                        .hasSize(POINTS);
+            }
+        });
+    }
+
+    @AfterAll
+    void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {api, streams}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // best effort
+            }
+        }
+    }
+
+    private void produce(KafkaProducer<String, byte[]> producer, String domain, String inProject, String id,
+            String engine, Instant t, Map<Metric, Double> values) throws Exception {
+        MetricsSnapshot s = MetricsSnapshot.of(new DatabaseRef(id, "name of " + id, engine, domain, inProject), t, 5,
+                values);
+        producer.send(new ProducerRecord<>(topics.snapshots(), null, t.toEpochMilli(), id,
+                JsonSerde.snapshots(mapper).serialize(topics.snapshots(), s))).get();
+    }
+
+    private String token(String... tenants) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("grafana")
+                .claim("tenants", List.of(tenants)).expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+        jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
+    }
+
+    private HttpResponse<String> rest(String domain, String inProject, String id, String suffix) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/api/v1/domain/"
+                        + domain + "/project/" + inProject + "/databases/" + id + "/metrics" + suffix))
+                .header("Authorization", "Bearer " + token(domain + "/" + inProject)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> prom(String pathAndQuery, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/prometheus/api/v1/"
+                + pathAndQuery));
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return http.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String q(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** The server URL promtool is given: basic auth from the user info, the JWT as password. */
+    private String server(String token) {
+        return "http://grafana:" + token + "@127.0.0.1:" + api.port() + "/prometheus";
+    }
+
+    /** Runs promtool; its standard output, or the failure with what it printed. */
+    private static Result promtool(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("promtool", "query"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), out);
+    }
+
+    private record Result(int exit, String out) {}
+
+    private JsonNode json(Result r) throws Exception {
+        assertThat(r.exit()).as(r.out()).isZero();
+        return mapper.readTree(r.out());
+    }
+
+    private static String epoch(Instant t) {
+        return Long.toString(t.getEpochSecond());
+    }
+
+    @Test
+    void shouldAnswerPromtoolsInstantQueryWithWhatTheRestApiServes() throws Exception {
+        String token = token("acme/" + project);
+        JsonNode vector = json(promtool("instant", "-o", "json", "--time=" + epoch(last), server(token),
+                "{project=\"" + project + "\"}"));
+        Map<String, String> got = new TreeMap<>();
+        for (JsonNode sample : vector) {
+            assertThat(sample.path("value").get(0).asDouble()).isEqualTo(last.getEpochSecond());
+            got.put(sample.path("metric").path("__name__").asText() + " " + sample.path("metric").path("database_id")
+                    .asText(), sample.path("value").get(1).asText());
+            assertThat(sample.path("metric").path("domain").asText()).isEqualTo("acme");
+            assertThat(sample.path("metric").path("project").asText()).isEqualTo(project);
+        }
+        Map<String, String> expected = new TreeMap<>();
+        for (String id : List.of(dbA, dbB)) {
+            JsonNode metrics = mapper.readTree(rest("acme", project, id, "").body()).path("metrics");
+            put(expected, "dbmetrics_connections", id, metrics.path("connections"));
+            put(expected, "dbmetrics_cpu_usage", id, metrics.path("cpu_usage"));
+            put(expected, "dbmetrics_storage_size_bytes", id, metrics.path("storage_size"));
+            put(expected, "dbmetrics_memory_usage_bytes", id, metrics.path("memory_usage"));
+            put(expected, "dbmetrics_operations_per_second", id, metrics.path("operations_per_sec"));
+        }
+        assertThat(got).isEqualTo(expected);
+        assertThat(got).containsEntry("dbmetrics_connections " + dbA, "22") // 10 + 12
+                .containsEntry("dbmetrics_storage_size_bytes " + dbA, "15000000012")
+                .containsEntry("dbmetrics_cpu_usage " + dbA, "3")
+                .doesNotContainKey("dbmetrics_cpu_usage " + dbB); // missing: absent, never 0
+
+        // an earlier instant reads the history: the point in effect then
+        JsonNode earlier = json(promtool("instant", "-o", "json", "--time=" + epoch(last.minusSeconds(12)),
+                server(token), "dbmetrics_connections{database_id=\"" + dbA + "\"}"));
+        assertThat(earlier).singleElement().satisfies(s -> assertThat(s.path("value").get(1).asText()).isEqualTo("19"));
+        // past the staleness bound of the newest point: nothing, as Prometheus after its lookback
+        JsonNode later = json(promtool("instant", "-o", "json", "--time=" + epoch(last.plusSeconds(600)),
+                server(token), "dbmetrics_connections"));
+        assertThat(later).isEmpty();
+        // aggregation, and Grafana's data-source probe
+        JsonNode sum = json(promtool("instant", "-o", "json", "--time=" + epoch(last), server(token),
+                "sum by (engine) (dbmetrics_connections)"));
+        assertThat(sum).hasSize(2);
+        assertThat(sum.get(0).path("metric").path("engine").asText()).isEqualTo("mysql");
+        assertThat(sum.get(0).path("value").get(1).asText()).isEqualTo("112");
+        Result probe = promtool("instant", server(token), "1+1");
+        assertThat(probe.out()).as(probe.out()).contains("2");
+    }
+
+    private static void put(Map<String, String> expected, String name, String id, JsonNode value) {
+        if (!value.isNull()) {
+            expected.put(name + " " + id, value.isIntegralNumber() || value.asDouble() == Math.rint(value.asDouble())
+                    ? Long.toString((long) value.asDouble()) : value.asText());
+        }
+    }
+
+    @Test
+    void shouldAnswerPromtoolsRangeQueryFromTheHistory() throws Exception {
+        String token = token("acme/" + project);
+        Instant start = last.minusSeconds(5L * (POINTS - 1));
+        JsonNode matrix = json(promtool("range", "-o", "json", "--start=" + epoch(start), "--end=" + epoch(last),
+                "--step=5s", server(token), "dbmetrics_connections{database_id=\"" + dbA + "\"}"));
+        assertThat(matrix).hasSize(1);
+        List<String> values = new ArrayList<>();
+        List<Long> times = new ArrayList<>();
+        for (JsonNode point : matrix.get(0).path("values")) {
+            times.add(point.get(0).asLong());
+            values.add(point.get(1).asText());
+        }
+        List<String> fromHistory = new ArrayList<>();
+        List<Long> historyTimes = new ArrayList<>();
+        for (JsonNode point : mapper.readTree(rest("acme", project, dbA, "/history?from=" + epoch(start) + "&to="
+                + epoch(last)).body()).path("points")) {
+            fromHistory.add(Long.toString(point.path("metrics").path("connections").asLong()));
+            historyTimes.add(Instant.parse(point.path("timestamp").asText()).getEpochSecond());
+        }
+        assertThat(values).hasSize(POINTS).isEqualTo(fromHistory);
+        assertThat(times).isEqualTo(historyTimes);
+
+        // a finer step repeats the point in effect; a whole-project sum per step
+        JsonNode fine = json(promtool("range", "-o", "json", "--start=" + epoch(start), "--end=" + epoch(start
+                .plusSeconds(5)), "--step=1s", server(token), "sum(dbmetrics_connections)"));
+        List<String> sums = new ArrayList<>();
+        fine.get(0).path("values").forEach(p -> sums.add(p.get(1).asText()));
+        assertThat(sums).containsExactly("110", "110", "110", "110", "110", "112");
+    }
+
+    @Test
+    void shouldListSeriesAndLabelsOfTheCallersTenantsOnly() throws Exception {
+        String token = token("acme/" + project);
+        Result series = promtool("series", "--match={domain=~\".+\"}", server(token));
+        assertThat(series.exit()).as(series.out()).isZero();
+        assertThat(series.out().lines().filter(l -> !l.isBlank()).count()).as(series.out()).isEqualTo(4); // A: 3, B: 1
+        assertThat(series.out()).contains(dbA, dbB).doesNotContain(foreign, dbC, "other");
+
+        Result ids = promtool("labels", server(token), "database_id");
+        assertThat(ids.out().lines().filter(l -> !l.isBlank()).toList()).as(ids.out()).containsExactly(dbA, dbB);
+        Result domains = promtool("labels", server(token), "domain");
+        assertThat(domains.out().lines().filter(l -> !l.isBlank()).toList()).containsExactly("acme");
+
+        // a domain-wide tenant sees every project of its domain, never another domain
+        Result wide = promtool("labels", server(token("acme/*")), "database_id");
+        assertThat(wide.out().lines().filter(l -> !l.isBlank()).toList()).contains(dbA, dbB, dbC)
+                .doesNotContain(foreign);
+
+        JsonNode names = mapper.readTree(prom("labels", "Bearer " + token).body());
+        assertThat(names.path("status").asText()).isEqualTo("success");
+        assertThat(names.path("data").toString()).isEqualTo(
+                "[\"__name__\",\"database_id\",\"database_name\",\"domain\",\"engine\",\"project\"]");
+    }
+
+    @Test
+    void shouldKeepAForeignTenantInvisibleThroughEveryEndpoint() throws Exception {
+        String token = token("acme/" + project);
+        String byId = "{database_id=\"" + foreign + "\"}";
+        assertThat(json(promtool("instant", "-o", "json", "--time=" + epoch(last), server(token), byId))).isEmpty();
+        assertThat(json(promtool("instant", "-o", "json", "--time=" + epoch(last), server(token),
+                "{domain=\"other\"}"))).isEmpty();
+        assertThat(json(promtool("range", "-o", "json", "--start=" + epoch(last.minusSeconds(60)),
+                "--end=" + epoch(last), "--step=5s", server(token), byId))).isEmpty();
+        for (String path : List.of("series?match[]=" + q(byId), "label/database_id/values?match[]=" + q(byId),
+                "label/domain/values", "label/database_name/values", "labels?match[]=" + q(byId))) {
+            HttpResponse<String> r = prom(path, "Bearer " + token);
+            assertThat(r.statusCode()).as(path).isEqualTo(200);
+            assertThat(r.body()).as(path).doesNotContain(foreign).doesNotContain("other");
+        }
+        // the other domain's own token sees it
+        assertThat(json(promtool("instant", "-o", "json", "--time=" + epoch(last), server(token("other/" + project)),
+                byId))).singleElement().satisfies(s -> assertThat(s.path("value").get(1).asText()).isEqualTo("666"));
+    }
+
+    @Test
+    void shouldRefuseUnsupportedExpressionsAndBadCredentialsInPrometheusTerms() throws Exception {
+        String token = token("acme/" + project);
+        HttpResponse<String> rate = prom("query?query=" + q("rate(dbmetrics_connections[5m])"), "Bearer " + token);
+        assertThat(rate.statusCode()).isEqualTo(400);
+        JsonNode error = mapper.readTree(rate.body());
+        assertThat(error.path("status").asText()).isEqualTo("error");
+        assertThat(error.path("errorType").asText()).isEqualTo("bad_data");
+        assertThat(error.path("error").asText()).contains("not supported").contains("supported: vector selectors");
+        Result viaPromtool = promtool("instant", server(token), "topk(1, dbmetrics_connections)");
+        assertThat(viaPromtool.exit()).isNotZero();
+        assertThat(viaPromtool.out()).contains("bad_data").contains("supported: vector selectors");
+
+        HttpResponse<String> none = prom("query?query=1", null);
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(none.headers().firstValue("WWW-Authenticate").orElse("")).contains("Basic");
+        assertThat(mapper.readTree(none.body()).path("errorType").asText()).isEqualTo("unauthorized");
+        String badBasic = "Basic " + Base64.getEncoder().encodeToString(("grafana:" + token + "x")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(prom("query?query=1", badBasic).statusCode()).isEqualTo(401);
+        Result wrongPassword = promtool("instant", server(token.substring(0, token.length() - 2)), "1");
+        assertThat(wrongPassword.exit()).isNotZero();
+
+        HttpResponse<String> range = prom("query_range?query=1&start=10&end=200000&step=1", "Bearer " + token);
+        assertThat(range.statusCode()).isEqualTo(400);
+        assertThat(range.body()).contains("11,000 points");
+        HttpResponse<String> unknown = prom("targets", "Bearer " + token);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(mapper.readTree(unknown.body()).path("status").asText()).isEqualTo("error");
+    }
+
+    @Test
+    void shouldAnswerGrafanasProbesAndMetadata() throws Exception {
+        String bearer = "Bearer " + token("acme/" + project);
+        assertThat(mapper.readTree(prom("status/buildinfo", bearer).body()).path("data").path("version").asText())
+                .matches("\\d+\\.\\d+\\.\\d+");
+        for (String[] probe : new String[][] {{"rules", "{\"groups\":[]}"}, {"alerts", "{\"alerts\":[]}"},
+                {"query_exemplars?query=x&start=1&end=2", "[]"}}) {
+            HttpResponse<String> r = prom(probe[0], bearer);
+            assertThat(r.statusCode()).as(probe[0]).isEqualTo(200);
+            assertThat(mapper.readTree(r.body()).path("data").toString()).as(probe[0]).isEqualTo(probe[1]);
+        }
+        JsonNode metadata = mapper.readTree(prom("metadata", bearer).body()).path("data");
+        assertThat(metadata.size()).isEqualTo(5);
+        assertThat(metadata.path("dbmetrics_memory_usage_bytes").get(0).path("unit").asText()).isEqualTo("bytes");
+        assertThat(metadata.path("dbmetrics_connections").get(0).path("type").asText()).isEqualTo("gauge");
+        // form POST, as Grafana sends queries by default
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+                        + "/prometheus/api/v1/query")).header("Authorization", bearer)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("query=" + q("count(dbmetrics_connections)") + "&time="
+                        + epoch(last))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).as(post.body()).isEqualTo(200);
+        assertThat(mapper.readTree(post.body()).path("data").path("result").get(0).path("value").get(1).asText())
+                .isEqualTo("2");
+        assertThat(post.headers().firstValue("RateLimit-Limit")).as("the caller's rate limit applies").isPresent();
+    }
+}
