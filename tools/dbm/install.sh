@@ -9,7 +9,7 @@ STACK_PACKAGES=(prometheus redis-server postgresql prometheus-postgres-exporter 
   prometheus-mysqld-exporter prometheus-process-exporter curl jq openssl apache2-utils)
 # What the tests call beside the stack: shellcheck (first phase of `./dbm test`), kcat (KcatSchemaIT,
 # ReplayFromTimestampIT, SecurityIT; redis-cli and promtool of SecurityIT come with redis-server and prometheus).
-TEST_PACKAGES=(shellcheck kcat chromium) # chromium: the page's browser test (e2e/browser)
+TEST_PACKAGES=(shellcheck kcat chromium) # chromium: the page's browser test (e2e/node)
 # ComposeFileIT runs `docker-compose config`, which parses docker-compose.yml without an engine: installed without its
 # recommended docker.io (and containerd, runc, iptables).
 TEST_PACKAGES_NO_RECOMMENDS=(docker-compose)
@@ -153,12 +153,13 @@ await_jars() {
   fi
 }
 
-# ensure_browser_test: the browser test's npm packages (playwright-core, pinned by e2e/browser/package-lock.json),
-# installed again only when the lock file changed.
-ensure_browser_test() {
-  local dir=$ROOT/e2e/browser
+# ensure_node_clients: the npm packages of the tests' Node.js clients (playwright-core for the browser test,
+# prometheus-query for the Prometheus-compatible API; pinned by e2e/node/package-lock.json), installed again only when
+# the lock file changed.
+ensure_node_clients() {
+  local dir=$ROOT/e2e/node
   if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
-    log "installing the browser test's npm packages (npm ci in e2e/browser)"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in e2e/browser failed"
+    log "installing the tests' npm packages (npm ci in e2e/node)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in e2e/node failed"
   fi
 }

@@ -55,8 +55,9 @@ export_test_env() {
   DBM_IT_MYSQL_DATABASE_ID="${DB_IDS[$mysql_i]}"
   DBM_IT_SCRAPE_INTERVAL_SECONDS=$SCRAPE_INTERVAL_SECONDS
   DBM_IT_CHROMIUM=$(command -v chromium || true)
-  DBM_IT_UI_TEST="$ROOT/e2e/browser/ui-test.mjs"
-  export DBM_IT_CHROMIUM DBM_IT_UI_TEST
+  DBM_IT_UI_TEST="$ROOT/e2e/node/ui-test.mjs"
+  DBM_IT_PROM_CLIENT="$ROOT/e2e/node/prom-client.mjs"
+  export DBM_IT_CHROMIUM DBM_IT_UI_TEST DBM_IT_PROM_CLIENT
   export DBM_IT_KAFKA_BOOTSTRAP DBM_IT_REDIS_URL DBM_IT_PROMETHEUS_URL DBM_IT_POSTGRES_JDBC_URL DBM_IT_PG_DATABASE_ID \
     DBM_IT_DEMO_REDIS_URL DBM_IT_REDIS_DATABASE_ID DBM_IT_SCRAPE_INTERVAL_SECONDS DBM_IT_MYSQL_DATABASE_ID \
     DBM_IT_KAFKA_CONFIG_DIR DBM_IT_CA_FILE DBM_IT_SECRETS_DIR DBM_IT_KCAT_CONFIG DBM_IT_KAFKA_LIBS
@@ -75,7 +76,7 @@ cmd_test() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 
-  t=$(now_ms); install_for test; ensure_browser_test; log "phase install check: $(since "$t")"
+  t=$(now_ms); install_for test; ensure_node_clients; log "phase install check: $(since "$t")"
   t=$(now_ms); run_shellcheck; log "phase shellcheck: $(since "$t")"
   t=$(now_ms); ensure_kafka_libs; log "phase kafka jars: $(since "$t")"
   ensure_jars_in_background poller # create-topics, at the end of the infrastructure phase

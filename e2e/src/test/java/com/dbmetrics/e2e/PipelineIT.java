@@ -136,7 +136,7 @@ class PipelineIT {
     }
 
     /**
-     * The page, as a person uses it, in Debian's headless Chromium (e2e/browser/ui-test.mjs, playwright-core): it
+     * The page, as a person uses it, in Debian's headless Chromium (e2e/node/ui-test.mjs, playwright-core): it
      * signs in with a token, sees a card for every demo database, and, once it says READY, this test opens real
      * connections to the demo PostgreSQL: the card's connections must rise without a reload (the project stream).
      * Screenshots go to target/ui-screenshots; console errors, failed requests and horizontal scrolling on a phone

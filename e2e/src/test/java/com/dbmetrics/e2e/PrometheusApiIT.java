@@ -263,6 +263,63 @@ class PrometheusApiIT {
         assertThat(sums).containsExactly("110", "110", "110", "110", "110", "112");
     }
 
+    /**
+     * The prometheus-query npm client (e2e/node/prom-client.mjs) reads instant, range, series, label names and values,
+     * metadata, rules and alerts as a JavaScript dashboard would, and gets the same values as the REST API.
+     */
+    @Test
+    void shouldServeThePrometheusQueryNpmClient() throws Exception {
+        String script = TestStack.require("DBM_IT_PROM_CLIENT");
+        Instant start = last.minusSeconds(5L * (POINTS - 1));
+        ProcessBuilder pb = new ProcessBuilder("node", script, "http://127.0.0.1:" + api.port(),
+                "dbmetrics_connections{project=\"" + project + "\"}", epoch(last), epoch(start), epoch(last), "5")
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("PROM_TOKEN", token("acme/" + project));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        JsonNode got = mapper.readTree(out);
+
+        Map<String, Double> instant = new TreeMap<>();
+        for (JsonNode r : got.path("instant")) {
+            assertThat(r.path("name").asText()).isEqualTo("dbmetrics_connections");
+            assertThat(r.path("value").path("time").asLong()).isEqualTo(last.getEpochSecond());
+            instant.put(r.path("labels").path("database_id").asText(), r.path("value").path("value").asDouble());
+        }
+        Map<String, Double> rest = new TreeMap<>();
+        for (String id : List.of(dbA, dbB)) {
+            rest.put(id, mapper.readTree(rest("acme", project, id, "").body()).path("metrics").path("connections")
+                    .asDouble());
+        }
+        assertThat(instant).isEqualTo(rest);
+
+        JsonNode rangeA = null;
+        for (JsonNode r : got.path("range")) {
+            if (r.path("labels").path("database_id").asText().equals(dbA)) {
+                rangeA = r;
+            }
+        }
+        assertThat(got.path("range")).hasSize(2);
+        List<Double> values = new ArrayList<>();
+        rangeA.path("values").forEach(v -> values.add(v.path("value").asDouble()));
+        List<Double> history = new ArrayList<>();
+        mapper.readTree(rest("acme", project, dbA, "/history?from=" + epoch(start) + "&to=" + epoch(last)).body())
+                .path("points").forEach(pt -> history.add(pt.path("metrics").path("connections").asDouble()));
+        assertThat(values).hasSize(POINTS).isEqualTo(history);
+
+        assertThat(got.path("series")).hasSize(2);
+        assertThat(got.path("series").get(0).path("labels").path("project").asText()).isEqualTo(project);
+        assertThat(got.path("databaseIds").toString()).isEqualTo("[\"" + dbA + "\",\"" + dbB + "\"]");
+        assertThat(got.path("labelNames").toString()).contains("database_name").doesNotContain(foreign);
+        assertThat(got.path("metadata").path("dbmetrics_cpu_usage").get(0).path("type").asText()).isEqualTo("gauge");
+        assertThat(got.path("rules")).isEmpty();
+        assertThat(got.path("alerts")).isEmpty();
+        assertThat(got.path("unsupported").path("httpStatus").asInt()).isEqualTo(400);
+        assertThat(got.path("unsupported").path("errorType").asText()).isEqualTo("bad_data");
+        assertThat(got.path("unsupported").path("error").asText()).contains("supported: vector selectors");
+    }
+
     @Test
     void shouldListSeriesAndLabelsOfTheCallersTenantsOnly() throws Exception {
         String token = token("acme/" + project);
