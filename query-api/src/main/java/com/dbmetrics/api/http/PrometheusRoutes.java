@@ -13,7 +13,6 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 /**
  * Prometheus' HTTP API under {@value #PREFIX} on the public port ({@link PromApi}): GET or form POST, and the
@@ -33,49 +32,71 @@ final class PrometheusRoutes {
         this.authenticator = authenticator;
     }
 
+    /**
+     * One route for the whole API (GET and POST), dispatched here: every route Javalin holds costs each request of
+     * the server a path match, and a before-handler would cost one more to every {@code /api/} read.
+     */
     void register(JavalinConfig cfg) {
-        cfg.routes.before("/prometheus/*", this::authenticate);
-        route(cfg, "query", (caller, ctx) -> api.query(caller, params(ctx)));
-        route(cfg, "query_range", (caller, ctx) -> api.queryRange(caller, params(ctx)));
-        route(cfg, "series", (caller, ctx) -> api.series(caller, params(ctx)));
-        route(cfg, "labels", (caller, ctx) -> api.labels(caller, params(ctx)));
-        route(cfg, "label/{name}/values", (caller, ctx) -> api.labelValues(caller, ctx.pathParam("name"), params(ctx)));
-        route(cfg, "metadata", (caller, ctx) -> api.metadata(caller, params(ctx)));
-        route(cfg, "status/buildinfo", (caller, ctx) -> api.buildInfo(caller));
-        route(cfg, "rules", (caller, ctx) -> api.empty(caller, PromApi.Empty.RULES));
-        route(cfg, "alerts", (caller, ctx) -> api.empty(caller, PromApi.Empty.ALERTS));
-        route(cfg, "query_exemplars", (caller, ctx) -> api.empty(caller, PromApi.Empty.EXEMPLARS));
-        Handler unknown = ctx -> write(ctx, PromApi.notFound(ctx.path()));
-        cfg.routes.get("/prometheus/<rest>", unknown);
-        cfg.routes.post("/prometheus/<rest>", unknown);
+        Handler handler = this::handle;
+        cfg.routes.get("/prometheus/<path>", handler);
+        cfg.routes.post("/prometheus/<path>", handler);
     }
 
-    private void route(JavalinConfig cfg, String path, BiFunction<Principal, Context, PromAnswer> endpoint) {
-        Handler handler = ctx -> write(ctx, endpoint.apply(ctx.attribute(Authentication.PRINCIPAL), ctx));
-        cfg.routes.get(PREFIX + path, handler);
-        cfg.routes.post(PREFIX + path, handler);
-    }
-
-    /** The caller from a bearer token or a basic-auth password; else a 401 (or 429) in Prometheus' envelope. */
-    private void authenticate(Context ctx) {
-        if (!RequestTargetCheck.decodes(ctx.path())
-                || (ctx.queryString() != null && !RequestTargetCheck.decodes(ctx.queryString()))) {
-            refuse(ctx, PromAnswer.refusal(400, "bad_data", "malformed path or query string"));
+    private void handle(Context ctx) {
+        Principal caller = authenticate(ctx);
+        if (caller == null) {
             return;
         }
-        String authorization = bearer(ctx.header("Authorization"));
-        AuthResult result = authenticator.authenticate(authorization, ctx.ip());
+        String path = ctx.path();
+        String endpoint = path.startsWith(PREFIX) ? path.substring(PREFIX.length()) : "";
+        write(ctx, switch (endpoint) {
+            case "query" -> api.query(caller, params(ctx));
+            case "query_range" -> api.queryRange(caller, params(ctx));
+            case "series" -> api.series(caller, params(ctx));
+            case "labels" -> api.labels(caller, params(ctx));
+            case "metadata" -> api.metadata(caller, params(ctx));
+            case "status/buildinfo" -> api.buildInfo(caller);
+            case "rules" -> api.empty(caller, PromApi.Empty.RULES);
+            case "alerts" -> api.empty(caller, PromApi.Empty.ALERTS);
+            case "query_exemplars" -> api.empty(caller, PromApi.Empty.EXEMPLARS);
+            default -> {
+                String label = labelOfValues(endpoint);
+                yield label != null ? api.labelValues(caller, label, params(ctx)) : PromApi.notFound(path);
+            }
+        });
+    }
+
+    /** {@code label/<name>/values} → the name; null for any other path. */
+    static String labelOfValues(String endpoint) {
+        if (!endpoint.startsWith("label/") || !endpoint.endsWith("/values")) {
+            return null;
+        }
+        String name = endpoint.substring("label/".length(), endpoint.length() - "/values".length());
+        return !name.isEmpty() && name.indexOf('/') < 0 ? name : null;
+    }
+
+    /**
+     * The caller from a bearer token or a basic-auth password; else null, with a 401 (or 429, or 400 for a target that
+     * does not decode) written in Prometheus' envelope.
+     */
+    private Principal authenticate(Context ctx) {
+        if (!RequestTargetCheck.decodes(ctx.path())
+                || (ctx.queryString() != null && !RequestTargetCheck.decodes(ctx.queryString()))) {
+            write(ctx, PromAnswer.refusal(400, "bad_data", "malformed path or query string"));
+            return null;
+        }
+        AuthResult result = authenticator.authenticate(bearer(ctx.header("Authorization")), ctx.ip());
         if (result instanceof AuthResult.Authenticated ok) {
-            ctx.attribute(Authentication.PRINCIPAL, ok.principal());
-            return;
+            return ok.principal();
         }
         if (result instanceof AuthResult.Throttled throttled) {
             ctx.header("Retry-After", Long.toString(throttled.retryAfterSeconds()));
-            refuse(ctx, PromAnswer.refusal(429, "too_many_requests", Authentication.TOO_MANY_FAILURES));
-            return;
+            write(ctx, PromAnswer.refusal(429, "too_many_requests", Authentication.TOO_MANY_FAILURES));
+            return null;
         }
         ctx.header("WWW-Authenticate", "Basic realm=\"dbmetrics\", Bearer realm=\"dbmetrics\"");
-        refuse(ctx, PromAnswer.refusal(401, "unauthorized", ((AuthResult.Rejected) result).reason()));
+        write(ctx, PromAnswer.refusal(401, "unauthorized", ((AuthResult.Rejected) result).reason()));
+        return null;
     }
 
     /**
@@ -94,11 +115,6 @@ final class PrometheusRoutes {
         } catch (IllegalArgumentException e) {
             return "Bearer ";
         }
-    }
-
-    private static void refuse(Context ctx, PromAnswer answer) {
-        write(ctx, answer);
-        ctx.skipRemainingHandlers();
     }
 
     private static void write(Context ctx, PromAnswer answer) {

@@ -8,6 +8,8 @@ import com.dbmetrics.api.service.ProjectService;
 import com.dbmetrics.api.service.SnapshotRenderer;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Clock;
@@ -45,6 +47,8 @@ public final class PromApi {
     private final Clock clock;
     private final String version;
     private final LongAdder requests = new LongAdder();
+    /** Parsed queries: dashboards send the same few expressions over and over. */
+    private final Cache<String, PromQl.Expr> parsed = Caffeine.newBuilder().maximumSize(10_000).build();
 
     public PromApi(ProjectService projects, HistoryService history, SnapshotRenderer renderer, RateLimits limits,
             Clock clock, String version) {
@@ -64,9 +68,10 @@ public final class PromApi {
     /** {@code api/v1/query}: {@code query}, optional {@code time} (default now). */
     public PromAnswer query(Principal caller, Map<String, List<String>> params) {
         return answer(caller, () -> {
-            PromQl.Expr expr = PromQl.parse(one(params, "query"));
+            PromQl.Expr expr = parse(one(params, "query"));
             long at = time(params, "time", clock.millis());
-            PromEval.Value value = PromEval.eval(expr, inEffect(caller, expr, at));
+            PromEval.Value value = PromEval.instant(expr, histories(caller, expr, at), at,
+                    renderer::staleAfterMillis);
             PromJson json = PromJson.success();
             if (value instanceof PromEval.Scalar scalar) {
                 json.scalar(at, scalar.value());
@@ -80,7 +85,7 @@ public final class PromApi {
     /** {@code api/v1/query_range}: {@code query}, {@code start}, {@code end}, {@code step}. */
     public PromAnswer queryRange(Principal caller, Map<String, List<String>> params) {
         return answer(caller, () -> {
-            PromQl.Expr expr = PromQl.parse(one(params, "query"));
+            PromQl.Expr expr = parse(one(params, "query"));
             long start = time(params, "start", null);
             long end = time(params, "end", null);
             if (end < start) {
@@ -91,14 +96,8 @@ public final class PromApi {
                 throw new PromError.BadData("exceeded maximum resolution of 11,000 points per timeseries. Try "
                         + "decreasing the query resolution (?step=XX)");
             }
-            List<List<MetricsSnapshot>> histories = new ArrayList<>();
-            if (!(expr instanceof PromQl.Number || expr instanceof PromQl.Arithmetic)) {
-                for (MetricsSnapshot s : latest(caller, List.of(selectorOf(expr)))) {
-                    histories.add(points(s));
-                }
-            }
-            return PromJson.success().matrix(PromEval.range(expr, histories, start, end, step,
-                    renderer::staleAfterMillis)).end();
+            return PromJson.success().matrix(PromEval.range(expr, histories(caller, expr, Long.MIN_VALUE), start, end,
+                    step, renderer::staleAfterMillis)).end();
         });
     }
 
@@ -108,15 +107,7 @@ public final class PromApi {
             List<PromQl.Selector> selectors = selectors(params, true);
             checkOptionalRange(params);
             Set<Map<String, String>> series = new TreeSet<>(PromEval.LABELS_ORDER);
-            for (MetricsSnapshot s : latest(caller, selectors)) {
-                for (PromQl.Selector selector : selectors) {
-                    for (Metric metric : Metric.values()) {
-                        if (s.value(metric) != null && PromSeries.matches(selector.matchers(), s, metric)) {
-                            series.add(PromSeries.labels(s, metric));
-                        }
-                    }
-                }
-            }
+            eachSeries(caller, selectors, series::add);
             return PromJson.success().labelSets(series).end();
         });
     }
@@ -126,7 +117,7 @@ public final class PromApi {
         return answer(caller, () -> {
             checkOptionalRange(params);
             Set<String> names = new TreeSet<>();
-            values(caller, params, labels -> names.addAll(labels.keySet()));
+            eachSeries(caller, selectors(params, false), labels -> names.addAll(labels.keySet()));
             return PromJson.success().strings(names).end();
         });
     }
@@ -136,7 +127,7 @@ public final class PromApi {
         return answer(caller, () -> {
             checkOptionalRange(params);
             Set<String> values = new TreeSet<>();
-            values(caller, params, labels -> {
+            eachSeries(caller, selectors(params, false), labels -> {
                 String v = labels.get(label);
                 if (v != null) {
                     values.add(v);
@@ -197,6 +188,11 @@ public final class PromApi {
                 + "status/buildinfo"), 404);
     }
 
+    /** A query parsed once (a query that does not parse is not held: it throws each time). */
+    private PromQl.Expr parse(String query) {
+        return parsed.get(query, PromQl::parse);
+    }
+
     /** Counts the request, passes the caller's limits, then answers; expected failures become error answers. */
     private PromAnswer answer(Principal caller, Body body) {
         requests.increment();
@@ -218,9 +214,9 @@ public final class PromApi {
         byte[] render();
     }
 
-    private void values(Principal caller, Map<String, List<String>> params,
+    /** The labels of each of the caller's series that a selector matches (every series when there is none). */
+    private void eachSeries(Principal caller, List<PromQl.Selector> selectors,
             java.util.function.Consumer<Map<String, String>> each) {
-        List<PromQl.Selector> selectors = selectors(params, false);
         for (MetricsSnapshot s : latest(caller, selectors)) {
             for (Metric metric : Metric.values()) {
                 if (s.value(metric) == null) {
@@ -237,20 +233,19 @@ public final class PromApi {
         }
     }
 
-    /** The snapshot of each database that could match, in effect at {@code at}. */
-    private List<MetricsSnapshot> inEffect(Principal caller, PromQl.Expr expr, long at) {
-        if (expr instanceof PromQl.Number || expr instanceof PromQl.Arithmetic) {
+    /**
+     * The points of each database the expression could select, oldest first: its latest snapshot alone when that is
+     * not newer than {@code from} (an instant query at or after it), else its history.
+     */
+    private List<List<MetricsSnapshot>> histories(Principal caller, PromQl.Expr expr, long from) {
+        if (PromEval.isScalar(expr)) {
             return List.of();
         }
-        List<MetricsSnapshot> inEffect = new ArrayList<>();
+        List<List<MetricsSnapshot>> histories = new ArrayList<>();
         for (MetricsSnapshot latest : latest(caller, List.of(selectorOf(expr)))) {
-            List<MetricsSnapshot> points = latest.timestamp().toEpochMilli() <= at ? List.of(latest) : points(latest);
-            MetricsSnapshot s = PromEval.inEffect(points, at, renderer::staleAfterMillis);
-            if (s != null) {
-                inEffect.add(s);
-            }
+            histories.add(latest.timestamp().toEpochMilli() <= from ? List.of(latest) : points(latest));
         }
-        return inEffect;
+        return histories;
     }
 
     private static PromQl.Selector selectorOf(PromQl.Expr expr) {

@@ -5,13 +5,17 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.ToLongFunction;
 
-/** Evaluates a parsed expression over the snapshots in effect at one instant (one per database). */
+/**
+ * Evaluates a parsed expression over databases' points at evenly spaced instants: a range query's steps, or an instant
+ * query's one. Series by series, not step by step: a series' labels are built once, each database's point in effect
+ * is found by one walk through its points, and an aggregation adds into one array per group.
+ */
 final class PromEval {
 
     private PromEval() {}
@@ -26,26 +30,62 @@ final class PromEval {
 
     record Sample(Map<String, String> labels, double value) {}
 
-    /** Orders label sets as Prometheus' sorted output does: label by label, then by value. */
-    static final Comparator<Map<String, String>> LABELS_ORDER = (a, b) -> a.toString().compareTo(b.toString());
+    /** One series of a range result: its labels and its points in time order. */
+    record RangeSeries(Map<String, String> labels, List<Point> points) {}
 
+    record Point(long millis, double value) {}
+
+    /** Orders label sets (sorted maps) as Prometheus' sorted output does: label by label, name then value. */
+    static final Comparator<Map<String, String>> LABELS_ORDER = (a, b) -> {
+        Iterator<Map.Entry<String, String>> i = a.entrySet().iterator();
+        Iterator<Map.Entry<String, String>> j = b.entrySet().iterator();
+        while (i.hasNext() && j.hasNext()) {
+            Map.Entry<String, String> x = i.next();
+            Map.Entry<String, String> y = j.next();
+            int c = x.getKey().compareTo(y.getKey());
+            if (c == 0) {
+                c = x.getValue().compareTo(y.getValue());
+            }
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Boolean.compare(i.hasNext(), j.hasNext());
+    };
+
+    /** The value of an expression over snapshots already in effect (one per database). */
     static Value eval(PromQl.Expr expr, Collection<MetricsSnapshot> inEffect) {
-        if (expr instanceof PromQl.Number n) {
-            return new Scalar(n.value());
-        }
-        if (expr instanceof PromQl.Arithmetic a) {
-            return new Scalar(arithmetic(a));
-        }
-        if (expr instanceof PromQl.Selector s) {
-            return new Vector(select(s, inEffect));
-        }
-        PromQl.Aggregation g = (PromQl.Aggregation) expr;
-        return new Vector(aggregate(g, select(g.selector(), inEffect)));
+        long at = inEffect.stream().mapToLong(s -> s.timestamp().toEpochMilli()).max().orElse(0);
+        List<List<MetricsSnapshot>> histories = new ArrayList<>(inEffect.size());
+        inEffect.forEach(s -> histories.add(List.of(s)));
+        return instant(expr, histories, at, s -> Long.MAX_VALUE);
     }
 
-    private static double arithmetic(PromQl.Arithmetic a) {
-        double left = ((Scalar) eval(a.left(), List.of())).value();
-        double right = ((Scalar) eval(a.right(), List.of())).value();
+    /** The value of an expression at {@code millis} over each database's points (oldest first). */
+    static Value instant(PromQl.Expr expr, Collection<List<MetricsSnapshot>> histories, long millis,
+            ToLongFunction<MetricsSnapshot> bound) {
+        if (isScalar(expr)) {
+            return new Scalar(scalar(expr));
+        }
+        List<RangeSeries> series = range(expr, histories, millis, millis, 1, bound);
+        List<Sample> samples = new ArrayList<>(series.size());
+        for (RangeSeries s : series) {
+            samples.add(new Sample(s.labels(), s.points().get(0).value()));
+        }
+        return new Vector(samples);
+    }
+
+    static boolean isScalar(PromQl.Expr expr) {
+        return expr instanceof PromQl.Number || expr instanceof PromQl.Arithmetic;
+    }
+
+    private static double scalar(PromQl.Expr expr) {
+        if (expr instanceof PromQl.Number n) {
+            return n.value();
+        }
+        PromQl.Arithmetic a = (PromQl.Arithmetic) expr;
+        double left = scalar(a.left());
+        double right = scalar(a.right());
         return switch (a.op()) {
             case '+' -> left + right;
             case '-' -> left - right;
@@ -55,116 +95,162 @@ final class PromEval {
         };
     }
 
+    /** The series a selector picks from snapshots in effect, sorted by labels (for {@code series} and tests). */
     static List<Sample> select(PromQl.Selector selector, Collection<MetricsSnapshot> inEffect) {
-        List<Sample> samples = new ArrayList<>();
-        for (MetricsSnapshot s : inEffect) {
-            if (!PromSeries.databaseMatches(selector.matchers(), s)) {
-                continue;
-            }
-            for (Metric metric : Metric.values()) {
-                Double value = s.value(metric);
-                if (value != null && PromSeries.matches(selector.matchers(), s, metric)) {
-                    samples.add(new Sample(PromSeries.labels(s, metric), value));
-                }
-            }
-        }
-        samples.sort(Comparator.comparing(Sample::labels, LABELS_ORDER));
-        return samples;
-    }
-
-    private static List<Sample> aggregate(PromQl.Aggregation g, List<Sample> samples) {
-        Map<Map<String, String>, double[]> groups = new TreeMap<>(LABELS_ORDER); // sum, count, min, max
-        for (Sample sample : samples) {
-            Map<String, String> key = new TreeMap<>();
-            if (g.without()) {
-                sample.labels().forEach((k, v) -> {
-                    if (!k.equals(PromSeries.NAME) && !g.grouping().contains(k)) {
-                        key.put(k, v);
-                    }
-                });
-            } else {
-                for (String label : g.grouping()) {
-                    String v = sample.labels().get(label);
-                    if (v != null && !v.isEmpty()) {
-                        key.put(label, v);
-                    }
-                }
-            }
-            double[] acc = groups.computeIfAbsent(key,
-                    k -> new double[] {0, 0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY});
-            acc[0] += sample.value();
-            acc[1] += 1;
-            acc[2] = Math.min(acc[2], sample.value());
-            acc[3] = Math.max(acc[3], sample.value());
-        }
-        List<Sample> out = new ArrayList<>(groups.size());
-        groups.forEach((labels, acc) -> out.add(new Sample(labels, switch (g.op()) {
-            case "sum" -> acc[0];
-            case "avg" -> acc[0] / acc[1];
-            case "count" -> acc[1];
-            case "min" -> acc[2];
-            case "max" -> acc[3];
-            default -> throw new IllegalStateException("aggregation " + g.op());
-        })));
-        return out;
+        return ((Vector) eval(selector, inEffect)).samples();
     }
 
     /**
-     * The snapshot in effect at {@code millis}: the newest of {@code points} (oldest first) at or before it, unless
-     * older than its staleness bound, as Prometheus leaves a series out after its lookback; null when none.
-     */
-    static MetricsSnapshot inEffect(List<MetricsSnapshot> points, long millis, ToLongFunction<MetricsSnapshot> bound) {
-        int lo = 0;
-        int hi = points.size() - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (points.get(mid).timestamp().toEpochMilli() <= millis) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        if (found < 0) {
-            return null;
-        }
-        MetricsSnapshot s = points.get(found);
-        return millis - s.timestamp().toEpochMilli() <= bound.applyAsLong(s) ? s : null;
-    }
-
-    /** One series of a range result: its labels and its points in time order. */
-    record RangeSeries(Map<String, String> labels, List<Point> points) {}
-
-    record Point(long millis, double value) {}
-
-    /**
-     * Evaluates at every step from {@code startMillis} to {@code endMillis}; {@code histories} holds each database's
-     * points, oldest first. Series are sorted by labels, each point once.
+     * The expression at every step from {@code startMillis} to {@code endMillis}; {@code histories} holds each
+     * database's points, oldest first. Series sorted by labels, each with at least one point.
      */
     static List<RangeSeries> range(PromQl.Expr expr, Collection<List<MetricsSnapshot>> histories, long startMillis,
             long endMillis, long stepMillis, ToLongFunction<MetricsSnapshot> bound) {
-        Map<Map<String, String>, RangeSeries> series = new LinkedHashMap<>();
-        List<MetricsSnapshot> inEffect = new ArrayList<>(histories.size());
-        for (long t = startMillis; t <= endMillis; t += stepMillis) {
-            inEffect.clear();
-            for (List<MetricsSnapshot> points : histories) {
-                MetricsSnapshot s = inEffect(points, t, bound);
-                if (s != null) {
-                    inEffect.add(s);
+        int steps = (int) ((endMillis - startMillis) / stepMillis) + 1;
+        List<RangeSeries> out = new ArrayList<>();
+        if (isScalar(expr)) {
+            double v = scalar(expr);
+            List<Point> points = new ArrayList<>(steps);
+            for (int k = 0; k < steps; k++) {
+                points.add(new Point(startMillis + k * stepMillis, v));
+            }
+            out.add(new RangeSeries(Map.of(), points));
+            return out;
+        }
+        PromQl.Aggregation aggregation = expr instanceof PromQl.Aggregation g ? g : null;
+        PromQl.Selector selector = aggregation != null ? aggregation.selector() : (PromQl.Selector) expr;
+        Map<Map<String, String>, Group> groups = new TreeMap<>(LABELS_ORDER);
+        MetricsSnapshot[] at = new MetricsSnapshot[steps];
+        for (List<MetricsSnapshot> points : histories) {
+            if (points.isEmpty()) {
+                continue;
+            }
+            MetricsSnapshot newest = points.get(points.size() - 1);
+            if (!PromSeries.databaseMatches(selector.matchers(), newest)) {
+                continue;
+            }
+            inEffect(points, startMillis, stepMillis, bound, at);
+            for (Metric metric : Metric.values()) {
+                if (!PromSeries.matches(selector.matchers(), newest, metric)) {
+                    continue;
+                }
+                if (aggregation == null) {
+                    List<Point> series = new ArrayList<>();
+                    for (int k = 0; k < steps; k++) {
+                        Double v = at[k] == null ? null : at[k].value(metric);
+                        if (v != null) {
+                            series.add(new Point(startMillis + k * stepMillis, v));
+                        }
+                    }
+                    if (!series.isEmpty()) {
+                        out.add(new RangeSeries(PromSeries.labels(newest, metric), series));
+                    }
+                } else {
+                    Group group = groups.computeIfAbsent(groupKey(aggregation, PromSeries.labels(newest, metric)),
+                            k -> new Group(steps));
+                    for (int k = 0; k < steps; k++) {
+                        Double v = at[k] == null ? null : at[k].value(metric);
+                        if (v != null) {
+                            group.add(k, v);
+                        }
+                    }
                 }
             }
-            Value value = eval(expr, inEffect);
-            List<Sample> samples = value instanceof Vector v ? v.samples()
-                    : List.of(new Sample(Map.of(), ((Scalar) value).value()));
-            for (Sample sample : samples) {
-                RangeSeries rs = series.computeIfAbsent(sample.labels(),
-                        l -> new RangeSeries(l, new ArrayList<>()));
-                rs.points().add(new Point(t, sample.value()));
-            }
         }
-        List<RangeSeries> out = new ArrayList<>(series.values());
+        groups.forEach((labels, group) -> {
+            List<Point> series = group.points(aggregation.op(), startMillis, stepMillis);
+            if (!series.isEmpty()) {
+                out.add(new RangeSeries(labels, series));
+            }
+        });
         out.sort(Comparator.comparing(RangeSeries::labels, LABELS_ORDER));
         return out;
+    }
+
+    private static Map<String, String> groupKey(PromQl.Aggregation g, Map<String, String> labels) {
+        Map<String, String> key = new TreeMap<>();
+        if (g.without()) {
+            labels.forEach((k, v) -> {
+                if (!k.equals(PromSeries.NAME) && !g.grouping().contains(k)) {
+                    key.put(k, v);
+                }
+            });
+        } else {
+            for (String label : g.grouping()) {
+                String v = labels.get(label);
+                if (v != null && !v.isEmpty()) {
+                    key.put(label, v);
+                }
+            }
+        }
+        return key;
+    }
+
+    /** An aggregation's running sums, counts, minima and maxima, one slot per step. */
+    private static final class Group {
+        private final double[] sum;
+        private final int[] count;
+        private final double[] min;
+        private final double[] max;
+
+        Group(int steps) {
+            sum = new double[steps];
+            count = new int[steps];
+            min = new double[steps];
+            max = new double[steps];
+            java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+            java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+        }
+
+        void add(int k, double v) {
+            sum[k] += v;
+            count[k]++;
+            min[k] = Math.min(min[k], v);
+            max[k] = Math.max(max[k], v);
+        }
+
+        List<Point> points(String op, long startMillis, long stepMillis) {
+            List<Point> points = new ArrayList<>();
+            for (int k = 0; k < count.length; k++) {
+                if (count[k] == 0) {
+                    continue;
+                }
+                double v = switch (op) {
+                    case "sum" -> sum[k];
+                    case "avg" -> sum[k] / count[k];
+                    case "count" -> count[k];
+                    case "min" -> min[k];
+                    case "max" -> max[k];
+                    default -> throw new IllegalStateException("aggregation " + op);
+                };
+                points.add(new Point(startMillis + k * stepMillis, v));
+            }
+            return points;
+        }
+    }
+
+    /**
+     * Fills {@code at[k]} with the point in effect at step k: the newest of {@code points} (oldest first) at or before
+     * it, unless older than its staleness bound (as Prometheus leaves a series out after its lookback), else null.
+     * One walk through the points, as the steps only move forward.
+     */
+    static void inEffect(List<MetricsSnapshot> points, long startMillis, long stepMillis,
+            ToLongFunction<MetricsSnapshot> bound, MetricsSnapshot[] at) {
+        int i = -1;
+        for (int k = 0; k < at.length; k++) {
+            long t = startMillis + k * stepMillis;
+            while (i + 1 < points.size() && points.get(i + 1).timestamp().toEpochMilli() <= t) {
+                i++;
+            }
+            MetricsSnapshot s = i < 0 ? null : points.get(i);
+            at[k] = s != null && t - s.timestamp().toEpochMilli() <= bound.applyAsLong(s) ? s : null;
+        }
+    }
+
+    /** The point in effect at one instant (see {@link #inEffect(List, long, long, ToLongFunction, MetricsSnapshot[])}). */
+    static MetricsSnapshot inEffect(List<MetricsSnapshot> points, long millis, ToLongFunction<MetricsSnapshot> bound) {
+        MetricsSnapshot[] at = new MetricsSnapshot[1];
+        inEffect(points, millis, 1, bound, at);
+        return at[0];
     }
 }
