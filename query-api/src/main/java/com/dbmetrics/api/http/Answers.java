@@ -46,7 +46,7 @@ final class Answers {
      * at this one write as it would for {@code result(bytes)}). {@code result(bytes)} would wrap the bytes in a stream
      * and copy them through a new 32 KB buffer per response: 70 % of the API's allocation on L1 hits (JFR).
      */
-    private static void writeBody(Context ctx, byte[] body) {
+    static void writeBody(Context ctx, byte[] body) {
         try {
             ctx.outputStream().write(body);
         } catch (IOException e) {

@@ -123,7 +123,8 @@ final class PrometheusRoutes {
             ctx.header("Retry-After", Long.toString(answer.retryAfterSeconds()));
         }
         ctx.header("Cache-Control", "no-store");
-        ctx.status(answer.status()).contentType("application/json").result(answer.body());
+        ctx.status(answer.status()).contentType("application/json");
+        Answers.writeBody(ctx, answer.body());
     }
 
     /** Query and form parameters together, as Prometheus reads them ({@code match[]} may repeat). */

@@ -185,9 +185,25 @@ final class PromJson {
 
     private void point(long millis, double value) throws IOException {
         json.writeStartArray();
-        json.writeNumber(BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString());
+        json.writeNumber(seconds(millis));
         json.writeString(value(value));
         json.writeEndArray();
+    }
+
+    /** Epoch ms as Unix seconds with the fraction's trailing zeros dropped ({@code 1700000000.5}, {@code 1700000000}). */
+    static String seconds(long millis) {
+        if (millis < 0) {
+            return BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString();
+        }
+        long whole = millis / 1000;
+        int fraction = (int) (millis % 1000);
+        if (fraction == 0) {
+            return Long.toString(whole);
+        }
+        StringBuilder out = new StringBuilder(24).append(whole).append('.');
+        int digits = fraction % 100 == 0 ? 1 : fraction % 10 == 0 ? 2 : 3;
+        String padded = Integer.toString(1000 + fraction).substring(1); // three digits
+        return out.append(padded, 0, digits).toString();
     }
 
     /** A sample value as Prometheus writes it (Go's shortest 'f' format). */

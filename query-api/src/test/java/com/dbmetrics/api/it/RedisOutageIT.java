@@ -109,41 +109,65 @@ class RedisOutageIT {
         }
         String path = ApiFixture.metricsPath("shop", "stopped-db");
         assertThat(ApiFixture.get(api, path, ApiFixture.token("warm", "acme/shop")).statusCode()).isEqualTo(200);
-        List<String> tokens = new ArrayList<>();
-        for (int i = 0; i < 320; i++) {
-            tokens.add(ApiFixture.token("stopped-" + i, "acme/shop"));
-        }
+        // the same reads first with Redis answering: on a busy machine every read is slower, and the outage must
+        // not add more than its budget to what the machine costs anyway
+        List<Long> baseline = new CopyOnWriteArrayList<>();
+        List<Integer> baselineStatuses = new CopyOnWriteArrayList<>();
+        readConcurrently(path, "running-", baseline, baselineStatuses);
+        assertThat(baselineStatuses).hasSize(320).containsOnly(200);
+        long slowUp = percentile(baseline, 90);
 
         signal("STOP");
         List<Long> millis = new CopyOnWriteArrayList<>();
         List<Integer> statuses = new CopyOnWriteArrayList<>();
         try {
-            ExecutorService readers = Executors.newFixedThreadPool(16);
-            for (String token : tokens) {
-                readers.submit(() -> {
-                    long start = System.nanoTime();
-                    statuses.add(ApiFixture.get(api, path, token).statusCode());
-                    millis.add((System.nanoTime() - start) / 1_000_000);
-                    return null;
-                });
-            }
-            readers.shutdown();
-            assertThat(readers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            readConcurrently(path, "stopped-", millis, statuses);
             assertThat(metric("dbm_api_redis_breaker_open")).isEqualTo(1.0);
         } finally {
             signal("CONT");
         }
 
         assertThat(statuses).hasSize(320).containsOnly(200);
-        assertThat(millis.stream().filter(ms -> ms >= 250).count()).as("reads of 250 ms or more, of 320: %s", millis)
+        // a read that waited out Redis' whole timeout (1 s) instead of its 50 ms budget would show
+        // here; the bound is the slow tenth of the same reads with Redis up, plus 200 ms
+        long bound = slowUp + 200;
+        assertThat(millis.stream().filter(ms -> ms >= bound).count())
+                .as("reads of %d ms or more (p90 with Redis up: %d ms), of 320: %s; with Redis up: %s", bound, slowUp,
+                        millis, baseline)
                 .isLessThanOrEqualTo(16);
-        assertThat(millis.stream().mapToLong(Long::longValue).max().orElseThrow()).isLessThan(1000);
+        assertThat(millis.stream().mapToLong(Long::longValue).max().orElseThrow()).isLessThan(1000 + slowUp);
         assertThat(metric("dbm_api_redis_short_circuited_total")).isPositive();
         assertThat(metric("dbm_api_rate_limit_fail_open_total")).isGreaterThanOrEqualTo(300);
         // Redis answers again: the API's own probe finds it (no read needed), and the breaker closes
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> assertThat(metric("dbm_api_redis_breaker_open")).isZero());
         assertThat(ApiFixture.get(api, path, ApiFixture.token("after", "acme/shop")).statusCode()).isEqualTo(200);
+    }
+
+    /** 320 reads, each with its own user's token, on 16 threads; each read's time and status. */
+    private void readConcurrently(String path, String userPrefix, List<Long> millis, List<Integer> statuses)
+            throws Exception {
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 320; i++) {
+            tokens.add(ApiFixture.token(userPrefix + i, "acme/shop"));
+        }
+        ExecutorService readers = Executors.newFixedThreadPool(16);
+        for (String token : tokens) {
+            readers.submit(() -> {
+                long start = System.nanoTime();
+                statuses.add(ApiFixture.get(api, path, token).statusCode());
+                millis.add((System.nanoTime() - start) / 1_000_000);
+                return null;
+            });
+        }
+        readers.shutdown();
+        assertThat(readers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private static long percentile(List<Long> values, int p) {
+        List<Long> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        return sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100));
     }
 
     private void signal(String signal) throws Exception {

@@ -112,6 +112,12 @@ class PromEvalTest {
         assertThat(PromJson.value(1e-7)).isEqualTo("0.0000001");
         assertThat(PromJson.value(Double.NaN)).isEqualTo("NaN");
         assertThat(PromJson.value(Double.NEGATIVE_INFINITY)).isEqualTo("-Inf");
+        assertThat(PromJson.seconds(1_700_000_000_000L)).isEqualTo("1700000000");
+        assertThat(PromJson.seconds(1_700_000_000_500L)).isEqualTo("1700000000.5");
+        assertThat(PromJson.seconds(1_700_000_000_050L)).isEqualTo("1700000000.05");
+        assertThat(PromJson.seconds(1_700_000_000_007L)).isEqualTo("1700000000.007");
+        assertThat(PromJson.seconds(1_700_000_000_120L)).isEqualTo("1700000000.12");
+        assertThat(PromJson.seconds(-1_500L)).isEqualTo("-1.5");
     }
 
     @Test
