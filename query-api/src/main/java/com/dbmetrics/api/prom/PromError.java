@@ -70,4 +70,21 @@ abstract sealed class PromError extends RuntimeException {
             return 429;
         }
     }
+
+    /** An expression that would need more than this API evaluates in one answer: 422 {@code execution}. */
+    static final class Execution extends PromError {
+        Execution(String message) {
+            super(message);
+        }
+
+        @Override
+        String type() {
+            return "execution";
+        }
+
+        @Override
+        int status() {
+            return 422;
+        }
+    }
 }

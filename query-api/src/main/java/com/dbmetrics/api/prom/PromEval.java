@@ -18,6 +18,15 @@ import java.util.function.ToLongFunction;
  */
 final class PromEval {
 
+    /**
+     * Samples one answer holds at most (~40 bytes each in memory): a range of 11,000 steps over every metric of
+     * thousands of databases would otherwise fill the heap. Prometheus bounds this too (its {@code
+     * --query.max-samples}, 50 million, on a server sized for it).
+     */
+    static final int MAX_SAMPLES = 500_000;
+    static final String TOO_MANY_SAMPLES = "query processing would load too many samples into memory in query "
+            + "execution (more than " + MAX_SAMPLES + "); narrow the selector or the range, or raise the step";
+
     private PromEval() {}
 
     /** What an expression evaluates to at one instant. */
@@ -121,6 +130,7 @@ final class PromEval {
         PromQl.Selector selector = aggregation != null ? aggregation.selector() : (PromQl.Selector) expr;
         Map<Map<String, String>, Group> groups = new TreeMap<>(LABELS_ORDER);
         MetricsSnapshot[] at = new MetricsSnapshot[steps];
+        long samples = 0;
         for (List<MetricsSnapshot> points : histories) {
             if (points.isEmpty()) {
                 continue;
@@ -142,12 +152,19 @@ final class PromEval {
                             series.add(new Point(startMillis + k * stepMillis, v));
                         }
                     }
+                    samples += series.size();
+                    if (samples > MAX_SAMPLES) {
+                        throw new PromError.Execution(TOO_MANY_SAMPLES);
+                    }
                     if (!series.isEmpty()) {
                         out.add(new RangeSeries(PromSeries.labels(newest, metric), series));
                     }
                 } else {
                     Group group = groups.computeIfAbsent(groupKey(aggregation, PromSeries.labels(newest, metric)),
                             k -> new Group(steps));
+                    if (groups.size() * (long) steps > MAX_SAMPLES) {
+                        throw new PromError.Execution(TOO_MANY_SAMPLES);
+                    }
                     for (int k = 0; k < steps; k++) {
                         Double v = at[k] == null ? null : at[k].value(metric);
                         if (v != null) {

@@ -104,6 +104,20 @@ class PromEvalTest {
     }
 
     @Test
+    void shouldRefuseAnAnswerOfTooManySamples() {
+        List<List<MetricsSnapshot>> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            many.add(List.of(snapshot("db-" + i, "shop", "pg", T0, 1.0, 1.0)));
+        }
+        long end = T0.plusSeconds(10_999).toEpochMilli(); // 11,000 steps of 1 s, 120 series: 1.3 million samples
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PromEval.range(PromQl.parse("{domain=\"acme\"}"),
+                many, T0.toEpochMilli(), end, 1_000, s -> Long.MAX_VALUE)).isInstanceOf(PromError.Execution.class)
+                .hasMessageContaining("too many samples");
+        assertThat(PromEval.range(PromQl.parse("sum({domain=\"acme\"})"), many, T0.toEpochMilli(), end, 1_000,
+                s -> Long.MAX_VALUE)).singleElement().satisfies(s -> assertThat(s.points()).hasSize(11_000));
+    }
+
+    @Test
     void shouldFormatValuesAsPrometheusDoes() {
         assertThat(PromJson.value(2)).isEqualTo("2");
         assertThat(PromJson.value(0.25)).isEqualTo("0.25");
