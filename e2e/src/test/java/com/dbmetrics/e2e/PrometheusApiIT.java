@@ -89,7 +89,8 @@ class PrometheusApiIT {
                 Instant t = last.minusSeconds(5L * (POINTS - 1 - i));
                 produce(producer, "acme", project, dbA, "postgresql", t, Map.of(Metric.CONNECTIONS, 10.0 + i,
                         Metric.CPU_USAGE, 0.25 * i, Metric.STORAGE_SIZE, 1.5e10 + i));
-                produce(producer, "acme", project, dbB, "mysql", t, Map.of(Metric.CONNECTIONS, 100.0 + i));
+                produce(producer, "acme", project, dbB, "mysql", t, Map.of(Metric.CONNECTIONS, 100.0 + i,
+                        Metric.MEMORY_USAGE, 2.0e9, Metric.OPERATIONS_PER_SEC, 12.5));
                 produce(producer, "acme", sibling, dbC, "redis", t, Map.of(Metric.CONNECTIONS, 7.0));
                 produce(producer, "other", project, foreign, "postgresql", t, Map.of(Metric.CONNECTIONS, 666.0));
             }
@@ -320,12 +321,60 @@ class PrometheusApiIT {
         assertThat(got.path("unsupported").path("error").asText()).contains("supported: vector selectors");
     }
 
+    /**
+     * The Grafana dashboard the project ships (deploy/grafana/dashboards) asks only what this API answers: its
+     * variables' label_values queries and every panel's query, with the variables as Grafana substitutes them, return
+     * data for the test's project.
+     */
+    @Test
+    void shouldAnswerEveryQueryOfTheShippedGrafanaDashboard() throws Exception {
+        String bearer = "Bearer " + token("acme/" + project);
+        JsonNode dashboard = mapper.readTree(new java.io.File("../deploy/grafana/dashboards/dbmetrics-project.json"));
+        java.util.regex.Pattern labelValues = java.util.regex.Pattern.compile("label_values\\((.*), (\\w+)\\)");
+        Map<String, List<String>> variables = new TreeMap<>();
+        for (JsonNode variable : dashboard.path("templating").path("list")) {
+            if (!variable.path("type").asText().equals("query")) {
+                continue;
+            }
+            java.util.regex.Matcher m = labelValues.matcher(variable.path("definition").asText());
+            assertThat(m.matches()).as(variable.toString()).isTrue();
+            String match = m.group(1).replace("$project", project);
+            HttpResponse<String> r = prom("label/" + m.group(2) + "/values?match[]=" + q(match), bearer);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            List<String> values = new ArrayList<>();
+            mapper.readTree(r.body()).path("data").forEach(v -> values.add(v.asText()));
+            variables.put(variable.path("name").asText(), values);
+        }
+        assertThat(variables.get("project")).containsExactly(project);
+        assertThat(variables.get("database")).containsExactly(dbA, dbB);
+
+        Instant start = last.minusSeconds(60);
+        int panels = 0;
+        for (JsonNode panel : dashboard.path("panels")) {
+            for (JsonNode target : panel.path("targets")) {
+                // as Grafana sends it with "All" selected, and with two databases picked
+                for (String database : List.of(".+", "(" + dbA + "|" + dbB + ")")) {
+                    String expr = target.path("expr").asText().replace("$project", project)
+                            .replace("$database", database);
+                    HttpResponse<String> r = target.path("instant").asBoolean()
+                            ? prom("query?query=" + q(expr) + "&time=" + epoch(last), bearer)
+                            : prom("query_range?query=" + q(expr) + "&start=" + epoch(start) + "&end=" + epoch(last)
+                                    + "&step=5", bearer);
+                    assertThat(r.statusCode()).as(expr + " -> " + r.body()).isEqualTo(200);
+                    assertThat(mapper.readTree(r.body()).path("data").path("result")).as(expr).isNotEmpty();
+                }
+                panels++;
+            }
+        }
+        assertThat(panels).isEqualTo(dashboard.path("panels").size());
+    }
+
     @Test
     void shouldListSeriesAndLabelsOfTheCallersTenantsOnly() throws Exception {
         String token = token("acme/" + project);
         Result series = promtool("series", "--match={domain=~\".+\"}", server(token));
         assertThat(series.exit()).as(series.out()).isZero();
-        assertThat(series.out().lines().filter(l -> !l.isBlank()).count()).as(series.out()).isEqualTo(4); // A: 3, B: 1
+        assertThat(series.out().lines().filter(l -> !l.isBlank()).count()).as(series.out()).isEqualTo(6); // A: 3, B: 3
         assertThat(series.out()).contains(dbA, dbB).doesNotContain(foreign, dbC, "other");
 
         Result ids = promtool("labels", server(token), "database_id");
