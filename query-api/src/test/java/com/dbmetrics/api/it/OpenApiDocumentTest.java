@@ -19,7 +19,9 @@ class OpenApiDocumentTest {
         assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");
         for (String route : List.of(ApiServer.METRICS_PATH, ApiServer.PROJECT_PATH, ApiServer.CACHE_STATS_PATH,
                 ApiServer.HISTORY_PATH, ApiServer.METRICS_STREAM_PATH, ApiServer.PROJECT_STREAM_PATH, "/healthz",
-                "/readyz")) {
+                "/readyz", "/prometheus/api/v1/query", "/prometheus/api/v1/query_range", "/prometheus/api/v1/series",
+                "/prometheus/api/v1/labels", "/prometheus/api/v1/label/{name}/values", "/prometheus/api/v1/metadata",
+                "/prometheus/api/v1/status/buildinfo")) {
             assertThat(doc.path("paths").has(route)).as(route).isTrue();
         }
     }
