@@ -32,6 +32,7 @@ import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -143,7 +144,7 @@ public final class QueryApi implements AutoCloseable {
         LoadShedder load = new LoadShedder(bounds.maxConcurrent(), bounds.maxQueued(), bounds.queueWait(),
                 bounds.overloadQueueWait(), System::nanoTime);
         PromApi prometheus = new PromApi(projects, history, renderer, limits, clock,
-                String.valueOf(QueryApi.class.getPackage().getImplementationVersion()));
+                Objects.requireNonNullElse(QueryApi.class.getPackage().getImplementationVersion(), "dev"));
         CacheStats stats = new CacheStats(lookup, service, prometheus, limits, load, mapper);
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
