@@ -62,14 +62,6 @@ final class PromEval {
         return Boolean.compare(i.hasNext(), j.hasNext());
     };
 
-    /** The value of an expression over snapshots already in effect (one per database). */
-    static Value eval(PromQl.Expr expr, Collection<MetricsSnapshot> inEffect) {
-        long at = inEffect.stream().mapToLong(s -> s.timestamp().toEpochMilli()).max().orElse(0);
-        List<List<MetricsSnapshot>> histories = new ArrayList<>(inEffect.size());
-        inEffect.forEach(s -> histories.add(List.of(s)));
-        return instant(expr, histories, at, s -> Long.MAX_VALUE);
-    }
-
     /** The value of an expression at {@code millis} over each database's points (oldest first). */
     static Value instant(PromQl.Expr expr, Collection<List<MetricsSnapshot>> histories, long millis,
             ToLongFunction<MetricsSnapshot> bound) {
@@ -102,11 +94,6 @@ final class PromEval {
             case '/' -> left / right;
             default -> throw new IllegalStateException("operator " + a.op());
         };
-    }
-
-    /** The series a selector picks from snapshots in effect, sorted by labels (for {@code series} and tests). */
-    static List<Sample> select(PromQl.Selector selector, Collection<MetricsSnapshot> inEffect) {
-        return ((Vector) eval(selector, inEffect)).samples();
     }
 
     /**
@@ -262,12 +249,5 @@ final class PromEval {
             MetricsSnapshot s = i < 0 ? null : points.get(i);
             at[k] = s != null && t - s.timestamp().toEpochMilli() <= bound.applyAsLong(s) ? s : null;
         }
-    }
-
-    /** The point in effect at one instant (see {@link #inEffect(List, long, long, ToLongFunction, MetricsSnapshot[])}). */
-    static MetricsSnapshot inEffect(List<MetricsSnapshot> points, long millis, ToLongFunction<MetricsSnapshot> bound) {
-        MetricsSnapshot[] at = new MetricsSnapshot[1];
-        inEffect(points, millis, 1, bound, at);
-        return at[0];
     }
 }

@@ -30,40 +30,40 @@ class PromEvalTest {
 
     @Test
     void shouldSelectOneSeriesPerDatabaseAndMetricLeavingMissingOnesOut() {
-        List<PromEval.Sample> cpu = PromEval.select((PromQl.Selector) PromQl.parse("dbmetrics_cpu_usage"), NOW);
+        List<PromEval.Sample> cpu = Eval.select((PromQl.Selector) PromQl.parse("dbmetrics_cpu_usage"), NOW);
         assertThat(cpu).extracting(s -> s.labels().get("database_id")).containsExactly("db-1", "db-3");
         assertThat(cpu.get(0).labels()).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of(
                 "__name__", "dbmetrics_cpu_usage", "database_id", "db-1", "database_name", "name db-1",
                 "domain", "acme", "engine", "postgresql", "project", "shop")));
         assertThat(cpu.get(1).value()).isEqualTo(1.25);
-        List<PromEval.Sample> all = PromEval.select((PromQl.Selector) PromQl.parse("{project=\"shop\"}"), NOW);
+        List<PromEval.Sample> all = Eval.select((PromQl.Selector) PromQl.parse("{project=\"shop\"}"), NOW);
         assertThat(all).hasSize(3); // db-1 connections + cpu, db-2 connections (its cpu is missing: no sample, no 0)
-        List<PromEval.Sample> notPg = PromEval.select(
+        List<PromEval.Sample> notPg = Eval.select(
                 (PromQl.Selector) PromQl.parse("dbmetrics_connections{engine!=\"postgresql\"}"), NOW);
         assertThat(notPg).extracting(PromEval.Sample::value).containsExactly(4.0);
     }
 
     @Test
     void shouldAggregateByAndWithout() {
-        PromEval.Vector byProject = (PromEval.Vector) PromEval.eval(
+        PromEval.Vector byProject = (PromEval.Vector) Eval.eval(
                 PromQl.parse("sum by (project) (dbmetrics_connections)"), NOW);
         assertThat(byProject.samples()).extracting(s -> s.labels().get("project"), PromEval.Sample::value)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("blog", 7.0),
                         org.assertj.core.groups.Tuple.tuple("shop", 14.0));
-        PromEval.Vector maxAll = (PromEval.Vector) PromEval.eval(PromQl.parse("max(dbmetrics_connections)"), NOW);
+        PromEval.Vector maxAll = (PromEval.Vector) Eval.eval(PromQl.parse("max(dbmetrics_connections)"), NOW);
         assertThat(maxAll.samples()).singleElement().satisfies(s -> {
             assertThat(s.labels()).isEmpty();
             assertThat(s.value()).isEqualTo(10.0);
         });
-        PromEval.Vector count = (PromEval.Vector) PromEval.eval(
+        PromEval.Vector count = (PromEval.Vector) Eval.eval(
                 PromQl.parse("count without (database_id, database_name, engine) (dbmetrics_connections)"), NOW);
         assertThat(count.samples()).extracting(s -> s.labels().get("project"), PromEval.Sample::value)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("blog", 1.0),
                         org.assertj.core.groups.Tuple.tuple("shop", 2.0));
         assertThat(count.samples().get(0).labels()).doesNotContainKey("__name__");
-        PromEval.Vector avg = (PromEval.Vector) PromEval.eval(PromQl.parse("avg(dbmetrics_connections)"), NOW);
+        PromEval.Vector avg = (PromEval.Vector) Eval.eval(PromQl.parse("avg(dbmetrics_connections)"), NOW);
         assertThat(avg.samples().get(0).value()).isEqualTo(7.0);
-        PromEval.Vector min = (PromEval.Vector) PromEval.eval(PromQl.parse("min(dbmetrics_connections)"), NOW);
+        PromEval.Vector min = (PromEval.Vector) Eval.eval(PromQl.parse("min(dbmetrics_connections)"), NOW);
         assertThat(min.samples().get(0).value()).isEqualTo(4.0);
     }
 
@@ -73,13 +73,13 @@ class PromEvalTest {
                 snapshot("db-1", "shop", "pg", T0.plusSeconds(5), 2.0, null),
                 snapshot("db-1", "shop", "pg", T0.plusSeconds(10), 3.0, null));
         long bound = 12_000;
-        assertThat(PromEval.inEffect(points, T0.minusMillis(1).toEpochMilli(), s -> bound)).isNull();
-        assertThat(PromEval.inEffect(points, T0.toEpochMilli(), s -> bound).value(Metric.CONNECTIONS)).isEqualTo(1.0);
-        assertThat(PromEval.inEffect(points, T0.plusMillis(9_999).toEpochMilli(), s -> bound)
+        assertThat(Eval.inEffect(points, T0.minusMillis(1).toEpochMilli(), s -> bound)).isNull();
+        assertThat(Eval.inEffect(points, T0.toEpochMilli(), s -> bound).value(Metric.CONNECTIONS)).isEqualTo(1.0);
+        assertThat(Eval.inEffect(points, T0.plusMillis(9_999).toEpochMilli(), s -> bound)
                 .value(Metric.CONNECTIONS)).isEqualTo(2.0);
-        assertThat(PromEval.inEffect(points, T0.plusSeconds(22).toEpochMilli(), s -> bound)
+        assertThat(Eval.inEffect(points, T0.plusSeconds(22).toEpochMilli(), s -> bound)
                 .value(Metric.CONNECTIONS)).isEqualTo(3.0);
-        assertThat(PromEval.inEffect(points, T0.plusSeconds(22).plusMillis(1).toEpochMilli(), s -> bound))
+        assertThat(Eval.inEffect(points, T0.plusSeconds(22).plusMillis(1).toEpochMilli(), s -> bound))
                 .as("older than its bound: left out, as Prometheus does after its lookback").isNull();
     }
 

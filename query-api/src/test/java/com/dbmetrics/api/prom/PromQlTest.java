@@ -33,10 +33,10 @@ class PromQlTest {
 
     @Test
     void shouldEvaluateGrafanasProbeAndLiterals() {
-        assertThat(PromEval.eval(PromQl.parse("1+1"), List.of())).isEqualTo(new PromEval.Scalar(2));
-        assertThat(PromEval.eval(PromQl.parse("2 * (3 - 1) / 4"), List.of())).isEqualTo(new PromEval.Scalar(1));
-        assertThat(PromEval.eval(PromQl.parse("-1.5e1"), List.of())).isEqualTo(new PromEval.Scalar(-15));
-        assertThat(PromEval.eval(PromQl.parse("1/0"), List.of()))
+        assertThat(Eval.eval(PromQl.parse("1+1"), List.of())).isEqualTo(new PromEval.Scalar(2));
+        assertThat(Eval.eval(PromQl.parse("2 * (3 - 1) / 4"), List.of())).isEqualTo(new PromEval.Scalar(1));
+        assertThat(Eval.eval(PromQl.parse("-1.5e1"), List.of())).isEqualTo(new PromEval.Scalar(-15));
+        assertThat(Eval.eval(PromQl.parse("1/0"), List.of()))
                 .isEqualTo(new PromEval.Scalar(Double.POSITIVE_INFINITY));
     }
 
@@ -79,7 +79,7 @@ class PromQlTest {
         assertThatThrownBy(() -> PromQl.parse("(".repeat(2000) + "1" + ")".repeat(2000)))
                 .isInstanceOf(PromError.BadData.class).hasMessageContaining("nested");
         assertThatThrownBy(() -> PromQl.parse("-".repeat(2000) + "1")).isInstanceOf(PromError.BadData.class);
-        assertThat(PromEval.eval(PromQl.parse("((1))"), List.of())).isEqualTo(new PromEval.Scalar(1));
+        assertThat(Eval.eval(PromQl.parse("((1))"), List.of())).isEqualTo(new PromEval.Scalar(1));
         PromQl.Selector evil = (PromQl.Selector) PromQl.parse("{database_name=~\"(.*a){20}\"}");
         assertThatThrownBy(() -> evil.matchers().get(0).matches("a".repeat(40)))
                 .isInstanceOf(PromError.BadData.class).hasMessageContaining("too expensive");
