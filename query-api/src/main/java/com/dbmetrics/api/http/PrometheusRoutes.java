@@ -80,8 +80,7 @@ final class PrometheusRoutes {
      * does not decode) written in Prometheus' envelope.
      */
     private Principal authenticate(Context ctx) {
-        if (!RequestTargetCheck.decodes(ctx.path())
-                || (ctx.queryString() != null && !RequestTargetCheck.decodes(ctx.queryString()))) {
+        if (!RequestTargetCheck.targetDecodes(ctx)) {
             write(ctx, PromAnswer.refusal(400, "bad_data", "malformed path or query string"));
             return null;
         }

@@ -19,10 +19,19 @@ final class RequestTargetCheck implements Handler {
         if (!decodes(ctx.path())) {
             throw new ApiError(400, "Malformed path");
         }
-        String query = ctx.queryString();
-        if (query != null && !decodes(query)) {
+        if (!queryDecodes(ctx)) {
             throw new ApiError(400, "Malformed query string");
         }
+    }
+
+    /** Whether the request's path and query string both decode (the Prometheus routes answer in their own format). */
+    static boolean targetDecodes(Context ctx) {
+        return decodes(ctx.path()) && queryDecodes(ctx);
+    }
+
+    private static boolean queryDecodes(Context ctx) {
+        String query = ctx.queryString();
+        return query == null || decodes(query);
     }
 
     static boolean decodes(String query) {
