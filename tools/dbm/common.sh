@@ -12,7 +12,11 @@
 PORT_TABLE='
     kafka               17092  27092  Kafka broker, SASL_SSL listener (KAFKA_BOOTSTRAP_SERVERS)
     kafka_controller    17093  27093  Kafka KRaft controller listener (TLS, client certificates)
-    redis               17379  27379  Redis: the L2 cache, TLS only (REDIS_URL rediss://)
+    redis               17379  27379  Redis: the L2 cache, TLS only (REDIS_URL rediss://); the primary Sentinel watches
+    redis_replica       17381  27381  Redis: replica of the L2 cache (test stack, up --ha)
+    sentinel_1          17391  27391  Redis Sentinel 1 of 3 (REDIS_SENTINELS; test stack, up --ha)
+    sentinel_2          17392  27392  Redis Sentinel 2 of 3
+    sentinel_3          17393  27393  Redis Sentinel 3 of 3
     prometheus          17090  27090  Prometheus, HTTPS with basic auth (PROMETHEUS_URL)
     postgres            17432  27432  demo database pg-demo-1 (PostgreSQL)
     postgres_exporter   17187  27187  postgres_exporter for pg-demo-1
@@ -126,9 +130,13 @@ port() {
   printf '%s' "$p"
 }
 
+# Whether the stack runs Redis with Sentinel: always in the test stack (its tests fail over), with `up --ha`.
+redis_ha() { [[ $STACK == test || -f $RUN_DIR/ha ]]; }
+
 infra_components() {
   local i
   echo kafka redis
+  if redis_ha; then echo redis-replica "${SENTINELS[@]}"; fi
   for i in "${!DB_IDS[@]}"; do echo "${DB_PROCS[$i]}" "${DB_EXPORTERS[$i]}"; done
   echo process-exporter
   [[ -f $RUN_DIR/fleet.size ]] && echo fleet
@@ -158,6 +166,8 @@ endpoint() {
   case $c in
     kafka) echo "bootstrap 127.0.0.1:$(port kafka)" ;;
     redis) echo "url rediss://127.0.0.1:$(port redis)" ;;
+    redis-replica) echo "url rediss://127.0.0.1:$(port redis_replica)" ;;
+    sentinel-*) echo "url rediss://127.0.0.1:$(sentinel_port "$c")" ;;
     prometheus) echo "url https://127.0.0.1:$(port prometheus)" ;;
     poller) echo "url http://127.0.0.1:$(port poller_management)" ;;
     streams) echo "url http://127.0.0.1:$(port streams_iq)" ;;

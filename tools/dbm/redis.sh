@@ -9,7 +9,11 @@
 #              fails with NOPERM)
 #   operator   reads
 #   admin      everything (tests)
+#   replica    what a replica needs of its primary (every node of a replicated stack, since roles swap on failover)
+#   sentinel   what Redis Sentinel needs of the nodes it watches and fails over (Redis' documented minimum)
 REDIS_ACL='
+    replica   -@all +psync +replconf +ping
+    sentinel  allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill
     streams   ~dbm:* resetchannels &dbm:feed:* +@all -@dangerous
     api       %R~dbm:* ~dbm:rl:* resetchannels &dbm:feed:* -@all +@read +@write +@scripting +@connection +subscribe +unsubscribe -@dangerous
     operator  %R~* resetchannels &dbm:feed:* -@all +@read +@connection +subscribe +unsubscribe
@@ -39,18 +43,77 @@ start_redis_server() {
   wait_until "$c" 20 "Redis on port $p" port_in_use "$p"
 }
 
-# The L2 cache: no plaintext port (--port 0), TLS on its port, server certificate of the local CA (clients need no
-# certificate of their own), users from REDIS_ACL.
-start_redis_cache() {
-  local p dir
-  p=$(port redis) dir=$(secrets_dir)
-  is_running redis && { log "redis already running"; return 0; }
-  require_free_port redis "$p"
-  mkdir -p "$DATA_DIR/redis"
-  write_redis_acl "$DATA_DIR/redis/users.acl"
-  launch redis redis-server --port 0 --tls-port "$p" --bind 127.0.0.1 --tls-cert-file "$dir/redis.crt" \
-    --tls-key-file "$dir/redis.key" --tls-ca-cert-file "$dir/ca.pem" --tls-auth-clients no \
-    --aclfile "$DATA_DIR/redis/users.acl" --save '' --appendonly no --daemonize no --maxmemory 256mb \
-    --maxmemory-policy allkeys-lru --dir "$DATA_DIR/redis"
-  wait_until redis 20 "Redis (TLS) on port $p" port_in_use "$p"
+# TLS settings of every L2 node and sentinel: no plaintext port (port 0), TLS on PORT with the server certificate of
+# the local CA (clients need no certificate of their own), replication and sentinel links over TLS too.
+write_redis_tls_conf() {
+  local p=$1 dir
+  dir=$(secrets_dir)
+  printf '%s\n' "port 0" "tls-port $p" "bind 127.0.0.1" "tls-cert-file $dir/redis.crt" "tls-key-file $dir/redis.key" \
+    "tls-ca-cert-file $dir/ca.pem" "tls-auth-clients no" "tls-replication yes"
+}
+
+# start_redis_node COMPONENT PORT [PRIMARY_PORT]: a node of the L2 cache, users from REDIS_ACL; a replica of the node
+# on PRIMARY_PORT when given. Every node may be a replica after a failover, so each can authenticate to a primary
+# (masteruser/masterauth in its private config, not on its command line).
+start_redis_node() {
+  local c=$1 p=$2 primary=${3:-} conf
+  is_running "$c" && { log "$c already running"; return 0; }
+  require_free_port "$c" "$p"
+  mkdir -p "$DATA_DIR/$c"
+  write_redis_acl "$DATA_DIR/$c/users.acl"
+  conf=$DATA_DIR/$c/redis.conf
+  {
+    write_redis_tls_conf "$p"
+    printf '%s\n' "aclfile $DATA_DIR/$c/users.acl" "save \"\"" "appendonly no" "maxmemory 256mb" \
+      "maxmemory-policy allkeys-lru" "dir $DATA_DIR/$c" "masteruser replica" \
+      "masterauth $(<"$(redis_password_file replica)")"
+    [[ -z $primary ]] || echo "replicaof 127.0.0.1 $primary"
+  } | write_private "$conf"
+  launch "$c" redis-server "$conf" --daemonize no
+  wait_until "$c" 20 "Redis (TLS) on port $p" port_in_use "$p"
+}
+
+start_redis_cache() { start_redis_node redis "$(port redis)"; }
+
+# Redis Sentinel over the L2 cache (the test stack, and `up --ha`): a replica of `redis` and three sentinels that
+# fail over to it. Clients find the primary through the sentinels (REDIS_SENTINELS, REDIS_SENTINEL_MASTER; the
+# sentinels require the password redis-sentinels.password). sentinel_down_after: how long (ms) a primary may not answer
+# before the sentinels agree it is down (the test stack waits long, so a busy machine never fails over unasked; its
+# tests ask with SENTINEL FAILOVER).
+REDIS_SENTINEL_MASTER=dbmetrics
+SENTINELS=(sentinel-1 sentinel-2 sentinel-3)
+sentinel_port() { port "sentinel_${1#sentinel-}"; }
+redis_sentinel_addresses() {
+  local s out=()
+  for s in "${SENTINELS[@]}"; do out+=("127.0.0.1:$(sentinel_port "$s")"); done
+  (IFS=,; echo "${out[*]}")
+}
+
+sentinel_down_after() { if [[ $STACK == test ]]; then echo 30000; else echo 3000; fi; }
+
+start_redis_sentinels() {
+  local down_after=$1 s p conf
+  start_redis_node redis-replica "$(port redis_replica)" "$(port redis)"
+  for s in "${SENTINELS[@]}"; do
+    is_running "$s" && { log "$s already running"; continue; }
+    p=$(sentinel_port "$s")
+    require_free_port "$s" "$p"
+    mkdir -p "$DATA_DIR/$s"
+    conf=$DATA_DIR/$s/sentinel.conf
+    # Written anew at each start (a sentinel rewrites it with what it learns of peers, replicas and failovers; the
+    # nodes start afresh as primary and replica, so that knowledge would be stale).
+    {
+      write_redis_tls_conf "$p"
+      printf '%s\n' "dir $DATA_DIR/$s" "requirepass $(<"$(redis_password_file sentinels)")" \
+        "sentinel sentinel-pass $(<"$(redis_password_file sentinels)")" \
+        "sentinel monitor $REDIS_SENTINEL_MASTER 127.0.0.1 $(port redis) 2" \
+        "sentinel auth-user $REDIS_SENTINEL_MASTER sentinel" \
+        "sentinel auth-pass $REDIS_SENTINEL_MASTER $(<"$(redis_password_file sentinel)")" \
+        "sentinel down-after-milliseconds $REDIS_SENTINEL_MASTER $down_after" \
+        "sentinel failover-timeout $REDIS_SENTINEL_MASTER 10000" \
+        "sentinel parallel-syncs $REDIS_SENTINEL_MASTER 1"
+    } | write_private "$conf"
+    launch "$s" redis-server "$conf" --sentinel --daemonize no
+  done
+  for s in "${SENTINELS[@]}"; do wait_until "$s" 20 "Redis Sentinel (TLS) on port $(sentinel_port "$s")" port_in_use "$(sentinel_port "$s")"; done
 }

@@ -17,8 +17,9 @@
 # Kafka principals: the broker's super user (topic creation, tests), the apps, and the operator (reads every dbmetrics
 # topic, may write snapshots as a backfill does; the identity of kcat and the Kafka CLI tools).
 KAFKA_PRINCIPALS=(admin poller streams operator)
-# Redis ACL users of the L2 cache (the demo Redis database is a monitored database, not ours to lock).
-REDIS_USERS=(admin streams api operator)
+# Redis ACL users of the L2 cache (the demo Redis database is a monitored database, not ours to lock), and the
+# password the sentinels require of their clients (`sentinels`).
+REDIS_USERS=(admin streams api operator replica sentinel sentinels)
 # Prometheus basic-auth users: the poller, and the operator (./dbm itself, promtool, curl, benchmarks).
 PROMETHEUS_USERS=(poller operator)
 # Debian 12's librdkafka (2.0.2) cannot authenticate with SCRAM against Kafka >= 4.0 (kcat issue #462, fixed in

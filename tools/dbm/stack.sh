@@ -9,6 +9,7 @@ start_infra() {
   ensure_secrets
   launch_kafka
   start_redis_cache
+  if redis_ha; then start_redis_sentinels "$(sentinel_down_after)"; fi
   start_demo_databases
   [[ ! -f $RUN_DIR/fleet.size ]] || start_fleet
   start_prometheus
@@ -17,10 +18,11 @@ start_infra() {
 }
 
 cmd_up() {
-  local infra_only=0 fleet=''
+  local infra_only=0 fleet='' ha=0
   while (($#)); do
     case $1 in
       --infra-only) infra_only=1; shift ;;
+      --ha) ha=1; shift ;;
       --fleet)
         fleet=${2:-}; shift 2 || die "--fleet needs a number of databases"
         if [[ ! $fleet =~ ^[0-9]+$ ]] || ((fleet > FLEET_MAX)); then die "--fleet must be 0-$FLEET_MAX, was '$fleet'"; fi ;;
@@ -33,6 +35,7 @@ cmd_up() {
   t=$(now_ms); install_for up; log "install check: $(since "$t")"
   t=$(now_ms); ensure_kafka_libs; log "kafka jars: $(since "$t")"
   mkdir -p "$RUN_DIR"
+  configure_topology "$ha"
   [[ -z $fleet ]] || configure_fleet "$fleet"
   if ((!infra_only)); then t=$(now_ms); ensure_jars; log "app jars: $(since "$t")"; fi
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$DATA_DIR"
@@ -46,6 +49,18 @@ cmd_up() {
   await_api
   print_summary
   log "up in $(since "$t0")"
+}
+
+# configure_topology HA: remember whether the `up` stack is the highly available one (1) or single-node (0). Changing
+# it needs a stack that is down: the components differ.
+configure_topology() {
+  local want=$1 have=0
+  [[ -f $RUN_DIR/ha ]] && have=1
+  ((want == have)) && return 0
+  if is_running kafka || is_running redis; then
+    die "the running stack is $( ((have)) && echo 'highly available (--ha)' || echo single-node); ./dbm down first to switch"
+  fi
+  if ((want)); then touch "$RUN_DIR/ha"; else rm -f "$RUN_DIR/ha"; fi
 }
 
 cmd_down() {

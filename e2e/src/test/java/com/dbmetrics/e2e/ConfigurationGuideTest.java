@@ -132,16 +132,27 @@ class ConfigurationGuideTest {
 
     /**
      * The self-named public String constants a process's records read: those in its module's main sources, plus
-     * those of the shared {@code schemas} classes its sources use (e.g. client settings every process reads alike).
+     * those of the shared {@code schemas} classes its sources use, directly or through each other (e.g. client
+     * settings every process reads alike).
      */
     private static synchronized Set<String> variablesInSources(String module) {
         return SOURCES.computeIfAbsent(module, name -> {
-            String sources = javaSources(ROOT.resolve(name));
-            Set<String> names = constants(sources);
-            for (Path shared : javaFiles(ROOT.resolve("schemas"))) {
-                String type = shared.getFileName().toString().replaceFirst("\\.java$", "");
-                if (Pattern.compile("(?<![\\w.])" + type + "(?!\\w)").matcher(sources).find()) {
-                    names.addAll(constants(read(shared)));
+            StringBuilder sources = new StringBuilder(javaSources(ROOT.resolve(name)));
+            Set<String> names = constants(sources.toString());
+            // shared classes used by the process, and those they use in turn (RedisEndpoint reads RedisTopology's)
+            List<Path> unused = new ArrayList<>(javaFiles(ROOT.resolve("schemas")));
+            boolean found = true;
+            while (found) {
+                found = false;
+                for (Path shared : List.copyOf(unused)) {
+                    String type = shared.getFileName().toString().replaceFirst("\\.java$", "");
+                    if (Pattern.compile("(?<![\\w.])" + type + "(?!\\w)").matcher(sources).find()) {
+                        String source = read(shared);
+                        names.addAll(constants(source));
+                        sources.append(source).append('\n');
+                        unused.remove(shared);
+                        found = true;
+                    }
                 }
             }
             assertThat(names).as("variables in the sources of %s", name).isNotEmpty();

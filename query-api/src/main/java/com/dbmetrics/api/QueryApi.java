@@ -40,8 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * The query API process: {@link #create} wires clients, caches, services, meters and the HTTP servers (nothing
@@ -63,7 +62,7 @@ public final class QueryApi implements AutoCloseable {
     static final int REDIS_POOL_SIZE = 16;
 
     private final ApiConfig config;
-    private final JedisPooled redis;
+    private final UnifiedJedis redis;
     private final SnapshotLookup lookup;
     private final ApiServer server;
     /** The live feed, when {@code API_LIVE_FEED} is on; null otherwise. */
@@ -89,7 +88,7 @@ public final class QueryApi implements AutoCloseable {
         return t;
     });
 
-    private QueryApi(ApiConfig config, JedisPooled redis, SnapshotLookup lookup, ApiServer server,
+    private QueryApi(ApiConfig config, UnifiedJedis redis, SnapshotLookup lookup, ApiServer server,
             SnapshotFeed feed, StreamHub hub) {
         this.hub = hub;
         this.config = config;
@@ -104,7 +103,7 @@ public final class QueryApi implements AutoCloseable {
         Ticker ticker = ticker(clock);
         ObjectMapper mapper = Json.newMapper();
         ApiConfig.RedisGuard guard = config.redisGuard();
-        JedisPooled jedis = new JedisPooled(config.redis().hostAndPort(),
+        UnifiedJedis jedis = config.redis().open(
                 config.redis().clientConfig(
                         (int) Math.max(REDIS_MIN_CONNECT_MILLIS, REDIS_CONNECT_BUDGETS * guard.timeout().toMillis()),
                         (int) guard.timeout().toMillis(),
@@ -136,7 +135,7 @@ public final class QueryApi implements AutoCloseable {
         StreamService streams = new StreamService(service, projects, history, limits, hub);
         SnapshotFeed feed = null;
         if (config.live().feed()) {
-            feed = new SnapshotFeed(() -> new Jedis(config.redis().hostAndPort(), config.redis().clientConfig(
+            feed = new SnapshotFeed(() -> config.redis().connectForSubscribe(jedis, config.redis().clientConfig(
                     FEED_CONNECT_MILLIS, FEED_CONNECT_MILLIS, "dbm-query-api-feed")), JsonSerde.snapshots(mapper), mapper)
                     .listen(lookup).listen(history).listen(hub);
         }

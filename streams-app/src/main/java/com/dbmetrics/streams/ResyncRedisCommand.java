@@ -25,7 +25,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -84,7 +84,7 @@ public final class ResyncRedisCommand {
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.CLIENT_ID_CONFIG, "dbmetrics-resync-redis"));
-        try (JedisPooled redis = StreamsApp.redisClient(config);
+        try (UnifiedJedis redis = StreamsApp.redisClient(config);
                 RedisMirror mirror = new RedisMirror(redis, mapper, config.redisTtl(), config.mirrorFlushInterval(),
                         config.mirrorMaxBacklog(), clock).start();
                 KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig,

@@ -24,7 +24,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * One streams-app instance: the topology run by Kafka Streams, the Redis mirror it feeds, the store resync after an
@@ -38,7 +38,7 @@ public final class StreamsApp implements AutoCloseable {
     private static final Duration STREAMS_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final StreamsAppConfig config;
-    private final JedisPooled redis;
+    private final UnifiedJedis redis;
     private final RedisMirror mirror;
     private final KafkaStreams streams;
     private final StreamsMetrics metrics;
@@ -47,7 +47,7 @@ public final class StreamsApp implements AutoCloseable {
     private final ManagementServer management;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private StreamsApp(StreamsAppConfig config, JedisPooled redis, RedisMirror mirror, KafkaStreams streams,
+    private StreamsApp(StreamsAppConfig config, UnifiedJedis redis, RedisMirror mirror, KafkaStreams streams,
             StreamsMetrics metrics, IqServer iq, ManagementServer management) {
         this.config = config;
         this.redis = redis;
@@ -62,7 +62,7 @@ public final class StreamsApp implements AutoCloseable {
     /** Builds an instance on {@code topics}; nothing runs, connects or listens until {@link #start()}. */
     public static StreamsApp create(StreamsAppConfig config, MetricsTopology.TopicNames topics, Clock clock) {
         ObjectMapper mapper = Json.newMapper();
-        JedisPooled redis = redisClient(config);
+        UnifiedJedis redis = redisClient(config);
         RedisMirror mirror = new RedisMirror(redis, mapper, config.redisTtl(), config.mirrorFlushInterval(),
                 config.mirrorMaxBacklog(), clock);
         TopologyCounters counters = new TopologyCounters();
@@ -124,10 +124,10 @@ public final class StreamsApp implements AutoCloseable {
 
     /**
      * The Redis client of the mirror (and of {@code resync-redis}): user, password, database and TLS of
-     * {@link StreamsAppConfig#redis()}, 2 s to connect and to answer.
+     * {@link StreamsAppConfig#redis()}, 2 s to connect and to answer, on its topology (one node, Sentinel or Cluster).
      */
-    static JedisPooled redisClient(StreamsAppConfig config) {
-        return new JedisPooled(config.redis().hostAndPort(), config.redis().clientConfig(2000, "dbmetrics-streams"));
+    static UnifiedJedis redisClient(StreamsAppConfig config) {
+        return config.redis().open(config.redis().clientConfig(2000, "dbmetrics-streams"));
     }
 
     static Properties properties(StreamsAppConfig config) {

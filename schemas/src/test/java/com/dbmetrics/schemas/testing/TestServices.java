@@ -3,10 +3,12 @@ package com.dbmetrics.schemas.testing;
 import com.dbmetrics.schemas.config.Env;
 import com.dbmetrics.schemas.config.KafkaClientSettings;
 import com.dbmetrics.schemas.config.RedisEndpoint;
+import com.dbmetrics.schemas.config.RedisTopology;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPooled;
 
 /**
@@ -16,7 +18,8 @@ import redis.clients.jedis.JedisPooled;
  *
  * <p>The variables {@code ./dbm test} exports (see tools/dbm/test.sh): {@code DBM_IT_KAFKA_BOOTSTRAP};
  * {@code DBM_IT_KAFKA_CONFIG_DIR} holding {@code <principal>.properties} (Kafka client security properties: the
- * {@code KAFKA_CLIENT_PROPERTIES_FILE} of that principal); {@code DBM_IT_REDIS_URL}; {@code DBM_IT_CA_FILE} (the local
+ * {@code KAFKA_CLIENT_PROPERTIES_FILE} of that principal); {@code DBM_IT_REDIS_URL}; {@code DBM_IT_REDIS_SENTINELS} and
+ * {@code DBM_IT_REDIS_SENTINEL_MASTER} (Sentinel over that Redis and its replica); {@code DBM_IT_CA_FILE} (the local
  * CA every TLS service's certificate is signed by); {@code DBM_IT_SECRETS_DIR} holding {@code redis-<user>.password}
  * and {@code prometheus-<user>.password}; {@code DBM_IT_PROMETHEUS_URL}. Without {@code DBM_IT_KAFKA_CONFIG_DIR} /
  * {@code DBM_IT_SECRETS_DIR} the services are taken to be plaintext and anonymous (a stack started with security off).
@@ -110,6 +113,30 @@ public final class TestServices {
     public static JedisPooled redis(String user) {
         RedisEndpoint endpoint = redisEndpoint(user);
         return new JedisPooled(endpoint.hostAndPort(), endpoint.clientConfig(2_000, "dbm-it-" + user));
+    }
+
+    /**
+     * {@link #redisEnv} plus the Sentinel topology of {@code ./dbm test} ({@code DBM_IT_REDIS_SENTINELS}: a replica of
+     * the test Redis and three sentinels watching it as {@code DBM_IT_REDIS_SENTINEL_MASTER}): an app's env that finds
+     * the primary through the sentinels.
+     */
+    public static Map<String, String> redisSentinelEnv(String user) {
+        Map<String, String> env = redisEnv(user);
+        env.put(RedisTopology.REDIS_SENTINELS, required("DBM_IT_REDIS_SENTINELS"));
+        env.put(RedisTopology.REDIS_SENTINEL_MASTER, required("DBM_IT_REDIS_SENTINEL_MASTER"));
+        String secrets = optional("DBM_IT_SECRETS_DIR");
+        if (secrets != null) {
+            env.put(RedisTopology.REDIS_SENTINEL_PASSWORD + "_FILE",
+                    Path.of(secrets, "redis-sentinels.password").toString());
+        }
+        return env;
+    }
+
+    /** A connection to one sentinel of {@link #redisSentinelEnv}; close it after use. */
+    public static Jedis sentinel(int index) {
+        Map<String, String> env = redisSentinelEnv(REDIS_ADMIN);
+        RedisEndpoint endpoint = RedisEndpoint.fromEnv(new Env(env));
+        return new Jedis(endpoint.topology().nodes().get(index), endpoint.sentinelClientConfig(2_000, "dbm-it-sentinel"));
     }
 
     /** {@code PROMETHEUS_URL}, and when secured the user's basic-auth password file and the CA. */
