@@ -4,44 +4,64 @@
 
 # kafka_env PRINCIPAL: the Kafka client variables of an app acting as PRINCIPAL (SASL_SSL, SCRAM-SHA-512).
 kafka_env() {
-  printf '%s\n' "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(port kafka)" KAFKA_SECURITY_PROTOCOL=SASL_SSL \
+  printf '%s\n' "KAFKA_BOOTSTRAP_SERVERS=$(kafka_bootstrap)" KAFKA_SECURITY_PROTOCOL=SASL_SSL \
     KAFKA_SASL_MECHANISM=SCRAM-SHA-512 "KAFKA_SASL_USERNAME=$1" "KAFKA_SASL_PASSWORD_FILE=$(kafka_password_file "$1")" \
     "KAFKA_SSL_CA_FILE=$(ca_file)"
 }
 
-# redis_env USER: the L2 cache as Redis ACL user USER, over TLS.
+# redis_env USER: the L2 cache as Redis ACL user USER, over TLS; under --ha its primary found through the sentinels.
 redis_env() {
   printf '%s\n' "REDIS_URL=rediss://127.0.0.1:$(port redis)" "REDIS_USERNAME=$1" \
     "REDIS_PASSWORD_FILE=$(redis_password_file "$1")" "REDIS_CA_FILE=$(ca_file)"
+  if ha; then
+    printf '%s\n' "REDIS_SENTINELS=$(redis_sentinel_addresses)" "REDIS_SENTINEL_MASTER=$REDIS_SENTINEL_MASTER" \
+      "REDIS_SENTINEL_PASSWORD_FILE=$(redis_password_file sentinels)"
+  fi
 }
 
-# app_env COMPONENT: the environment of one app, one VAR=value per line. Each app has its own principals.
+# The interactive-query URLs of every streams-app instance (STREAMS_IQ_URLS of the API).
+streams_iq_urls() {
+  local c out=()
+  for c in $(app_components); do
+    [[ $(kind_of "$c") == streams ]] && out+=("http://127.0.0.1:$(iport streams_iq "$c")")
+  done
+  (IFS=,; echo "${out[*]}")
+}
+
+# app_env COMPONENT: the environment of one app instance, one VAR=value per line. Each app has its own principals.
 app_env() {
-  case $1 in
+  local c=$1
+  case $(kind_of "$c") in
     poller)
       kafka_env poller
       printf '%s\n' "PROMETHEUS_URL=https://127.0.0.1:$(port prometheus)" PROMETHEUS_USERNAME=poller \
         "PROMETHEUS_PASSWORD_FILE=$(prometheus_password_file poller)" "PROMETHEUS_CA_FILE=$(ca_file)" \
-        "METRICS_POLL_INTERVAL=$POLL_INTERVAL" "POLLER_MANAGEMENT_PORT=$(port poller_management)" ;;
+        "METRICS_POLL_INTERVAL=$POLL_INTERVAL" "POLLER_MANAGEMENT_PORT=$(iport poller_management "$c")" \
+        "POLLER_ID=$c" ;;
     streams)
       kafka_env streams
       redis_env streams
       printf '%s\n' "STREAMS_IQ_TOKEN_FILE=$(iq_token_file)" \
-        "STREAMS_APPLICATION_SERVER=127.0.0.1:$(port streams_iq)" "STREAMS_STATE_DIR=$DATA_DIR/streams" \
-        "STREAMS_MANAGEMENT_PORT=$(port streams_management)" "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
+        "STREAMS_APPLICATION_SERVER=127.0.0.1:$(iport streams_iq "$c")" "STREAMS_STATE_DIR=$DATA_DIR/$c" \
+        "STREAMS_MANAGEMENT_PORT=$(iport streams_management "$c")" "METRICS_POLL_INTERVAL=$POLL_INTERVAL"
+      if ha; then echo STREAMS_NUM_STANDBY_REPLICAS=1; fi ;;
     api)
       redis_env api
-      printf '%s\n' "STREAMS_IQ_TOKEN_FILE=$(iq_token_file)" "STREAMS_IQ_URLS=http://127.0.0.1:$(port streams_iq)" \
+      printf '%s\n' "STREAMS_IQ_TOKEN_FILE=$(iq_token_file)" "STREAMS_IQ_URLS=$(streams_iq_urls)" \
         "AUTH_JWT_SECRET_FILE=$(dev_secret_file)" "AUTH_JWT_ISSUER=$DEV_TOKEN_ISSUER" \
-        "API_PORT=$(port api)" "API_MANAGEMENT_PORT=$(port api_management)" \
+        "API_PORT=$(iport api "$c")" "API_MANAGEMENT_PORT=$(iport api_management "$c")" \
         "METRICS_POLL_INTERVAL=$POLL_INTERVAL" ;;
-    *) die "no app '$1'" ;;
+    *) die "no app '$c'" ;;
   esac
 }
 
+# app_heap APP: the heap of an app (or of an instance's app) (APPS).
+app_heap() { rows "$APPS" | awk -v k="$(kind_of "$1")" '$1 == k { print $3 }'; }
+
 start_apps() {
   local c jar heap env=()
-  while read -r c jar heap; do
+  for c in $(app_components); do
+    jar=$(app_jar "$c") heap=$(app_heap "$c")
     is_running "$c" && { log "$c already running"; continue; }
     [[ -f $ROOT/$jar ]] || die "$jar is missing (the build should have made it)"
     mapfile -t env < <(app_env "$c")
@@ -51,7 +71,25 @@ start_apps() {
     cp "$ROOT/$jar" "$DATA_DIR/$c/app.jar"
     launch "$c" env "${env[@]}" java "-Xmx$heap" -jar "$DATA_DIR/$c/app.jar"
     log "$c started (pid $(running_pid "$c"))"
-  done < <(rows "$APPS")
+  done
+  if ha; then start_lb; fi
+}
+
+# up --ha: HAProxy in front of the API instances on the api port, each instance checked every second on its /readyz
+# (a draining or starting instance leaves the rotation); live streams (SSE) may stay open for hours.
+start_lb() {
+  local c servers=''
+  is_running lb && { log "lb already running"; return 0; }
+  require_free_port lb "$(port api)"
+  mkdir -p "$DATA_DIR/lb"
+  for c in $(app_components); do
+    [[ $(kind_of "$c") == api ]] || continue
+    servers+="    server $c 127.0.0.1:$(iport api "$c") check inter 1s fall 2 rise 2"$'\n'
+  done
+  render haproxy/haproxy.cfg PORT="$(port api)" STATS_PORT="$(port lb_stats)" SERVERS="$servers" \
+    >"$DATA_DIR/lb/haproxy.cfg"
+  launch lb haproxy -W -db -f "$DATA_DIR/lb/haproxy.cfg"
+  wait_until lb 20 "HAProxy on port $(port api)" port_in_use "$(port api)"
 }
 
 # Wait until the API serves the first demo database (a poll, a snapshot through Kafka Streams, a cache fill).

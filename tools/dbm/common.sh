@@ -31,7 +31,26 @@ PORT_TABLE='
     streams_iq          17070  27070  streams-app interactive queries (STREAMS_APPLICATION_SERVER)
     streams_management  17072  27072  streams-app /metrics, /healthz, /readyz (STREAMS_MANAGEMENT_PORT)
     poller_management   17071  27071  poller /metrics, /healthz (POLLER_MANAGEMENT_PORT)
+    kafka_2             17094  27094  up --ha: Kafka broker 2 of 3 (broker 1 has the ports above)
+    kafka_controller_2  17095  27095  up --ha: its KRaft controller listener
+    kafka_3             17096  27096  up --ha: Kafka broker 3 of 3
+    kafka_controller_3  17097  27097  up --ha: its KRaft controller listener
+    streams_iq_2        17074  27074  up --ha: streams-app 2 of 3, interactive queries
+    streams_management_2 17075 27075  up --ha: its management
+    streams_iq_3        17076  27076  up --ha: streams-app 3 of 3, interactive queries
+    streams_management_3 17077 27077  up --ha: its management
+    poller_management_2 17078  27078  up --ha: poller 2 of 2, management
+    api_1               17082  27082  up --ha: query-api 1 of 2 behind the load balancer (which has port api)
+    api_management_1    17083  27083  up --ha: its management
+    api_2               17084  27084  up --ha: query-api 2 of 2
+    api_management_2    17085  27085  up --ha: its management
+    lb_stats            17086  27086  up --ha: HAProxy statistics page of the load balancer
 '
+# up --ha: instances of each kind (the first keeps the kind's name and ports; instance N is KIND-N with ports KEY_N)
+HA_KAFKA_NODES=3
+HA_POLLERS=2
+HA_STREAMS=3
+HA_APIS=2
 
 # Demo databases: Prometheus scrape targets carrying the labels the poller discovers. Everything else (the Prometheus
 # config, `status`, the exported test variables) derives from this table.
@@ -130,20 +149,56 @@ port() {
   printf '%s' "$p"
 }
 
+# Whether this is the highly available `up` stack (./dbm up --ha).
+ha() { [[ -f $RUN_DIR/ha ]]; }
 # Whether the stack runs Redis with Sentinel: always in the test stack (its tests fail over), with `up --ha`.
-redis_ha() { [[ $STACK == test || -f $RUN_DIR/ha ]]; }
+redis_ha() { [[ $STACK == test ]] || ha; }
+
+# instances KIND COUNT: KIND, KIND-2, ... KIND-COUNT, one per line.
+instances() {
+  local n
+  echo "$1"
+  for ((n = 2; n <= $2; n++)); do echo "$1-$n"; done
+}
+# The kind of an app or broker instance (streams-3 -> streams) and its number (streams -> 1).
+kind_of() { if [[ $1 =~ ^(kafka|poller|streams|api)-[0-9]+$ ]]; then echo "${1%-*}"; else echo "$1"; fi; }
+instance_no() { if [[ $1 =~ ^(kafka|poller|streams|api)-([0-9]+)$ ]]; then echo "${BASH_REMATCH[2]}"; else echo 1; fi; }
+# iport KEY COMPONENT: port KEY of that instance (KEY_N for instance N > 1; under --ha the API instances have
+# api_N and api_management_N, the load balancer has api).
+iport() {
+  local n
+  n=$(instance_no "$2")
+  if ha && [[ $1 == api || $1 == api_management ]]; then port "${1}_$n"
+  elif ((n > 1)); then port "${1}_$n"
+  else port "$1"; fi
+}
+kafka_nodes() { if ha; then instances kafka "$HA_KAFKA_NODES"; else echo kafka; fi; }
+# KAFKA_BOOTSTRAP_SERVERS of the stack: every broker.
+kafka_bootstrap() {
+  local c out=()
+  for c in $(kafka_nodes); do out+=("127.0.0.1:$(iport kafka "$c")"); done
+  (IFS=,; echo "${out[*]}")
+}
 
 infra_components() {
   local i
-  echo kafka redis
+  kafka_nodes
+  echo redis
   if redis_ha; then echo redis-replica "${SENTINELS[@]}"; fi
   for i in "${!DB_IDS[@]}"; do echo "${DB_PROCS[$i]}" "${DB_EXPORTERS[$i]}"; done
   echo process-exporter
   [[ -f $RUN_DIR/fleet.size ]] && echo fleet
   echo prometheus
 }
-app_components() { rows "$APPS" | awk '{print $1}'; }
-all_components() { infra_components | tr ' ' '\n'; app_components; }
+app_components() {
+  if ha; then
+    instances poller "$HA_POLLERS"; instances streams "$HA_STREAMS"; instances api "$HA_APIS"
+  else
+    rows "$APPS" | awk '{print $1}'
+  fi
+}
+# The components of the stack in start order (stopped in reverse): under --ha the load balancer comes last.
+all_components() { infra_components | tr ' ' '\n'; app_components; if ha; then echo lb; fi; }
 
 # db_index COMPONENT: index in the demo table of a database or exporter process, or fail.
 db_index() {
@@ -164,14 +219,15 @@ db_index_by_id() {
 endpoint() {
   local c=$1 i
   case $c in
-    kafka) echo "bootstrap 127.0.0.1:$(port kafka)" ;;
+    kafka | kafka-[0-9]*) echo "bootstrap 127.0.0.1:$(iport kafka "$c")" ;;
     redis) echo "url rediss://127.0.0.1:$(port redis)" ;;
     redis-replica) echo "url rediss://127.0.0.1:$(port redis_replica)" ;;
     sentinel-*) echo "url rediss://127.0.0.1:$(sentinel_port "$c")" ;;
     prometheus) echo "url https://127.0.0.1:$(port prometheus)" ;;
-    poller) echo "url http://127.0.0.1:$(port poller_management)" ;;
-    streams) echo "url http://127.0.0.1:$(port streams_iq)" ;;
-    api) echo "url http://127.0.0.1:$(port api)" ;;
+    poller | poller-[0-9]*) echo "url http://127.0.0.1:$(iport poller_management "$c")" ;;
+    streams | streams-[0-9]*) echo "url http://127.0.0.1:$(iport streams_iq "$c")" ;;
+    api | api-[0-9]*) echo "url http://127.0.0.1:$(iport api "$c")" ;;
+    lb) echo "url http://127.0.0.1:$(port api)" ;;
     process-exporter) echo "url http://127.0.0.1:$(port process_exporter)/metrics" ;;
     fleet) echo "url http://127.0.0.1:$(port fleet)/metrics" ;;
     *)

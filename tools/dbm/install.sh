@@ -7,6 +7,8 @@
 # hashes of Prometheus' basic-auth users).
 STACK_PACKAGES=(prometheus redis-server postgresql prometheus-postgres-exporter prometheus-redis-exporter mariadb-server
   prometheus-mysqld-exporter prometheus-process-exporter curl jq openssl apache2-utils)
+# ./dbm up --ha: the load balancer in front of the API instances.
+HA_PACKAGES=(haproxy)
 # What the tests call beside the stack: shellcheck (first phase of `./dbm test`), kcat (KcatSchemaIT,
 # ReplayFromTimestampIT, SecurityIT; redis-cli and promtool of SecurityIT come with redis-server and prometheus).
 TEST_PACKAGES=(shellcheck kcat chromium) # chromium: the page's browser test (e2e/node)
@@ -24,7 +26,7 @@ SHARED_MODULES=(schemas) # modules every app jar contains
 install_for() {
   local pkgs=() plain=() java=1
   case $1 in
-    up) pkgs=("${STACK_PACKAGES[@]}") ;;
+    up) pkgs=("${STACK_PACKAGES[@]}"); if ha; then pkgs+=("${HA_PACKAGES[@]}"); fi ;;
     test) pkgs=("${STACK_PACKAGES[@]}" "${TEST_PACKAGES[@]}") plain=("${TEST_PACKAGES_NO_RECOMMENDS[@]}") ;;
     bench) pkgs=("${BENCH_PACKAGES[@]}") ;;
     restart) ;;
@@ -92,7 +94,8 @@ ensure_kafka_libs() {
   ) 9>"$DBM_DIR/kafka-libs.lock"
 }
 
-app_jar() { rows "$APPS" | awk -v c="$1" '$1 == c { print $2 }'; }
+# app_jar APP: the fat jar of an app (or of an instance's app: streams-2 runs the streams jar).
+app_jar() { rows "$APPS" | awk -v c="$(kind_of "$1")" '$1 == c { print $2 }'; }
 
 # jar_stale JAR: missing, or older than what goes into it: the root pom and the main sources and pom of its module
 # and of the modules it shares (schemas).
@@ -109,7 +112,7 @@ jar_stale() {
 # ensure_jars [APP...]: build the fat jars of the named apps (all when none) that are missing or stale.
 ensure_jars() {
   local names=("$@") c jar stale=() modules
-  ((${#names[@]})) || mapfile -t names < <(app_components)
+  ((${#names[@]})) || mapfile -t names < <(rows "$APPS" | awk '{print $1}')
   for c in "${names[@]}"; do
     jar=$(app_jar "$c")
     [[ -n $jar ]] || die "no app '$c'"

@@ -28,11 +28,20 @@ write_prometheus_config() {
       render prometheus/fleet-job.yml SCRAPE_INTERVAL="$FLEET_SCRAPE_INTERVAL" TARGETS_FILE="$DATA_DIR/fleet/targets.json"
     fi
     if [[ $STACK == up ]]; then # the apps' own metrics (the tests run the apps in-process, on ports of their own)
-      render prometheus/app-job.yml JOB=dbmetrics-poller PORT="$(port poller_management)"
-      render prometheus/app-job.yml JOB=dbmetrics-streams-app PORT="$(port streams_management)"
-      render prometheus/app-job.yml JOB=dbmetrics-query-api PORT="$(port api_management)"
+      render prometheus/app-job.yml JOB=dbmetrics-poller TARGETS="$(app_targets poller poller_management)"
+      render prometheus/app-job.yml JOB=dbmetrics-streams-app TARGETS="$(app_targets streams streams_management)"
+      render prometheus/app-job.yml JOB=dbmetrics-query-api TARGETS="$(app_targets api api_management)"
     fi
   } >"$file"
+}
+
+# app_targets KIND PORT_KEY: the management address of every instance of an app, as a YAML flow list's items.
+app_targets() {
+  local c out=()
+  for c in $(app_components); do
+    [[ $(kind_of "$c") == "$1" ]] && out+=("'127.0.0.1:$(iport "$2" "$c")'")
+  done
+  (IFS=,; echo "${out[*]}")
 }
 
 # write_prometheus_web_config FILE: TLS with the stack's certificate, a bcrypt hash per user (written when the

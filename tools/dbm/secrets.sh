@@ -99,7 +99,7 @@ ensure_secrets() {
     render kafka/client.properties USERNAME="$p" PASSWORD="$(<"$(kafka_password_file "$p")")" CA_FILE="$ca" \
       | write_private "$(kafka_client_properties "$p")"
   done
-  render kafka/client.kcat BOOTSTRAP="127.0.0.1:$(port kafka)" MECHANISM="$KCAT_MECHANISM" USERNAME=operator \
+  render kafka/client.kcat BOOTSTRAP="$(kafka_bootstrap)" MECHANISM="$KCAT_MECHANISM" USERNAME=operator \
     PASSWORD="$(<"$(kafka_password_file operator)")" CA_FILE="$ca" | write_private "$(kcat_config)"
 }
 

@@ -32,10 +32,10 @@ cmd_up() {
   use_stack up
   local t0 t
   t0=$(now_ms)
-  t=$(now_ms); install_for up; log "install check: $(since "$t")"
-  t=$(now_ms); ensure_kafka_libs; log "kafka jars: $(since "$t")"
   mkdir -p "$RUN_DIR"
   configure_topology "$ha"
+  t=$(now_ms); install_for up; log "install check: $(since "$t")"
+  t=$(now_ms); ensure_kafka_libs; log "kafka jars: $(since "$t")"
   [[ -z $fleet ]] || configure_fleet "$fleet"
   if ((!infra_only)); then t=$(now_ms); ensure_jars; log "app jars: $(since "$t")"; fi
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$DATA_DIR"
