@@ -76,7 +76,9 @@ start_apps() {
 }
 
 # up --ha: HAProxy in front of the API instances on the api port, each instance checked every second on its /readyz
-# (a draining or starting instance leaves the rotation); live streams (SSE) may stay open for hours.
+# (a draining or starting instance leaves the rotation); an instance back in the rotation gets its share of the reads
+# over 30 s (slowstart: a cold JVM given half the load at once answered in seconds while it compiled); live streams
+# (SSE) may stay open for hours.
 start_lb() {
   local c servers=''
   is_running lb && { log "lb already running"; return 0; }
@@ -84,7 +86,7 @@ start_lb() {
   mkdir -p "$DATA_DIR/lb"
   for c in $(app_components); do
     [[ $(kind_of "$c") == api ]] || continue
-    servers+="    server $c 127.0.0.1:$(iport api "$c") check inter 1s fall 2 rise 2"$'\n'
+    servers+="    server $c 127.0.0.1:$(iport api "$c") check inter 1s fall 2 rise 2 slowstart 30s"$'\n'
   done
   render haproxy/haproxy.cfg PORT="$(port api)" STATS_PORT="$(port lb_stats)" SERVERS="$servers" \
     >"$DATA_DIR/lb/haproxy.cfg"

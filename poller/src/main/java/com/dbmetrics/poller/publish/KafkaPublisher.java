@@ -88,7 +88,7 @@ public final class KafkaPublisher implements AutoCloseable {
         if (transactional) {
             try {
                 current.beginTransaction();
-            } catch (KafkaException e) {
+            } catch (KafkaException | IllegalStateException e) { // IllegalStateException: an unfinished transaction
                 log.error("Cannot begin the tick's transaction; standing by until re-activated: {}", e.toString());
                 lose(current);
                 return Optional.empty();

@@ -8,6 +8,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +81,7 @@ public final class TickTransaction implements SnapshotSink, AutoCloseable {
             try {
                 producer.beginTransaction();
                 state = State.OPEN;
-            } catch (KafkaException e) {
+            } catch (KafkaException | IllegalStateException e) {
                 metrics.tickAborted();
                 log.error("Cannot begin the next transaction of the tick; standing by until re-activated: {}",
                         e.toString());
@@ -142,6 +143,14 @@ public final class TickTransaction implements SnapshotSink, AutoCloseable {
             log.warn("Fenced by a newer active poller (same transactional.id): this tick is not committed; standing by");
             publisher.lose(producer);
             return false;
+        } catch (TimeoutException e) {
+            // the producer now wants this very commit retried and refuses everything else (abort and the next
+            // beginTransaction throw IllegalStateException): drop it; the next tick's producer fences this
+            // transaction (initTransactions completes or aborts it), so no tick waits on it again
+            metrics.tickAborted();
+            log.error("Committing the tick timed out; recreating the producer: {}", e.toString());
+            publisher.lose(producer);
+            return false;
         } catch (KafkaException e) {
             metrics.tickAborted();
             log.error("Committing the tick failed; aborting it: {}", e.toString());
@@ -153,7 +162,7 @@ public final class TickTransaction implements SnapshotSink, AutoCloseable {
     private void abortTransaction() {
         try {
             producer.abortTransaction();
-        } catch (KafkaException abort) {
+        } catch (KafkaException | IllegalStateException abort) {
             log.error("Aborting failed too; recreating the producer: {}", abort.toString());
             publisher.lose(producer);
         }

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,6 +85,37 @@ class TickTransactionTest {
         assertThat(producer.commitCount()).isZero();
         assertThat(registry.get("dbm_poller_records_dropped_inactive_total").counter().count()).isEqualTo(1);
         assertThat(registry.get("dbm_poller_producer_fenced_total").counter().count()).isEqualTo(1);
+    }
+
+    /**
+     * A commit that times out (a broker paused under the transaction) leaves the producer wanting that commit retried:
+     * Kafka refuses abort and begin with IllegalStateException from then on. Found by ./dbm chaos: the poller kept
+     * failing every tick for minutes while active. The producer is dropped instead, so the next tick gets a new one.
+     */
+    @Test
+    void shouldDropAProducerWhoseCommitTimedOut() {
+        assertThat(publisher.activate()).isTrue();
+        TickTransaction tick = publisher.beginTick(statuses).orElseThrow();
+        tick.publish(snapshot("pg-1"));
+        producer.commitTransactionException = new TimeoutException("Timeout expired while awaiting EndTxn(true)");
+        producer.abortTransactionException = new IllegalStateException("the previous call to `commitTransaction`"
+                + " timed out and must be retried");
+
+        assertThat(tick.commit()).isFalse();
+        assertThat(publisher.isActive()).as("the producer is dropped; the next tick re-activates").isFalse();
+        assertThat(producer.closed()).isTrue();
+        assertThat(registry.get("dbm_poller_ticks_aborted_total").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldDropAProducerThatCannotBeginATransaction() {
+        assertThat(publisher.activate()).isTrue();
+        producer.beginTransactionException = new IllegalStateException("the previous call to `commitTransaction`"
+                + " timed out and must be retried");
+
+        assertThat(publisher.beginTick(statuses)).isEmpty();
+        assertThat(publisher.isActive()).isFalse();
+        assertThat(producer.closed()).isTrue();
     }
 
     @Test
