@@ -9,11 +9,14 @@ kafka_env() {
     "KAFKA_SSL_CA_FILE=$(ca_file)"
 }
 
-# redis_env USER: the L2 cache as Redis ACL user USER, over TLS; under --ha its primary found through the sentinels.
+# redis_env USER: the L2 cache as Redis ACL user USER, over TLS; under --ha its primary found through the sentinels,
+# under --ha --redis-cluster the cluster's nodes.
 redis_env() {
   printf '%s\n' "REDIS_URL=rediss://127.0.0.1:$(port redis)" "REDIS_USERNAME=$1" \
     "REDIS_PASSWORD_FILE=$(redis_password_file "$1")" "REDIS_CA_FILE=$(ca_file)"
-  if ha; then
+  if redis_cluster; then
+    echo "REDIS_CLUSTER_NODES=$(redis_cluster_addresses)"
+  elif ha; then
     printf '%s\n' "REDIS_SENTINELS=$(redis_sentinel_addresses)" "REDIS_SENTINEL_MASTER=$REDIS_SENTINEL_MASTER" \
       "REDIS_SENTINEL_PASSWORD_FILE=$(redis_password_file sentinels)"
   fi

@@ -111,8 +111,8 @@ chaos_heal() {
 }
 
 # chaos_watch FILE TOKENS_FILE: every 0.5 s, each demo database through the load balancer: "ms database status
-# event_time_s stale" lines (event time in epoch seconds, - when the answer had none). Each round as the next user of
-# TOKENS_FILE (one token per line), so no watcher user reaches the per-user rate limit.
+# event_time_s stale user" lines (event time in epoch seconds, - when the answer had none). Each round as the next
+# user of TOKENS_FILE (one token per line, user = its index), so no watcher user reaches the per-user rate limit.
 chaos_watch() {
   local file=$1 tokens=() dir args=() i round=0
   mapfile -t tokens <"$2"
@@ -122,15 +122,16 @@ chaos_watch() {
       -o "$dir/watch.$i.json")
   done
   while :; do
-    local ms codes
+    local ms codes token user
     ms=$(now_ms)
-    codes=$(curl -s --max-time 2 -H "Authorization: Bearer ${tokens[round++ % ${#tokens[@]}]}" -w '%{http_code}\n' \
-      "${args[@]}" || true)
+    user=$((round % ${#tokens[@]}))
+    token=${tokens[round++ % ${#tokens[@]}]} # (not inside $(...), whose increment would stay in the subshell)
+    codes=$(curl -s --max-time 2 -H "Authorization: Bearer $token" -w '%{http_code}\n' "${args[@]}" || true)
     i=0
     while read -r code; do
-      printf '%s %s %s %s\n' "$ms" "${DB_IDS[$i]}" "${code:-000}" \
+      printf '%s %s %s %s %s\n' "$ms" "${DB_IDS[$i]}" "${code:-000}" \
         "$(jq -r 'try ([(.timestamp | fromdateiso8601 | tostring), (.stale // false | tostring)] | join(" ")) catch "- -"' \
-          "$dir/watch.$i.json" 2>/dev/null || echo '- -')" >>"$file"
+          "$dir/watch.$i.json" 2>/dev/null || echo '- -')" "$user" >>"$file"
       rm -f "$dir/watch.$i.json"
       i=$((i + 1))
     done <<<"$codes"
@@ -158,13 +159,15 @@ newest_in_topic() {
       END { for (k in max) print k, max[k] }' | sort
 }
 
-# api_newest: "database_id event_time" of each demo database as each API instance answers it, one line per instance
-# and database ("instance database_id event_time").
+# api_newest TOKENS_FILE: "instance database_id event_time" of each demo database as each API instance answers it
+# (each request as the next user of TOKENS_FILE).
 api_newest() {
-  local token=$1 c i
+  local tokens=() c i n=0 token
+  mapfile -t tokens <"$1"
   for c in $(app_components); do
     [[ $(kind_of "$c") == api ]] || continue
     for i in "${!DB_IDS[@]}"; do
+      token=${tokens[n++ % ${#tokens[@]}]}
       printf '%s %s %s\n' "$c" "${DB_IDS[$i]}" "$(curl -s --max-time 3 -H "Authorization: Bearer $token" \
         "http://127.0.0.1:$(iport api "$c")/api/v1/domain/${DB_DOMAINS[$i]}/project/${DB_PROJECTS[$i]}/databases/${DB_IDS[$i]}/metrics" \
         | jq -r '.timestamp // "-"' 2>/dev/null || echo -)"
@@ -172,7 +175,7 @@ api_newest() {
   done
 }
 
-# chaos_converged TOKEN: succeeds when, for every demo database, both topics' newest records and every API instance's
+# chaos_converged TOKENS_FILE: succeeds when, for every demo database, both topics' newest records and every API instance's
 # answer have the same event time; prints the three views otherwise.
 chaos_converged() {
   local latest snapshots api id want
@@ -191,13 +194,12 @@ chaos_converged() {
 
 # chaos_run NAME JSON_ROWS_FILE MD_ROWS_FILE: one scenario, its row appended to both files.
 chaos_run() {
-  local name=$1 json_rows=$2 md_rows=$3 hold dir token target fault_ms heal_ms end_ms gen_pid watch_pid alerts_pid
+  local name=$1 json_rows=$2 md_rows=$3 hold dir target fault_ms heal_ms end_ms gen_pid watch_pid alerts_pid
   hold=$(chaos_hold "$name")
   dir=$DBM_DIR/chaos/$name
   rm -rf "$dir"; mkdir -p "$dir"
-  token=$(head -1 "$CHAOS_TOKENS")
   local fault_s=$((hold + CHAOS_HEAL))
-  [[ $name == streams-rolling ]] && fault_s=90
+  [[ $name == streams-rolling ]] && fault_s=150
   log "chaos $name: $(chaos_what "$name"); load $CHAOS_RATE reads/s, phases ${CHAOS_STEADY}s steady, ${fault_s}s fault, ${CHAOS_AFTER}s after"
   chaos_watch "$dir/watch.log" "$CHAOS_TOKENS" & watch_pid=$!
   chaos_alerts "$dir/alerts.log" & alerts_pid=$!
@@ -216,15 +218,18 @@ chaos_run() {
   heal_ms=$(now_ms)
   log "chaos $name: healed after $(( (heal_ms - fault_ms) / 1000 )) s"
   wait "$gen_pid" || true
-  local converge_s=-1 t0 i why=''
-  t0=$(now_ms)
-  for ((i = 0; i < CHAOS_CONVERGE; i++)); do
-    if why=$(chaos_converged "$token"); then converge_s=$(( ($(now_ms) - t0) / 1000 )); break; fi
-    sleep 1
-  done
+  # the watcher sees at least the goal's time for fresh data after the heal, however long the heal took
+  local until_ms=$((heal_ms + (CHAOS_FRESH_GOAL_S + 10) * 1000))
+  if (($(now_ms) < until_ms)); then sleep "$(( (until_ms - $(now_ms)) / 1000 + 1 ))"; fi
   end_ms=$(now_ms)
   kill "$watch_pid" "$alerts_pid" 2>/dev/null || true
   wait "$watch_pid" "$alerts_pid" 2>/dev/null || true
+  local converge_s=-1 t0 i why=''
+  t0=$(now_ms)
+  for ((i = 0; i < CHAOS_CONVERGE; i++)); do
+    if why=$(chaos_converged "$CHAOS_TOKENS"); then converge_s=$(( ($(now_ms) - t0) / 1000 )); break; fi
+    sleep 1
+  done
   [[ -z $why || $converge_s -ge 0 ]] || log "chaos $name: not converged after ${CHAOS_CONVERGE}s: $why"
   chaos_row "$name" "$target" "$dir" "$fault_ms" "$heal_ms" "$end_ms" "$converge_s" "$hold" >>"$json_rows"
   chaos_markdown_row "$(tail -1 "$json_rows")" >>"$md_rows"
@@ -270,15 +275,17 @@ for line in open(d + "/watch.log"):
     if len(p) < 5:
         continue
     ms, db, code, ts, stale = int(p[0]), p[1], p[2], p[3], p[4]
+    user = p[5] if len(p) > 5 else "-"
     dbs.add(db)
     if code.startswith("5"):
         watch_5xx += 1
     ok = code == "200" and ts != "-"
     if ok:
         t = int(ts)
-        if t < newest.get(db, 0):
+        # a reader (one user) must never be given an older snapshot of a database than it was given before
+        if t < newest.get((user, db), 0):
             regressions += 1
-        newest[db] = max(newest.get(db, 0), t)
+        newest[(user, db)] = max(newest.get((user, db), 0), t)
         age = ms / 1000 - t
         if fault_ms <= ms <= heal_ms + 60000:
             worst_age = max(worst_age, age)
@@ -289,17 +296,21 @@ for line in open(d + "/watch.log"):
         fresh_ms = ms
 fresh_s = None if fresh_ms is None else round((fresh_ms - heal_ms) / 1000, 1)
 # alerts: first firing after the fault began, and whether still firing at the end
-first, final = {}, set()
+first, final, before = {}, set(), set()
 last_ms = 0
 rows = [l.split() for l in open(d + "/alerts.log") if l.strip()]
 for ms, n in ((int(a), b) for a, b in rows):
     if ms > last_ms:
+        if last_ms < fault_ms <= ms:
+            before = set(final)  # what fired in the last sample before the fault
         last_ms, final = ms, set()
     if n != "-":
         final.add(n)
-        if ms >= fault_ms and n not in first:
+        if ms >= fault_ms and n not in first and n not in before:
             first[n] = round((ms - fault_ms) / 1000)
 alerts = ", ".join("%s +%ds%s" % (n, s, "" if n not in final else " (still firing)") for n, s in sorted(first.items(), key=lambda x: x[1])) or "none"
+if before:
+    alerts += "; firing before the fault: " + ", ".join(sorted(before))
 steady_p99 = num(ph[0], "p99_ok_ms") if ph else 0
 fault_p99 = num(ph[1], "p99_ok_ms") if len(ph) > 1 else 0
 goals = []

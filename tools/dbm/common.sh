@@ -31,6 +31,12 @@ PORT_TABLE='
     streams_iq          17070  27070  streams-app interactive queries (STREAMS_APPLICATION_SERVER)
     streams_management  17072  27072  streams-app /metrics, /healthz, /readyz (STREAMS_MANAGEMENT_PORT)
     poller_management   17071  27071  poller /metrics, /healthz (POLLER_MANAGEMENT_PORT)
+    redis_cluster_1     17401  27401  Redis Cluster node 1 of 6 (REDIS_CLUSTER_NODES; test stack): three primaries, three replicas
+    redis_cluster_2     17402  27402  Redis Cluster node 2 of 6
+    redis_cluster_3     17403  27403  Redis Cluster node 3 of 6
+    redis_cluster_4     17404  27404  Redis Cluster node 4 of 6
+    redis_cluster_5     17405  27405  Redis Cluster node 5 of 6
+    redis_cluster_6     17406  27406  Redis Cluster node 6 of 6
     kafka_2             17094  27094  up --ha: Kafka broker 2 of 3 (broker 1 has the ports above)
     kafka_controller_2  17095  27095  up --ha: its KRaft controller listener
     kafka_3             17096  27096  up --ha: Kafka broker 3 of 3
@@ -151,8 +157,11 @@ port() {
 
 # Whether this is the highly available `up` stack (./dbm up --ha).
 ha() { [[ -f $RUN_DIR/ha ]]; }
+# Whether the stack runs a Redis Cluster: always in the test stack, with `up --ha --redis-cluster` (then instead of
+# Sentinel, and the apps use the cluster).
+redis_cluster() { [[ $STACK == test || -f $RUN_DIR/redis-cluster ]]; }
 # Whether the stack runs Redis with Sentinel: always in the test stack (its tests fail over), with `up --ha`.
-redis_ha() { [[ $STACK == test ]] || ha; }
+redis_ha() { [[ $STACK == test ]] || { ha && [[ ! -f $RUN_DIR/redis-cluster ]]; }; }
 
 # instances KIND COUNT: KIND, KIND-2, ... KIND-COUNT, one per line.
 instances() {
@@ -185,6 +194,7 @@ infra_components() {
   kafka_nodes
   echo redis
   if redis_ha; then echo redis-replica "${SENTINELS[@]}"; fi
+  if redis_cluster; then redis_cluster_nodes; fi
   for i in "${!DB_IDS[@]}"; do echo "${DB_PROCS[$i]}" "${DB_EXPORTERS[$i]}"; done
   echo process-exporter
   [[ -f $RUN_DIR/fleet.size ]] && echo fleet
@@ -223,6 +233,7 @@ endpoint() {
     redis) echo "url rediss://127.0.0.1:$(port redis)" ;;
     redis-replica) echo "url rediss://127.0.0.1:$(port redis_replica)" ;;
     sentinel-*) echo "url rediss://127.0.0.1:$(sentinel_port "$c")" ;;
+    redis-cluster-*) echo "url rediss://127.0.0.1:$(port "redis_cluster_${c#redis-cluster-}")" ;;
     prometheus) echo "url https://127.0.0.1:$(port prometheus)" ;;
     poller | poller-[0-9]*) echo "url http://127.0.0.1:$(iport poller_management "$c")" ;;
     streams | streams-[0-9]*) echo "url http://127.0.0.1:$(iport streams_iq "$c")" ;;

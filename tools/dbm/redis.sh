@@ -9,14 +9,16 @@
 #              fails with NOPERM)
 #   operator   reads
 #   admin      everything (tests)
+# (streams, api and operator may read a cluster's slot map, which a Cluster client asks for: CLUSTER SLOTS, SHARDS
+# and NODES are @dangerous in Redis' categories but only describe the cluster)
 #   replica    what a replica needs of its primary (every node of a replicated stack, since roles swap on failover)
 #   sentinel   what Redis Sentinel needs of the nodes it watches and fails over (Redis' documented minimum)
 REDIS_ACL='
     replica   -@all +psync +replconf +ping
     sentinel  allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill
-    streams   ~dbm:* resetchannels &dbm:feed:* +@all -@dangerous
-    api       %R~dbm:* ~dbm:rl:* resetchannels &dbm:feed:* -@all +@read +@write +@scripting +@connection +subscribe +unsubscribe -@dangerous
-    operator  %R~* resetchannels &dbm:feed:* -@all +@read +@connection +subscribe +unsubscribe
+    streams   ~dbm:* resetchannels &dbm:feed:* +@all -@dangerous +cluster|slots +cluster|shards +cluster|nodes
+    api       %R~dbm:* ~dbm:rl:* resetchannels &dbm:feed:* -@all +@read +@write +@scripting +@connection +subscribe +unsubscribe -@dangerous +cluster|slots +cluster|shards +cluster|nodes
+    operator  %R~* resetchannels &dbm:feed:* -@all +@read +@connection +subscribe +unsubscribe +cluster|slots +cluster|shards +cluster|nodes
     admin     ~* &* +@all
 '
 
@@ -52,11 +54,13 @@ write_redis_tls_conf() {
     "tls-ca-cert-file $dir/ca.pem" "tls-auth-clients no" "tls-replication yes"
 }
 
-# start_redis_node COMPONENT PORT [PRIMARY_PORT]: a node of the L2 cache, users from REDIS_ACL; a replica of the node
-# on PRIMARY_PORT when given. Every node may be a replica after a failover, so each can authenticate to a primary
-# (masteruser/masterauth in its private config, not on its command line).
+# start_redis_node COMPONENT PORT [PRIMARY_PORT [CONFIG_LINE...]]: a node of the L2 cache, users from REDIS_ACL; a
+# replica of the node on PRIMARY_PORT when given (not empty); extra config lines after. Every node may be a replica
+# after a failover, so each can authenticate to a primary (masteruser/masterauth in its private config, not on its
+# command line).
 start_redis_node() {
   local c=$1 p=$2 primary=${3:-} conf
+  shift $(($# < 3 ? $# : 3))
   is_running "$c" && { log "$c already running"; return 0; }
   require_free_port "$c" "$p"
   mkdir -p "$DATA_DIR/$c"
@@ -68,12 +72,50 @@ start_redis_node() {
       "maxmemory-policy allkeys-lru" "dir $DATA_DIR/$c" "masteruser replica" \
       "masterauth $(<"$(redis_password_file replica)")"
     [[ -z $primary ]] || echo "replicaof 127.0.0.1 $primary"
+    (($# == 0)) || printf '%s\n' "$@"
   } | write_private "$conf"
   launch "$c" redis-server "$conf" --daemonize no
   wait_until "$c" 20 "Redis (TLS) on port $p" port_in_use "$p"
 }
 
 start_redis_cache() { start_redis_node redis "$(port redis)"; }
+
+# Redis Cluster (the test stack: its tests run the apps on a cluster): six nodes of the L2 cache's kind (TLS on the
+# client and the cluster bus, the users of REDIS_ACL), made into three primaries with a replica each.
+REDIS_CLUSTER_SIZE=6
+redis_cluster_nodes() { local n; for ((n = 1; n <= REDIS_CLUSTER_SIZE; n++)); do echo "redis-cluster-$n"; done; }
+redis_cluster_addresses() {
+  local c out=()
+  for c in $(redis_cluster_nodes); do out+=("127.0.0.1:$(port "redis_cluster_${c#redis-cluster-}")"); done
+  (IFS=,; echo "${out[*]}")
+}
+
+start_redis_cluster() {
+  local c p started=0 addresses
+  for c in $(redis_cluster_nodes); do
+    is_running "$c" && continue
+    p=$(port "redis_cluster_${c#redis-cluster-}")
+    rm -rf "${DATA_DIR:?}/$c"
+    start_redis_node "$c" "$p" '' "cluster-enabled yes" "cluster-config-file $DATA_DIR/$c/nodes.conf" \
+      "cluster-node-timeout 5000" "tls-cluster yes"
+    started=1
+  done
+  ((started)) || return 0
+  addresses=$(redis_cluster_addresses)
+  # shellcheck disable=SC2046 # one argument per node
+  REDISCLI_AUTH=$(<"$(redis_password_file admin)") redis-cli --tls --cacert "$(ca_file)" --user admin \
+    --cluster create $(tr ',' ' ' <<<"$addresses") --cluster-replicas 1 --cluster-yes \
+    >>"$(logfile redis-cluster-1)" 2>&1 || fail_with_log redis-cluster-1 "redis-cli --cluster create failed"
+  wait_until redis-cluster-1 30 "cluster_state:ok" redis_cluster_ok
+}
+
+redis_cluster_ok() {
+  local c
+  for c in $(redis_cluster_nodes); do
+    REDISCLI_AUTH=$(<"$(redis_password_file admin)") redis-cli --tls --cacert "$(ca_file)" --user admin \
+      -p "$(port "redis_cluster_${c#redis-cluster-}")" cluster info | grep -q '^cluster_state:ok' || return 1
+  done
+}
 
 # Redis Sentinel over the L2 cache (the test stack, and `up --ha`): a replica of `redis` and three sentinels that
 # fail over to it. Clients find the primary through the sentinels (REDIS_SENTINELS, REDIS_SENTINEL_MASTER; the

@@ -42,6 +42,7 @@ export_test_env() {
   DBM_IT_REDIS_URL="rediss://127.0.0.1:$(port redis)"
   DBM_IT_REDIS_SENTINELS=$(redis_sentinel_addresses)
   DBM_IT_REDIS_SENTINEL_MASTER=$REDIS_SENTINEL_MASTER
+  DBM_IT_REDIS_CLUSTER_NODES=$(redis_cluster_addresses)
   DBM_IT_PROMETHEUS_URL="https://127.0.0.1:$(port prometheus)"
   # The secured services (TestServices reads these): per-principal Kafka client properties, the CA, the Redis and
   # Prometheus password files, kcat's librdkafka properties (operator), and the Kafka jars for the Kafka CLI tools.
@@ -60,7 +61,7 @@ export_test_env() {
   DBM_IT_UI_TEST="$ROOT/e2e/node/ui-test.mjs"
   DBM_IT_PROM_CLIENT="$ROOT/e2e/node/prom-client.mjs"
   export DBM_IT_CHROMIUM DBM_IT_UI_TEST DBM_IT_PROM_CLIENT
-  export DBM_IT_REDIS_SENTINELS DBM_IT_REDIS_SENTINEL_MASTER
+  export DBM_IT_REDIS_SENTINELS DBM_IT_REDIS_SENTINEL_MASTER DBM_IT_REDIS_CLUSTER_NODES
   export DBM_IT_KAFKA_BOOTSTRAP DBM_IT_REDIS_URL DBM_IT_PROMETHEUS_URL DBM_IT_POSTGRES_JDBC_URL DBM_IT_PG_DATABASE_ID \
     DBM_IT_DEMO_REDIS_URL DBM_IT_REDIS_DATABASE_ID DBM_IT_SCRAPE_INTERVAL_SECONDS DBM_IT_MYSQL_DATABASE_ID \
     DBM_IT_KAFKA_CONFIG_DIR DBM_IT_CA_FILE DBM_IT_SECRETS_DIR DBM_IT_KCAT_CONFIG DBM_IT_KAFKA_LIBS

@@ -291,7 +291,7 @@ class PipelineIT {
             assertThat(statusSchema.validate(mapper.readTree(status))).as("status value %s", status).isEmpty();
             assertThat(redis.pttl(RedisKeys.pollerStatus("prometheus"))).as("no TTL").isEqualTo(-1L);
 
-            // the per-user limit of the default 1 min window: a counter under dbm:rl:{rl}:user:<sub>:<window>
+            // the per-user limit of the default 1 min window: a counter under dbm:rl:{user:<sub>}:<window>
             assertThat(get(pg, token("acme/shop")).status()).isEqualTo(200);
             // the user's windows start at its own phase (redis-keys.md): splitmix64(31 × hash("USER") + hash(sub))
             long z = "USER".hashCode() * 31 + "e2e-user".hashCode();

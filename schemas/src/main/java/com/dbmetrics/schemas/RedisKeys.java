@@ -47,8 +47,9 @@ public final class RedisKeys {
     }
 
     /**
-     * Permits leased in one window of one rate limit, an integer counter. Every rate-limit key shares the {@code {rl}}
-     * hash tag, so one script may touch all scopes of a request in Redis Cluster too.
+     * Permits leased in one window of one rate limit, an integer counter. The hash tag is the scope and subject
+     * ({@code {user:alice}}), so a subject's two windows share a Redis Cluster slot (one script call reads both) and
+     * different subjects spread over the slots; in a cluster the API leases each scope of a request in its own call.
      *
      * @param scope {@code user}, {@code database} or {@code global}
      * @param subject the user id ({@code sub}), the database id, or {@code all}
@@ -57,6 +58,6 @@ public final class RedisKeys {
      *     RateLimiter), so the windows of different subjects do not all end at the same instant
      */
     public static String rateLimit(String scope, String subject, long window) {
-        return RATE_LIMIT_PREFIX + "{rl}:" + scope + ':' + subject + ':' + window;
+        return RATE_LIMIT_PREFIX + '{' + scope + ':' + subject + "}:" + window;
     }
 }

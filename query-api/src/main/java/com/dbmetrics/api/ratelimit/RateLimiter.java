@@ -24,6 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.JedisCluster;
 
 /**
  * Limits shared by every API instance through Redis, without a Redis round trip per request: an instance leases a
@@ -67,6 +68,8 @@ public final class RateLimiter implements MeterBinder {
     private final long windowMs;
     private final long leaseTimeoutNanos;
     private final boolean failOpen;
+    /** Redis Cluster: each scope's keys have their own slot, so each scope is leased in its own script call. */
+    private final boolean scopeAtATime;
     private final LocalRateLimiter local;
     private final LeaseBatches batches;
     private final Map<Scope, Cache<String, Lease>> leases = new EnumMap<>(Scope.class);
@@ -101,6 +104,7 @@ public final class RateLimiter implements MeterBinder {
         this.windowMs = window.toMillis();
         this.leaseTimeoutNanos = redis.budget().toNanos() * LEASE_TIMEOUT_BUDGETS;
         this.failOpen = failOpen;
+        this.scopeAtATime = redis.client() instanceof JedisCluster;
         this.local = new LocalRateLimiter(clock, window, ticker);
         this.batches = new LeaseBatches(redis, LuaScript.fromClasspath("/redis/rate-limit.lua"));
         this.leaseWait = Timer.builder("dbm_api_rate_limit_lease_wait")
@@ -223,10 +227,47 @@ public final class RateLimiter implements MeterBinder {
      */
     private Decision lease(List<Limit> limits, List<Integer> lacking, long[] index, long now, Lease[] held)
             throws TimeoutException {
-        List<String> keys = new ArrayList<>(lacking.size() * 2);
-        List<String> args = new ArrayList<>(lacking.size() * 3 + 1);
+        // one call for all lacking scopes; in a Redis Cluster one per scope in order, since each subject's keys have
+        // their own slot: permits of a scope granted before another refused stay here, for the subject's next request
+        List<List<Integer>> calls = scopeAtATime ? lacking.stream().map(List::of).toList() : List.of(lacking);
+        for (List<Integer> call : calls) {
+            List<?> result = call(limits, call, index, now);
+            if (((Long) result.get(0)) != 1L) {
+                int i = call.get(((Long) result.get(1)).intValue() - 1);
+                Limit refused = limits.get(i);
+                long retryMs = (Long) result.get(2);
+                synchronized (this) {
+                    held[i].refusedUntilMs = now + retryMs;
+                }
+                return new Decision(false, refused.scope(), refused.perWindow(), 0,
+                        LocalRateLimiter.ceilSeconds(retryMs), resetSeconds(refused, now));
+            }
+            synchronized (this) {
+                for (int j = 0; j < call.size(); j++) {
+                    // the lease asked for, even if the cache dropped it meanwhile: then its other permits are
+                    // forgotten (spent in Redis: early refusals at worst, never more admissions)
+                    Lease lease = held[call.get(j)];
+                    lease.permits += (Long) result.get(2 + 2 * j);
+                    lease.leftInRedis = (Long) result.get(3 + 2 * j);
+                }
+            }
+        }
+        synchronized (this) {
+            for (Lease lease : held) {
+                if (lease.permits == 0) {
+                    return null;
+                }
+            }
+            return spend(limits, held, resetSeconds(limits.get(0), now));
+        }
+    }
+
+    /** One lease script call for the scopes {@code which} of {@code limits}: the script's answer. */
+    private List<?> call(List<Limit> limits, List<Integer> which, long[] index, long now) throws TimeoutException {
+        List<String> keys = new ArrayList<>(which.size() * 2);
+        List<String> args = new ArrayList<>(which.size() * 3 + 1);
         args.add(Long.toString(windowMs));
-        for (int i : lacking) {
+        for (int i : which) {
             Limit limit = limits.get(i);
             keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i]));
             keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i] - 1));
@@ -235,36 +276,10 @@ public final class RateLimiter implements MeterBinder {
             args.add(Long.toString(elapsed(limit, now)));
         }
         long start = System.nanoTime();
-        List<?> result;
         try {
-            result = batches.call(new LeaseBatches.Call(keys, args), start + leaseTimeoutNanos);
+            return batches.call(new LeaseBatches.Call(keys, args), start + leaseTimeoutNanos);
         } finally {
             leaseWait.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-        }
-        if (((Long) result.get(0)) != 1L) {
-            int i = lacking.get(((Long) result.get(1)).intValue() - 1);
-            Limit refused = limits.get(i);
-            long retryMs = (Long) result.get(2);
-            synchronized (this) {
-                held[i].refusedUntilMs = now + retryMs;
-            }
-            return new Decision(false, refused.scope(), refused.perWindow(), 0, LocalRateLimiter.ceilSeconds(retryMs),
-                    resetSeconds(refused, now));
-        }
-        synchronized (this) {
-            for (int j = 0; j < lacking.size(); j++) {
-                // the lease asked for, even if the cache dropped it meanwhile: then its other permits are forgotten
-                // (spent in Redis: early refusals at worst, never more admissions)
-                Lease lease = held[lacking.get(j)];
-                lease.permits += (Long) result.get(2 + 2 * j);
-                lease.leftInRedis = (Long) result.get(3 + 2 * j);
-            }
-            for (Lease lease : held) {
-                if (lease.permits == 0) {
-                    return null;
-                }
-            }
-            return spend(limits, held, resetSeconds(limits.get(0), now));
         }
     }
 

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.UnifiedJedis;
 
 /** Starts query-api instances against a Redis, signs tokens, and seeds snapshots: shared by the query-api ITs. */
 final class ApiFixture {
@@ -93,7 +94,7 @@ final class ApiFixture {
         return jwt.serialize();
     }
 
-    static void seed(JedisPooled redis, String id, String project, Instant t, boolean freshToo) throws Exception {
+    static void seed(UnifiedJedis redis, String id, String project, Instant t, boolean freshToo) throws Exception {
         MetricsSnapshot s = MetricsSnapshot.of(new DatabaseRef(id, "name-" + id, "postgresql", "acme", project), t, 15,
                 Map.of(Metric.CONNECTIONS, 42d, Metric.STORAGE_SIZE, 1_073_741_824d));
         String json = MAPPER.writeValueAsString(s);
@@ -115,6 +116,16 @@ final class ApiFixture {
         HttpResponse<String> response = HTTP.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
         OpenApiContract.check(response);
         return response;
+    }
+
+    /** The value of an unlabelled series of the API's {@code /metrics}. */
+    static double metric(QueryApi api, String name) throws Exception {
+        String text = HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return text.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
+                l.substring(name.length() + 1).trim())).findFirst().orElseThrow(() -> new AssertionError(name
+                + " not in /metrics"));
     }
 
     static String metricsPath(String project, String id) {

@@ -4,6 +4,7 @@ import static com.dbmetrics.api.it.ApiFixture.MAPPER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.api.QueryApi;
+import com.dbmetrics.schemas.RedisKeys;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.dbmetrics.schemas.testing.TestServices;
 import com.sun.net.httpserver.HttpServer;
@@ -196,9 +197,9 @@ class RateLimitIT {
                 assertThat(status.get()).isEqualTo(429);
             }
 
-            assertThat(admin.keys("*database:acme/shop/" + owned + ":*")).as("the attacker's own budget")
+            assertThat(admin.keys(RedisKeys.rateLimit("database", "acme/shop/" + owned, 0).replace("}:0", "}:*"))).as("the attacker's own budget")
                     .isNotEmpty();
-            assertThat(admin.keys("*database:acme/blog/" + owned + ":*")).as("the owner's budget, untouched")
+            assertThat(admin.keys(RedisKeys.rateLimit("database", "acme/blog/" + owned, 0).replace("}:0", "}:*"))).as("the owner's budget, untouched")
                     .isEmpty();
             HttpResponse<String> owner = ApiFixture.get(api, ApiFixture.metricsPath("blog", owned),
                     ApiFixture.token("owner-" + run, "acme/blog"));

@@ -177,12 +177,7 @@ class RedisOutageIT {
 
     /** One sample of the API's /metrics (management port), by name without labels. */
     private double metric(String name) throws Exception {
-        String text = ApiFixture.HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        return text.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
-                l.substring(name.length() + 1).trim())).findFirst().orElseThrow(() -> new AssertionError(name
-                + " not in /metrics"));
+        return ApiFixture.metric(api, name);
     }
 
     @Test

@@ -82,7 +82,7 @@ class SentinelFailoverIT {
                     String user = "after-failover-" + UUID.randomUUID();
                     ApiFixture.get(api, path, ApiFixture.token(user, "acme/shop"));
                     try (Jedis admin = admin(promoted)) {
-                        return !admin.keys(RedisKeys.RATE_LIMIT_PREFIX + "{rl}:user:" + user + ":*").isEmpty();
+                        return !admin.keys(RedisKeys.RATE_LIMIT_PREFIX + "{user:" + user + "}:*").isEmpty();
                     }
                 });
                 Thread.sleep(1_000); // reads on the new primary too

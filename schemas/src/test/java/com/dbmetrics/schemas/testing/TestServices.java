@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * The real services of {@code ./dbm test}, as each principal reaches them. Every integration test builds its clients
@@ -19,7 +20,8 @@ import redis.clients.jedis.JedisPooled;
  * <p>The variables {@code ./dbm test} exports (see tools/dbm/test.sh): {@code DBM_IT_KAFKA_BOOTSTRAP};
  * {@code DBM_IT_KAFKA_CONFIG_DIR} holding {@code <principal>.properties} (Kafka client security properties: the
  * {@code KAFKA_CLIENT_PROPERTIES_FILE} of that principal); {@code DBM_IT_REDIS_URL}; {@code DBM_IT_REDIS_SENTINELS} and
- * {@code DBM_IT_REDIS_SENTINEL_MASTER} (Sentinel over that Redis and its replica); {@code DBM_IT_CA_FILE} (the local
+ * {@code DBM_IT_REDIS_SENTINEL_MASTER} (Sentinel over that Redis and its replica); {@code DBM_IT_REDIS_CLUSTER_NODES}
+ * (a Redis Cluster of six nodes); {@code DBM_IT_CA_FILE} (the local
  * CA every TLS service's certificate is signed by); {@code DBM_IT_SECRETS_DIR} holding {@code redis-<user>.password}
  * and {@code prometheus-<user>.password}; {@code DBM_IT_PROMETHEUS_URL}. Without {@code DBM_IT_KAFKA_CONFIG_DIR} /
  * {@code DBM_IT_SECRETS_DIR} the services are taken to be plaintext and anonymous (a stack started with security off).
@@ -130,6 +132,22 @@ public final class TestServices {
                     Path.of(secrets, "redis-sentinels.password").toString());
         }
         return env;
+    }
+
+    /**
+     * {@link #redisEnv} plus the Redis Cluster of {@code ./dbm test} ({@code DBM_IT_REDIS_CLUSTER_NODES}: six nodes,
+     * three primaries with a replica each, the same users and TLS as the single Redis).
+     */
+    public static Map<String, String> redisClusterEnv(String user) {
+        Map<String, String> env = redisEnv(user);
+        env.put(RedisTopology.REDIS_CLUSTER_NODES, required("DBM_IT_REDIS_CLUSTER_NODES"));
+        return env;
+    }
+
+    /** A client of that cluster acting as {@code user}; close it after the test. */
+    public static UnifiedJedis redisCluster(String user) {
+        RedisEndpoint endpoint = RedisEndpoint.fromEnv(new Env(redisClusterEnv(user)));
+        return endpoint.open(endpoint.clientConfig(2_000, "dbm-it-cluster-" + user));
     }
 
     /** A connection to one sentinel of {@link #redisSentinelEnv}; close it after use. */

@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /** The Redis mirror against the real Redis that {@code ./dbm test} starts. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -70,6 +74,39 @@ class RedisMirrorIT {
         assertThat(redis.pttl(RedisKeys.fresh(id))).isBetween(30_000L, 35_000L);
         assertThat(redis.pttl(RedisKeys.stale(id))).isBetween(295_000L, 300_000L);
         await().atMost(Duration.ofSeconds(30)).until(() -> mirror.lagSeconds() == 0); // written: nothing waits
+    }
+
+    /**
+     * The mirror on the Redis Cluster of ./dbm test: each database's script call goes to its slot's primary (its keys
+     * share the {id} hash tag), pipelined across the primaries, and the event-time guard holds there too.
+     */
+    @Test
+    void shouldMirrorDatabasesOnDifferentSlotsOfACluster() throws Exception {
+        try (UnifiedJedis cluster = TestServices.redisCluster(TestServices.REDIS_STREAMS);
+                RedisMirror clustered = new RedisMirror(cluster, Json.newMapper(), Duration.ofSeconds(15),
+                        Duration.ofMillis(10), 1000, Clock.systemUTC()).start()) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                String db = id + "-" + i;
+                ids.add(db);
+                clustered.snapshot(MetricsSnapshot.of(new DatabaseRef(db, "db", "redis", "acme", "shop"),
+                        T0.plusSeconds(10), 5, Map.of(Metric.CONNECTIONS, (double) i)));
+            }
+            assertThat(ids.stream().map(db -> JedisClusterCRC16.getSlot(RedisKeys.fresh(db))).distinct().count())
+                    .isGreaterThan(1);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                for (int i = 0; i < ids.size(); i++) {
+                    byte[] fresh = cluster.get(RedisKeys.fresh(ids.get(i)).getBytes(StandardCharsets.UTF_8));
+                    assertThat(fresh).as(ids.get(i)).isNotNull();
+                    assertThat(serde.parse(fresh).value(Metric.CONNECTIONS)).isEqualTo((double) i);
+                }
+            });
+            clustered.snapshot(MetricsSnapshot.of(new DatabaseRef(ids.get(0), "db", "redis", "acme", "shop"), T0, 5,
+                    Map.of(Metric.CONNECTIONS, 99d)));
+            await().atMost(Duration.ofSeconds(30)).until(() -> clustered.skippedOlder() == 1);
+            assertThat(serde.parse(cluster.get(RedisKeys.stale(ids.get(0)).getBytes(StandardCharsets.UTF_8)))
+                    .value(Metric.CONNECTIONS)).isEqualTo(0.0);
+        }
     }
 
     @Test
