@@ -28,7 +28,7 @@ streams_iq_urls() {
   for c in $(app_components); do
     [[ $(kind_of "$c") == streams ]] && out+=("http://127.0.0.1:$(iport streams_iq "$c")")
   done
-  (IFS=,; echo "${out[*]}")
+  joined "${out[@]}"
 }
 
 # app_env COMPONENT: the environment of one app instance, one VAR=value per line. Each app has its own principals.

@@ -239,7 +239,7 @@ chaos_run() {
 chaos_ids() {
   local i out=()
   for i in "${!DB_IDS[@]}"; do out+=("${DB_IDS[$i]}:${DB_ENGINES[$i]}:${DB_DOMAINS[$i]}/${DB_PROJECTS[$i]}"); done
-  (IFS=,; echo "${out[*]}")
+  joined "${out[@]}"
 }
 
 # chaos_row ...: the scenario's measurements as one JSON object.

@@ -105,6 +105,9 @@ die() { printf '[dbm] error: %s\n' "$*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((ms / 1000)) $(( (ms % 1000) / 100 )); }
 
+# joined ITEM...: the items separated by commas (a list of addresses for one variable).
+joined() { local IFS=,; echo "$*"; }
+
 # Rows of a table variable without blank lines.
 rows() { sed -e '/^[[:space:]]*$/d' -e 's/^[[:space:]]*//' <<<"$1"; }
 
@@ -186,7 +189,7 @@ kafka_nodes() { if ha; then instances kafka "$HA_KAFKA_NODES"; else echo kafka; 
 kafka_bootstrap() {
   local c out=()
   for c in $(kafka_nodes); do out+=("127.0.0.1:$(iport kafka "$c")"); done
-  (IFS=,; echo "${out[*]}")
+  joined "${out[@]}"
 }
 
 infra_components() {

@@ -33,7 +33,7 @@ kafka_min_isr() { if ha; then echo 2; else echo 1; fi; }
 kafka_voters() {
   local c out=()
   for c in $(kafka_nodes); do out+=("$(instance_no "$c")@127.0.0.1:$(iport kafka_controller "$c")"); done
-  (IFS=,; echo "${out[*]}")
+  joined "${out[@]}"
 }
 
 write_kafka_config() {

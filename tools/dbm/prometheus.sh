@@ -41,7 +41,7 @@ app_targets() {
   for c in $(app_components); do
     [[ $(kind_of "$c") == "$1" ]] && out+=("'127.0.0.1:$(iport "$2" "$c")'")
   done
-  (IFS=,; echo "${out[*]}")
+  joined "${out[@]}"
 }
 
 # write_prometheus_web_config FILE: TLS with the stack's certificate, a bcrypt hash per user (written when the

@@ -87,7 +87,7 @@ redis_cluster_nodes() { local n; for ((n = 1; n <= REDIS_CLUSTER_SIZE; n++)); do
 redis_cluster_addresses() {
   local c out=()
   for c in $(redis_cluster_nodes); do out+=("127.0.0.1:$(port "redis_cluster_${c#redis-cluster-}")"); done
-  (IFS=,; echo "${out[*]}")
+  joined "${out[@]}"
 }
 
 start_redis_cluster() {
@@ -128,7 +128,7 @@ sentinel_port() { port "sentinel_${1#sentinel-}"; }
 redis_sentinel_addresses() {
   local s out=()
   for s in "${SENTINELS[@]}"; do out+=("127.0.0.1:$(sentinel_port "$s")"); done
-  (IFS=,; echo "${out[*]}")
+  joined "${out[@]}"
 }
 
 sentinel_down_after() { if [[ $STACK == test ]]; then echo 30000; else echo 3000; fi; }
