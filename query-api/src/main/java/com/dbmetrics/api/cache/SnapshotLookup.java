@@ -7,9 +7,12 @@ import com.dbmetrics.api.source.Lookup;
 import com.dbmetrics.api.source.RedisSnapshots;
 import com.dbmetrics.api.source.SnapshotFeed;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.RedisKeys;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.LoadingCache;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -50,6 +53,9 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
     private final Executor refresher;
     private final L1Stats stats = new L1Stats();
     private final L1Refresh refresh;
+    /** What L1 held of each database when it left L1 (expired or evicted), kept as long as Redis' stale copy. */
+    private final Cache<String, Lookup.Found> served;
+    private final LongAdder keptNewer = new LongAdder();
 
     private final LongAdder l2Hits = new LongAdder();
     private final LongAdder sourceHits = new LongAdder();
@@ -71,6 +77,8 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         this.ttlNanos = ttl.toNanos();
         this.refresher = refresher;
         this.refresh = new L1Refresh(this.redis, refresher, ticker, ttlNanos);
+        this.served = Caffeine.newBuilder().maximumSize(maxEntries).ticker(ticker)
+                .expireAfterWrite(Duration.ofSeconds(RedisKeys.STALE_TTL_SECONDS)).build();
         this.l1 = Caffeine.newBuilder()
                 .maximumSize(maxEntries)
                 .ticker(ticker)
@@ -91,6 +99,11 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
                     }
                 })
                 .refreshAfterWrite(Duration.ofNanos(Math.max(1, ttlNanos / 2)))
+                .evictionListener((String id, L1Entry entry, RemovalCause cause) -> {
+                    if (id != null && entry != null) {
+                        served.put(id, entry.found());
+                    }
+                })
                 .recordStats(() -> stats)
                 .build(refresh);
     }
@@ -131,7 +144,28 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         return current != null ? current.hit() : load(databaseId, sourceGate);
     }
 
+    /**
+     * A load never answers older than what this instance answered before: Redis can lose its newest write when a
+     * replica without it is promoted (replication is asynchronous), and a reader whose L1 copy expired would then be
+     * sent back an interval (found by ./dbm chaos, redis-stop). The newest copy L1 held stays in {@link #served} after
+     * it leaves L1; a load older than it answers it instead, until the pipeline writes a newer one.
+     */
+    private Lookup notBehindServed(String id, Lookup loaded) {
+        if (loaded instanceof Lookup.Found found) {
+            Lookup.Found before = served.getIfPresent(id);
+            if (before != null && before.snapshot().timestamp().isAfter(found.snapshot().timestamp())) {
+                keptNewer.increment();
+                return new Lookup.Found(before.snapshot(), Layer.L1, before.origin());
+            }
+        }
+        return loaded;
+    }
+
     private Lookup load(String id, Function<String, Decision> sourceGate) {
+        return notBehindServed(id, loadFromSources(id, sourceGate));
+    }
+
+    private Lookup loadFromSources(String id, Function<String, Decision> sourceGate) {
         boolean redisUp = true;
         try {
             Optional<MetricsSnapshot> fresh = redis.fresh(id);
@@ -201,6 +235,7 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
     @Override
     public void removed(String databaseId, long eventMillis) {
         l1.invalidate(databaseId);
+        served.invalidate(databaseId);
     }
 
     /** Databases in L1 now (approximately: expired entries leave on Caffeine's next maintenance). */
@@ -235,6 +270,9 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         FunctionCounter.builder("dbm_api_source_hits", sourceHits, LongAdder::sum).register(registry);
         FunctionCounter.builder("dbm_api_stale_hits", staleHits, LongAdder::sum).register(registry);
         FunctionCounter.builder("dbm_api_iq_failures", iqFailures, LongAdder::sum).register(registry);
+        FunctionCounter.builder("dbm_api_l1_kept_newer", keptNewer, LongAdder::sum)
+                .description("Loads older than the snapshot this instance had answered (Redis lost a write), answered"
+                        + " with that one").register(registry);
         FunctionCounter.builder("dbm_api_l1_feed_replaced", feedReplaced, LongAdder::sum)
                 .description("L1 copies replaced by a newer snapshot from the live feed").register(registry);
         Gauge.builder("dbm_api_memory_cache_size", this, SnapshotLookup::size).register(registry);

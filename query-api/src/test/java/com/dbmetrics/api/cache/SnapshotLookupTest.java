@@ -87,6 +87,28 @@ class SnapshotLookupTest {
         return (Lookup.Found) lookup;
     }
 
+    /**
+     * Redis can lose its newest write in a failover (the promoted replica had not received it): a reader whose L1 copy
+     * expired meanwhile is answered the newer copy this instance served before, not sent back an interval.
+     */
+    @Test
+    void shouldNeverAnswerOlderThanItAnsweredBeforeWhenRedisLostAWrite() {
+        redis.putFresh(snapshot("db-1", T0.plusSeconds(15)));
+        assertThat(found(lookup.get("db-1", ADMIT)).snapshot().timestamp()).isEqualTo(T0.plusSeconds(15));
+
+        redis.putFresh(snapshot("db-1", T0)); // the promoted replica's older copy
+        clock.advance(TTL.plusSeconds(1)); // L1's copy expires
+        Lookup.Found after = found(lookup.get("db-1", ADMIT));
+
+        assertThat(after.snapshot().timestamp()).isEqualTo(T0.plusSeconds(15));
+        assertThat(after.layer()).isEqualTo(Layer.L1);
+        assertThat(counter("dbm_api_l1_kept_newer")).isEqualTo(1);
+
+        redis.putFresh(snapshot("db-1", T0.plusSeconds(30))); // the pipeline writes a newer one
+        clock.advance(TTL.plusSeconds(1));
+        assertThat(found(lookup.get("db-1", ADMIT)).snapshot().timestamp()).isEqualTo(T0.plusSeconds(30));
+    }
+
     @Test
     void shouldAnswerFromL1WhenReadAgainWithinTheTtl() {
         MetricsSnapshot s = snapshot("db-1", T0);
