@@ -353,6 +353,15 @@ chaos_markdown_row() {
     + "\(if .goals_met then "met" else "missed: " + (.goals_missed | join(", ")) end) |"' <<<"$1"
 }
 
+# stack_rss_mb: resident memory of every running component of the stack together, MB.
+stack_rss_mb() {
+  local c p pids=()
+  for c in $(all_components); do
+    if p=$(running_pid "$c"); then pids+=("$p"); fi
+  done
+  ps -o rss= -p "$(joined "${pids[@]}")" | awk '{ s += $1 } END { printf "%.0f", s / 1024 }'
+}
+
 CHAOS_TABLE_HEAD='| scenario | hit | 5xx / timeouts / 429 / conn. errors | steady p99 ms | fault p50 / p99 ms | after p50 / p99 ms | worst age s | fresh again s after heal | regressions | converged | alerts (s after fault) | goals |
 |---|---|---|---|---|---|---|---|---|---|---|---|'
 
@@ -360,7 +369,7 @@ CHAOS_TABLE_HEAD='| scenario | hit | 5xx / timeouts / 429 / conn. errors | stead
 # (rows of scenarios not run stay, with the run they came from named in the notes).
 chaos_write_reliability() {
   local rows=$1 command=$2 rss
-  rss=$(for c in $(all_components); do p=$(running_pid "$c") && ps -o rss= -p "$p"; done | awk '{ s += $1 } END { printf "%.0f", s / 1024 }')
+  rss=$(stack_rss_mb)
   python3 - "$ROOT/RELIABILITY.md" "$rows" "$command" "$(machine_facts)" "$rss" "$(date -u +%Y-%m-%dT%H:%MZ)" \
     "$CHAOS_TABLE_HEAD" <<'PY'
 import re, sys
