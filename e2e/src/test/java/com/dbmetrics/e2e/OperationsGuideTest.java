@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.dbmetrics.api.ApiConfig;
 import com.dbmetrics.poller.PollerConfig;
 import com.dbmetrics.schemas.RedisKeys;
+import com.dbmetrics.schemas.config.RedisEndpoint;
+import com.dbmetrics.schemas.config.RedisTopology;
 import com.dbmetrics.streams.StreamsAppConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,7 +56,8 @@ class OperationsGuideTest {
     @Test
     void shouldNameOnlyVariablesTheConfigurationRecordsRead() {
         Set<String> known = new TreeSet<>();
-        for (Class<?> type : new Class<?>[] {PollerConfig.class, StreamsAppConfig.class, ApiConfig.class}) {
+        for (Class<?> type : new Class<?>[] {PollerConfig.class, StreamsAppConfig.class, ApiConfig.class,
+                RedisEndpoint.class, RedisTopology.class}) {
             known.addAll(variables(type));
         }
         for (Field field : RedisKeys.class.getFields()) {
