@@ -25,9 +25,7 @@ redis_env() {
 # The interactive-query URLs of every streams-app instance (STREAMS_IQ_URLS of the API).
 streams_iq_urls() {
   local c out=()
-  for c in $(app_components); do
-    [[ $(kind_of "$c") == streams ]] && out+=("http://127.0.0.1:$(iport streams_iq "$c")")
-  done
+  for c in $(app_instances streams); do out+=("http://127.0.0.1:$(iport streams_iq "$c")"); done
   joined "${out[@]}"
 }
 
@@ -87,8 +85,7 @@ start_lb() {
   is_running lb && { log "lb already running"; return 0; }
   require_free_port lb "$(port api)"
   mkdir -p "$DATA_DIR/lb"
-  for c in $(app_components); do
-    [[ $(kind_of "$c") == api ]] || continue
+  for c in $(app_instances api); do
     servers+="    server $c 127.0.0.1:$(iport api "$c") check inter 1s fall 2 rise 2 slowstart 30s"$'\n'
   done
   render haproxy/haproxy.cfg PORT="$(port api)" STATS_PORT="$(port lb_stats)" SERVERS="$servers" \
@@ -100,7 +97,7 @@ start_lb() {
 # Wait until the API serves the first demo database (a poll, a snapshot through Kafka Streams, a cache fill).
 await_api() {
   local url token deadline code='' body c
-  url="http://127.0.0.1:$(port api)/api/v1/domain/${DB_DOMAINS[0]}/project/${DB_PROJECTS[0]}/databases/${DB_IDS[0]}/metrics"
+  url="http://127.0.0.1:$(port api)$(metrics_path 0)"
   token=$(mint_token --user dev --ttl 3600 --tenant "${DB_DOMAINS[0]}/${DB_PROJECTS[0]}")
   deadline=$(( $(now_ms) + APP_READY_TIMEOUT * 1000 ))
   log "waiting (up to ${APP_READY_TIMEOUT}s) for $url"

@@ -53,8 +53,7 @@ redis_primary() {
 }
 active_poller() {
   local c
-  for c in $(app_components); do
-    [[ $(kind_of "$c") == poller ]] || continue
+  for c in $(app_instances poller); do
     if curl -fsS --max-time 2 "http://127.0.0.1:$(iport poller_management "$c")/metrics" | grep -q '^dbm_poller_active 1'; then
       echo "$c"; return 0
     fi
@@ -93,8 +92,7 @@ chaos_fault() {
     *-stop) signal_group STOP "$pid" ;;
     streams-rolling)
       local s
-      for s in $(app_components); do
-        [[ $(kind_of "$s") == streams ]] || continue
+      for s in $(app_instances streams); do
         stop_component "$s"
         start_apps
         wait_until "$s" 120 "readiness" http_ok "http://127.0.0.1:$(iport streams_management "$s")/readyz"
@@ -118,7 +116,7 @@ chaos_watch() {
   mapfile -t tokens <"$2"
   dir=$(dirname "$file")
   for i in "${!DB_IDS[@]}"; do
-    args+=("http://127.0.0.1:$(port api)/api/v1/domain/${DB_DOMAINS[$i]}/project/${DB_PROJECTS[$i]}/databases/${DB_IDS[$i]}/metrics"
+    args+=("http://127.0.0.1:$(port api)$(metrics_path "$i")"
       -o "$dir/watch.$i.json")
   done
   while :; do
@@ -164,12 +162,11 @@ newest_in_topic() {
 api_newest() {
   local tokens=() c i n=0 token
   mapfile -t tokens <"$1"
-  for c in $(app_components); do
-    [[ $(kind_of "$c") == api ]] || continue
+  for c in $(app_instances api); do
     for i in "${!DB_IDS[@]}"; do
       token=${tokens[n++ % ${#tokens[@]}]}
       printf '%s %s %s\n' "$c" "${DB_IDS[$i]}" "$(curl -s --max-time 3 -H "Authorization: Bearer $token" \
-        "http://127.0.0.1:$(iport api "$c")/api/v1/domain/${DB_DOMAINS[$i]}/project/${DB_PROJECTS[$i]}/databases/${DB_IDS[$i]}/metrics" \
+        "http://127.0.0.1:$(iport api "$c")$(metrics_path "$i")" \
         | jq -r '.timestamp // "-"' 2>/dev/null || echo -)"
     done
   done

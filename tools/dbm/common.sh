@@ -210,6 +210,13 @@ app_components() {
     rows "$APPS" | awk '{print $1}'
   fi
 }
+# app_instances KIND: the instances of one app (poller, streams or api) in this stack, one per line.
+app_instances() {
+  local c
+  for c in $(app_components); do
+    if [[ $(kind_of "$c") == "$1" ]]; then echo "$c"; fi
+  done
+}
 # The components of the stack in start order (stopped in reverse): under --ha the load balancer comes last.
 all_components() { infra_components | tr ' ' '\n'; app_components; if ha; then echo lb; fi; }
 
@@ -236,7 +243,7 @@ endpoint() {
     redis) echo "url rediss://127.0.0.1:$(port redis)" ;;
     redis-replica) echo "url rediss://127.0.0.1:$(port redis_replica)" ;;
     sentinel-*) echo "url rediss://127.0.0.1:$(sentinel_port "$c")" ;;
-    redis-cluster-*) echo "url rediss://127.0.0.1:$(port "redis_cluster_${c#redis-cluster-}")" ;;
+    redis-cluster-*) echo "url rediss://127.0.0.1:$(redis_cluster_port "$c")" ;;
     prometheus) echo "url https://127.0.0.1:$(port prometheus)" ;;
     poller | poller-[0-9]*) echo "url http://127.0.0.1:$(iport poller_management "$c")" ;;
     streams | streams-[0-9]*) echo "url http://127.0.0.1:$(iport streams_iq "$c")" ;;
@@ -252,6 +259,11 @@ endpoint() {
         echo "url http://127.0.0.1:$(port "${DB_EXPORTER_PORTKEYS[$i]}")/metrics"
       fi ;;
   esac
+}
+
+# metrics_path I: the API path of the metrics of demo database I.
+metrics_path() {
+  echo "/api/v1/domain/${DB_DOMAINS[$1]}/project/${DB_PROJECTS[$1]}/databases/${DB_IDS[$1]}/metrics"
 }
 
 db_url() {

@@ -38,9 +38,7 @@ write_prometheus_config() {
 # app_targets KIND PORT_KEY: the management address of every instance of an app, as a YAML flow list's items.
 app_targets() {
   local c out=()
-  for c in $(app_components); do
-    [[ $(kind_of "$c") == "$1" ]] && out+=("'127.0.0.1:$(iport "$2" "$c")'")
-  done
+  for c in $(app_instances "$1"); do out+=("'127.0.0.1:$(iport "$2" "$c")'"); done
   joined "${out[@]}"
 }
 

@@ -84,9 +84,10 @@ start_redis_cache() { start_redis_node redis "$(port redis)"; }
 # client and the cluster bus, the users of REDIS_ACL), made into three primaries with a replica each.
 REDIS_CLUSTER_SIZE=6
 redis_cluster_nodes() { local n; for ((n = 1; n <= REDIS_CLUSTER_SIZE; n++)); do echo "redis-cluster-$n"; done; }
+redis_cluster_port() { port "redis_cluster_${1#redis-cluster-}"; }
 redis_cluster_addresses() {
   local c out=()
-  for c in $(redis_cluster_nodes); do out+=("127.0.0.1:$(port "redis_cluster_${c#redis-cluster-}")"); done
+  for c in $(redis_cluster_nodes); do out+=("127.0.0.1:$(redis_cluster_port "$c")"); done
   joined "${out[@]}"
 }
 
@@ -94,7 +95,7 @@ start_redis_cluster() {
   local c p started=0 addresses
   for c in $(redis_cluster_nodes); do
     is_running "$c" && continue
-    p=$(port "redis_cluster_${c#redis-cluster-}")
+    p=$(redis_cluster_port "$c")
     rm -rf "${DATA_DIR:?}/$c"
     start_redis_node "$c" "$p" '' "cluster-enabled yes" "cluster-config-file $DATA_DIR/$c/nodes.conf" \
       "cluster-node-timeout 5000" "tls-cluster yes"
@@ -113,7 +114,7 @@ redis_cluster_ok() {
   local c
   for c in $(redis_cluster_nodes); do
     REDISCLI_AUTH=$(<"$(redis_password_file admin)") redis-cli --tls --cacert "$(ca_file)" --user admin \
-      -p "$(port "redis_cluster_${c#redis-cluster-}")" cluster info | grep -q '^cluster_state:ok' || return 1
+      -p "$(redis_cluster_port "$c")" cluster info | grep -q '^cluster_state:ok' || return 1
   done
 }
 

@@ -36,7 +36,7 @@ print_summary() {
     echo
     echo "Try (development token for ${DB_DOMAINS[0]}/${DB_PROJECTS[0]}, valid 24 h; more with ./dbm token):"
     echo "  curl -H 'Authorization: Bearer $token' \\"
-    echo "    http://127.0.0.1:$(port api)/api/v1/domain/${DB_DOMAINS[0]}/project/${DB_PROJECTS[0]}/databases/${DB_IDS[0]}/metrics"
+    echo "    http://127.0.0.1:$(port api)$(metrics_path 0)"
   fi
 }
 

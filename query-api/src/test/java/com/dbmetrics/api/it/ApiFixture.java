@@ -118,12 +118,15 @@ final class ApiFixture {
         return response;
     }
 
+    /** The API's {@code /metrics}, from its management port. */
+    static String metricsText(QueryApi api) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     /** The value of an unlabelled series of the API's {@code /metrics}. */
     static double metric(QueryApi api, String name) throws Exception {
-        String text = HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        return text.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
+        return metricsText(api).lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
                 l.substring(name.length() + 1).trim())).findFirst().orElseThrow(() -> new AssertionError(name
                 + " not in /metrics"));
     }

@@ -13,8 +13,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -284,10 +282,7 @@ class LiveStreamIT {
     }
 
     private String metricLine(String name, String label) throws Exception {
-        String body = ApiFixture.HTTP.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + api.managementPort() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        for (String line : body.split("\n")) {
+        for (String line : ApiFixture.metricsText(api).split("\n")) {
             if ((line.startsWith(name + " ") || line.startsWith(name + "{")) && line.contains(label)) {
                 return line.substring(line.lastIndexOf(' ') + 1);
             }

@@ -5,11 +5,11 @@ import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import javax.net.ssl.SSLParameters;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import javax.net.ssl.SSLParameters;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPoolConfig;
@@ -130,19 +130,28 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
      * answer: a reader that must not wait long for an answer may still need longer for a new TLS connection.
      */
     public JedisClientConfig clientConfig(int connectTimeoutMillis, int socketTimeoutMillis, String clientName) {
-        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis(socketTimeoutMillis)
-                .database(database).clientName(clientName).ssl(tls);
-        if (username != null) {
-            b.user(username);
-        }
-        if (password != null) {
-            b.password(password.reveal());
-        }
-        return withTls(b).build();
+        return builder(connectTimeoutMillis, socketTimeoutMillis, clientName, username, password).database(database)
+                .build();
     }
 
-    private DefaultJedisClientConfig.Builder withTls(DefaultJedisClientConfig.Builder b) {
+    /** The client settings for the sentinels: the nodes' TLS, the sentinels' own user and password, no database. */
+    public JedisClientConfig sentinelClientConfig(int timeoutMillis, String clientName) {
+        return builder(timeoutMillis, timeoutMillis, clientName, topology.sentinelUsername(),
+                topology.sentinelPassword()).build();
+    }
+
+    /** Timeouts, name, credentials when given, and TLS with the CA file and hostname verification when rediss://. */
+    private DefaultJedisClientConfig.Builder builder(int connectTimeoutMillis, int socketTimeoutMillis,
+            String clientName, String user, Secret secret) {
+        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(connectTimeoutMillis).socketTimeoutMillis(socketTimeoutMillis)
+                .clientName(clientName).ssl(tls);
+        if (user != null) {
+            b.user(user);
+        }
+        if (secret != null) {
+            b.password(secret.reveal());
+        }
         if (tls) {
             if (caFile != null) {
                 b.sslSocketFactory(PemTrust.sslContext(REDIS_CA_FILE, caFile).getSocketFactory());
@@ -152,20 +161,6 @@ public record RedisEndpoint(String host, int port, boolean tls, String username,
             b.sslParameters(params);
         }
         return b;
-    }
-
-    /** The client settings for the sentinels: the nodes' TLS, the sentinels' own user and password, no database. */
-    public JedisClientConfig sentinelClientConfig(int timeoutMillis, String clientName) {
-        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(timeoutMillis).socketTimeoutMillis(timeoutMillis)
-                .clientName(clientName).ssl(tls);
-        if (topology.sentinelUsername() != null) {
-            b.user(topology.sentinelUsername());
-        }
-        if (topology.sentinelPassword() != null) {
-            b.password(topology.sentinelPassword().reveal());
-        }
-        return withTls(b).build();
     }
 
     /**
