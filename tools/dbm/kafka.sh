@@ -75,6 +75,12 @@ launch_kafka_node() {
     log "$c: the data in $dir belongs to another quorum ($(cat "$dir/voters" 2>/dev/null)): formatting it anew"
     rm -rf "$dir/kraft-logs" "$ids/acls.sha256"
   fi
+  # (a node whose data has another cluster id than node 1's: node 1 was formatted anew, e.g. by a single-node `up`)
+  if [[ $(instance_no "$c") != 1 && -f $dir/kraft-logs/meta.properties && -s $ids/cluster-id ]] \
+      && ! grep -qx "cluster.id=$(<"$ids/cluster-id")" "$dir/kraft-logs/meta.properties"; then
+    log "$c: the data in $dir belongs to another cluster: formatting it anew"
+    rm -rf "$dir/kraft-logs"
+  fi
   if [[ ! -f $dir/kraft-logs/meta.properties ]]; then
     # 16 random bytes, base64url without padding: a Kafka Uuid; not starting with '-', which StorageTool would read
     # as an option. A new quorum gets a new id (formatted again from node 1), nodes after it share it.
