@@ -15,6 +15,7 @@
 CHAOS_RATE=300
 CHAOS_USERS=1000
 CHAOS_WARMUP=15
+CHAOS_SETTLE=60
 CHAOS_STEADY=20
 CHAOS_HEAL=15
 CHAOS_AFTER=30
@@ -200,10 +201,8 @@ chaos_run() {
   log "chaos $name: $(chaos_what "$name"); load $CHAOS_RATE reads/s, phases ${CHAOS_STEADY}s steady, ${fault_s}s fault, ${CHAOS_AFTER}s after"
   chaos_watch "$dir/watch.log" "$CHAOS_TOKENS" & watch_pid=$!
   chaos_alerts "$dir/alerts.log" & alerts_pid=$!
-  java -Xms256m -Xmx512m -cp "$ROOT/$FLEET_JAR" com.dbmetrics.bench.OpenLoopLoad --url "http://127.0.0.1:$(port api)" \
-    --ids "$(chaos_ids)" --users "$CHAOS_USERS" --secret-file "$SECRET_FILE" --issuer "$DEV_TOKEN_ISSUER" \
-    --connections 32 --timeout 2 --warmup "$CHAOS_WARMUP" --max-lag-ms 200 \
-    --phases "$CHAOS_RATE:$CHAOS_STEADY,$CHAOS_RATE:$fault_s,$CHAOS_RATE:$CHAOS_AFTER" >"$dir/generator.log" 2>&1 &
+  chaos_load "$CHAOS_WARMUP" "$CHAOS_RATE:$CHAOS_STEADY,$CHAOS_RATE:$fault_s,$CHAOS_RATE:$CHAOS_AFTER" \
+    >"$dir/generator.log" 2>&1 &
   gen_pid=$!
   sleep $((CHAOS_WARMUP + CHAOS_STEADY))
   target=$(chaos_target "$name")
@@ -231,6 +230,30 @@ chaos_run() {
   chaos_row "$name" "$target" "$dir" "$fault_ms" "$heal_ms" "$end_ms" "$converge_s" "$hold" >>"$json_rows"
   chaos_markdown_row "$(tail -1 "$json_rows")" >>"$md_rows"
   chaos_markdown_row "$(tail -1 "$json_rows")" >&2
+}
+
+# chaos_load WARMUP_S PHASES: the open-loop generator's reads through the load balancer (see OpenLoopLoad --phases).
+chaos_load() {
+  java -Xms256m -Xmx512m -cp "$ROOT/$FLEET_JAR" com.dbmetrics.bench.OpenLoopLoad --url "http://127.0.0.1:$(port api)" \
+    --ids "$(chaos_ids)" --users "$CHAOS_USERS" --secret-file "$SECRET_FILE" --issuer "$DEV_TOKEN_ISSUER" \
+    --connections 32 --timeout 2 --warmup "$1" --max-lag-ms 200 --phases "$2"
+}
+
+# chaos_settle: before the first scenario, every app instance ready and CHAOS_SETTLE s of the scenarios' read load,
+# not measured: a stack just started (JVMs compiling, streams-apps restoring) is not the steady state a fault is
+# measured against. Its p99 goes to the log.
+chaos_settle() {
+  local c url
+  for c in $(app_instances streams) $(app_instances api); do
+    case $(kind_of "$c") in
+      streams) url="http://127.0.0.1:$(iport streams_management "$c")/readyz" ;;
+      api) url="http://127.0.0.1:$(iport api "$c")/readyz" ;; # as the load balancer checks it
+    esac
+    wait_until "$c" 180 "readiness" http_ok "$url"
+  done
+  log "chaos: ${CHAOS_SETTLE}s of read load before the first scenario (not measured)"
+  chaos_load 5 "$CHAOS_RATE:$CHAOS_SETTLE" >"$DBM_DIR/chaos/settle.log" 2>&1 || true
+  log "chaos: settled: $(sed -n 's/^views .*\(latency p50 [^;]*\);.*/\1/p' "$DBM_DIR/chaos/settle.log")"
 }
 
 chaos_ids() {
@@ -427,6 +450,7 @@ cmd_chaos() {
   done >"$CHAOS_TOKENS"
   local json_rows=$DBM_DIR/chaos/rows.json md_rows=$DBM_DIR/chaos/rows.md
   : >"$json_rows"; : >"$md_rows"
+  chaos_settle
   echo "$CHAOS_TABLE_HEAD" >&2
   for name in "${names[@]}"; do
     chaos_run "$name" "$json_rows" "$md_rows"

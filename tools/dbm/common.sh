@@ -166,6 +166,17 @@ redis_cluster() { [[ $STACK == test || -f $RUN_DIR/redis-cluster ]]; }
 # Whether the stack runs Redis with Sentinel: always in the test stack (its tests fail over), with `up --ha`.
 redis_ha() { [[ $STACK == test ]] || { ha && [[ ! -f $RUN_DIR/redis-cluster ]]; }; }
 
+# niceness COMPONENT: the CPU priority `launch` gives it. The --ha stack puts two dozen processes on one machine; there
+# the serving path (load balancer, query APIs, Redis and its sentinels) runs at the default priority and the pipeline
+# behind it (brokers, streams-apps, pollers, Prometheus, demo databases, exporters) at nice 10: the split separate
+# machines, or a scheduler's CPU requests, give the tiers in production, so that a JVM starting or a broker catching
+# up takes the pipeline's CPU and not the readers'. The pipeline keeps all the CPU the serving path leaves. The
+# single-node stacks run everything at the default priority.
+niceness() {
+  if ! ha; then echo 0; return; fi
+  case $1 in api | api-* | lb | redis | redis-replica | redis-cluster-* | sentinel-*) echo 0 ;; *) echo 10 ;; esac
+}
+
 # instances KIND COUNT: KIND, KIND-2, ... KIND-COUNT, one per line.
 instances() {
   local n

@@ -32,12 +32,13 @@ record_pid() {
   echo "$2 $start" >"$(pidfile "$1")"
 }
 
-# launch COMPONENT CMD...: run CMD in the background in its own session, output to the component's log.
+# launch COMPONENT CMD...: run CMD in the background in its own session at the component's CPU priority (niceness),
+# output to the component's log.
 launch() {
   local c=$1; shift
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   printf '\n===== %s: starting %s\n' "$(date -u +%FT%TZ)" "$c" >>"$(logfile "$c")"
-  (exec setsid "$@" </dev/null >>"$(logfile "$c")" 2>&1 8>&-) & # 8: the test lock stays with ./dbm only
+  (exec setsid nice -n "$(niceness "$c")" "$@" </dev/null >>"$(logfile "$c")" 2>&1 8>&-) & # 8: the test lock stays with ./dbm only
   record_pid "$c" $!
 }
 

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * The read path's layers: Caffeine L1 → Redis fresh key → interactive query → Redis stale copy. Concurrent misses for
  * one database coalesce into a single lookup (Caffeine computes each key once); only found snapshots stay in L1, for
  * the TTL from when they were read. An L1 hit past half the TTL has the entry refreshed from Redis in the background
- * ({@link L1Refresh}), so a database read at least once per half TTL never makes a reader wait for Redis; the TTL still
+ * ({@link L1Refresh}; from the streams-app when Redis cannot), so a database read at least once per half TTL never makes
+ * a reader wait for Redis or the streams-app; the TTL still
  * bounds how old an L1 answer can be. Which domain/project a snapshot belongs to is checked by the caller, on every
  * answer whatever layer gave it.
  */
@@ -76,7 +77,7 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         this.ticker = ticker;
         this.ttlNanos = ttl.toNanos();
         this.refresher = refresher;
-        this.refresh = new L1Refresh(this.redis, refresher, ticker, ttlNanos);
+        this.refresh = new L1Refresh(this.redis, this::askIq, refresher, ticker, ttlNanos);
         this.served = Caffeine.newBuilder().maximumSize(maxEntries).ticker(ticker)
                 .expireAfterWrite(Duration.ofSeconds(RedisKeys.STALE_TTL_SECONDS)).build();
         this.l1 = Caffeine.newBuilder()

@@ -17,6 +17,8 @@ import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.time.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -50,11 +52,15 @@ class SnapshotLookupTest {
     private final SnapshotLookup lookup = bound(lookup(refreshQueue::add));
 
     private SnapshotLookup lookup(Executor refresher) {
-        IqClient absent = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
-                List.of(URI.create("http://127.0.0.1:1")),
+        return lookup(refresher, URI.create("http://127.0.0.1:1")); // a streams-app that is not there
+    }
+
+    private SnapshotLookup lookup(Executor refresher, URI streamsApp) {
+        IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
+                List.of(streamsApp),
                 InternalToken.of(Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test")), JsonSerde.snapshots(Json.newMapper()), Json.newMapper(),
                 Duration.ofSeconds(1));
-        return new SnapshotLookup(redis.snapshots(), absent, TTL, 100, clock::nanos, refresher);
+        return new SnapshotLookup(redis.snapshots(), iq, TTL, 100, clock::nanos, refresher);
     }
 
     private SnapshotLookup bound(SnapshotLookup created) {
@@ -224,6 +230,51 @@ class SnapshotLookupTest {
 
         clock.advance(Duration.ofMillis(1)); // the entry's own deadline: the TTL was not extended
         assertThat(lookup.get("db-1", ADMIT)).isInstanceOf(Lookup.Unavailable.class);
+    }
+
+    /**
+     * Redis down (or failing over) and the live feed with it: the refresh renews a read entry from the streams-app in
+     * the background, so its readers keep getting L1 answers past the old deadline instead of all waiting for the
+     * streams-app at once when it expires (./dbm chaos redis-failover).
+     */
+    @Test
+    void shouldRenewTheEntryFromTheStreamsAppInTheBackgroundWhenRedisCannotRefreshIt() throws Exception {
+        MetricsSnapshot s = snapshot("db-1", T0);
+        MetricsSnapshot newer = snapshot("db-1", T0.plusSeconds(5));
+        HttpServer streamsApp = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        AtomicInteger iqReads = new AtomicInteger();
+        streamsApp.createContext("/internal/v1/snapshots/db-1", exchange -> {
+            iqReads.incrementAndGet();
+            byte[] body = JsonSerde.snapshots(Json.newMapper()).serialize("test", newer);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        streamsApp.start();
+        Deque<Runnable> refreshes = new ArrayDeque<>();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (SnapshotLookup withStreamsApp = lookup(refreshes::add,
+                URI.create("http://127.0.0.1:" + streamsApp.getAddress().getPort()))) {
+            withStreamsApp.bindTo(meters);
+            redis.putFresh(s);
+            withStreamsApp.get("db-1", ADMIT);
+            redis.down(true);
+
+            clock.advance(TTL.dividedBy(2).plusMillis(1));
+            assertThat(found(withStreamsApp.get("db-1", ADMIT)).snapshot()).as("the held entry while refreshing")
+                    .isEqualTo(s);
+            refreshes.poll().run();
+            assertThat(iqReads).hasValue(1);
+
+            clock.advance(TTL.minusMillis(2)); // past the first entry's deadline, within the renewed one
+            Lookup.Found hit = found(withStreamsApp.get("db-1", ADMIT));
+            assertThat(hit.layer()).isEqualTo(Layer.L1);
+            assertThat(hit.snapshot()).isEqualTo(newer);
+            assertThat(iqReads).as("no reader waited for the streams-app").hasValue(1);
+            assertThat(meters.get("dbm_api_l1_source_refreshes").functionCounter().count()).isEqualTo(1);
+        } finally {
+            streamsApp.stop(0);
+        }
     }
 
     @Test
