@@ -3,8 +3,9 @@
 # the open-loop generator reads and the pollers keep publishing; one row per scenario, printed and written to
 # RELIABILITY.md (with the command and the machine facts).
 #
-# One scenario: the generator (com.dbmetrics.bench.OpenLoopLoad) offers CHAOS_RATE reads/s of the three demo databases
-# from CHAOS_USERS users through the load balancer, in three measured phases after CHAOS_WARMUP s: steady
+# First the stack settles (chaos_settle). One scenario: the generator (com.dbmetrics.bench.OpenLoopLoad) offers
+# CHAOS_RATE reads/s of the three demo databases from CHAOS_USERS users through the load balancer, in three measured
+# phases after CHAOS_WARMUP s: steady
 # (CHAOS_STEADY s), fault (the fault's hold + CHAOS_HEAL s, which covers the heal: SIGCONT or a restart) and after
 # (CHAOS_AFTER s). The fault begins with the second phase. Meanwhile a watcher reads each demo database through the
 # load balancer twice a second with curl (status, event time, staleness) and asks Prometheus for the firing alerts
@@ -79,7 +80,8 @@ chaos_target() {
 chaos_restart() {
   local c=$1 other
   case $c in
-    kafka | kafka-*) launch_kafka_node "$c"; wait_until "$c" 60 "Kafka listener" port_in_use "$(iport kafka "$c")" ;;
+    # a broker's JVM start and log recovery on the loaded machine took 36-74 s (its raft follower timing out meanwhile)
+    kafka | kafka-*) launch_kafka_node "$c"; wait_until "$c" 180 "Kafka listener" port_in_use "$(iport kafka "$c")" ;;
     redis | redis-replica)
       if [[ $c == redis ]]; then other=redis-replica; else other=redis; fi
       start_redis_node "$c" "$(port "${c/-/_}")" "$(port "${other/-/_}")" ;;
@@ -98,7 +100,7 @@ chaos_fault() {
       for s in $(app_instances streams); do
         stop_component "$s"
         start_apps
-        wait_until "$s" 120 "readiness" http_ok "http://127.0.0.1:$(iport streams_management "$s")/readyz"
+        wait_until "$s" 180 "readiness" http_ok "http://127.0.0.1:$(iport streams_management "$s")/readyz"
       done ;;
   esac
 }
@@ -255,10 +257,10 @@ chaos_all_fresh() {
 }
 
 # chaos_settle: before the first scenario, every app instance ready, then rounds of CHAOS_SETTLE_S s of the
-# scenarios' read load (not measured) until one answers everything with a p99 of at most CHAOS_SETTLE_P99_MS (at most
-# CHAOS_SETTLE_ROUNDS rounds; the rows then show the unsettled stack) and every demo database answers fresh. A stack just started (JVMs compiling,
-# streams-apps restoring, Redis' fresh keys not yet written) is not the steady state a fault is compared with: right
-# after `./dbm up --ha` on a fresh clone the first minute of reads had a p50 of 7.7 s.
+# scenarios' read load (not measured) until one answers everything with a p99 of at most CHAOS_SETTLE_P99_MS and every
+# demo database answers fresh (at most CHAOS_SETTLE_ROUNDS rounds; the rows then show the unsettled stack). A stack
+# just started (JVMs compiling, streams-apps restoring, Redis' fresh keys not yet written) is not the steady state a
+# fault is compared with: right after `./dbm up --ha` on a fresh clone the first minute of reads had a p50 of 7.7 s.
 chaos_settle() {
   local c url round result p99 errors
   for c in $(app_instances streams) $(app_instances api); do
