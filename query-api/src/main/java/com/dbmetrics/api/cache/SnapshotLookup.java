@@ -22,10 +22,14 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -45,6 +49,17 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
     private static final Logger log = LoggerFactory.getLogger(SnapshotLookup.class);
     /** Refreshes waiting for the refresh thread at most; beyond it a refresh is cancelled and a later hit retries. */
     static final int REFRESH_QUEUE = 10_000;
+    /**
+     * How long a reader's load waits for the streams-app when Redis has no fresh copy, before it answers Redis' stale
+     * copy (flagged stale) and lets the streams-app's answer replace it in L1 when it comes. The streams-app answers
+     * from its local store in milliseconds; one that accepts connections but does not answer (paused, overloaded)
+     * held every reader of a database for the query's 3 s timeout (./dbm chaos streams-stop: 9 client timeouts).
+     * Without a stale copy the reader waits for the answer (its own deadline bounds it).
+     */
+    static final Duration IQ_READER_WAIT = Duration.ofMillis(250);
+    /** Interactive queries in flight for readers at most, and waiting; beyond, a reader asks on its own thread. */
+    static final int IQ_THREADS = 8;
+    static final int IQ_QUEUE = 64;
 
     private final LoadingCache<String, L1Entry> l1;
     private final Ticker ticker;
@@ -63,6 +78,14 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
     private final LongAdder staleHits = new LongAdder();
     private final LongAdder iqFailures = new LongAdder();
     private final LongAdder feedReplaced = new LongAdder();
+    private final LongAdder iqLate = new LongAdder();
+    /** Readers' interactive queries, so that a reader waits for one at most {@link #IQ_READER_WAIT}. */
+    private final ThreadPoolExecutor iqCalls = new ThreadPoolExecutor(IQ_THREADS, IQ_THREADS, 30, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(IQ_QUEUE), r -> {
+                Thread t = new Thread(r, "iq-read");
+                t.setDaemon(true);
+                return t;
+            }, new ThreadPoolExecutor.AbortPolicy());
     private volatile Timer iqReads;
 
     /** L1 of {@code ttl} and at most {@code maxEntries} databases on {@code ticker}, refreshed by a thread of its own. */
@@ -182,7 +205,22 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         if (!gate.allowed()) {
             return new Lookup.RateLimited(gate);
         }
-        Lookup fromIq = askIq(id);
+        CompletableFuture<Lookup> pending = askIqAsync(id);
+        Lookup fromIq = within(pending, IQ_READER_WAIT);
+        if (fromIq == null) { // the streams-app has not answered yet: Redis' stale copy now, if there is one
+            Optional<MetricsSnapshot> stale = redisUp ? staleQuietly(id) : Optional.empty();
+            if (stale.isPresent()) {
+                iqLate.increment();
+                staleHits.increment();
+                pending.thenAccept(late -> {
+                    if (late instanceof Lookup.Found found) {
+                        replaceIfNewer(found.snapshot(), Layer.IQ);
+                    }
+                });
+                return new Lookup.Found(stale.get(), Layer.STALE);
+            }
+            fromIq = pending.join();
+        }
         if (fromIq instanceof Lookup.Found) {
             sourceHits.increment();
             return fromIq;
@@ -207,6 +245,38 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         return new Lookup.Unavailable(redisUp ? "streams-app unavailable" : "Redis and streams-app unavailable");
     }
 
+    /** Redis' stale copy, or empty when there is none or Redis fails now. */
+    private Optional<MetricsSnapshot> staleQuietly(String id) {
+        try {
+            return redis.stale(id);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The streams-app's answer on the interactive-query threads; on the caller's when they are all busy. */
+    private CompletableFuture<Lookup> askIqAsync(String id) {
+        try {
+            return CompletableFuture.supplyAsync(() -> askIq(id), iqCalls);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(askIq(id));
+        }
+    }
+
+    /** What {@code pending} answered within {@code wait}, or null when it has not answered yet. */
+    private static Lookup within(CompletableFuture<Lookup> pending, Duration wait) {
+        try {
+            return pending.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (ExecutionException e) {
+            return new Lookup.Unavailable(String.valueOf(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Lookup.Unavailable("interrupted");
+        }
+    }
+
     private Lookup askIq(String id) {
         Timer timer = iqReads;
         return timer == null ? iq.snapshot(id) : timer.record(() -> iq.snapshot(id));
@@ -219,17 +289,22 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
      */
     @Override
     public void snapshot(MetricsSnapshot snapshot) {
+        if (replaceIfNewer(snapshot, Layer.L2)) {
+            feedReplaced.increment();
+        }
+    }
+
+    /** Replaces the L1 copy of the snapshot's database when it is older (for a new TTL); whether it did. */
+    private boolean replaceIfNewer(MetricsSnapshot snapshot, Layer layer) {
         boolean[] replaced = {false};
         l1.asMap().computeIfPresent(snapshot.databaseId(), (id, held) -> {
             if (!held.snapshot().timestamp().isBefore(snapshot.timestamp())) {
                 return held;
             }
             replaced[0] = true;
-            return L1Entry.loaded(new Lookup.Found(snapshot, Layer.L2), ticker.read(), ttlNanos);
+            return L1Entry.loaded(new Lookup.Found(snapshot, layer), ticker.read(), ttlNanos);
         });
-        if (replaced[0]) {
-            feedReplaced.increment();
-        }
+        return replaced[0];
     }
 
     /** A removed database leaves L1 at once (its keys are gone from Redis too). */
@@ -274,6 +349,9 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         FunctionCounter.builder("dbm_api_l1_kept_newer", keptNewer, LongAdder::sum)
                 .description("Loads older than the snapshot this instance had answered (Redis lost a write), answered"
                         + " with that one").register(registry);
+        FunctionCounter.builder("dbm_api_iq_late", iqLate, LongAdder::sum)
+                .description("Reads answered Redis' stale copy because the streams-app had not answered within "
+                        + IQ_READER_WAIT.toMillis() + " ms").register(registry);
         FunctionCounter.builder("dbm_api_l1_feed_replaced", feedReplaced, LongAdder::sum)
                 .description("L1 copies replaced by a newer snapshot from the live feed").register(registry);
         Gauge.builder("dbm_api_memory_cache_size", this, SnapshotLookup::size).register(registry);
@@ -285,5 +363,6 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         if (refresher instanceof ExecutorService service) {
             service.shutdownNow();
         }
+        iqCalls.shutdownNow();
     }
 }

@@ -18,6 +18,7 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.time.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,10 +28,14 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -241,20 +246,11 @@ class SnapshotLookupTest {
     void shouldRenewTheEntryFromTheStreamsAppInTheBackgroundWhenRedisCannotRefreshIt() throws Exception {
         MetricsSnapshot s = snapshot("db-1", T0);
         MetricsSnapshot newer = snapshot("db-1", T0.plusSeconds(5));
-        HttpServer streamsApp = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         AtomicInteger iqReads = new AtomicInteger();
-        streamsApp.createContext("/internal/v1/snapshots/db-1", exchange -> {
-            iqReads.incrementAndGet();
-            byte[] body = JsonSerde.snapshots(Json.newMapper()).serialize("test", newer);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        streamsApp.start();
+        HttpServer streamsApp = streamsApp(newer, new CountDownLatch(0), iqReads);
         Deque<Runnable> refreshes = new ArrayDeque<>();
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        try (SnapshotLookup withStreamsApp = lookup(refreshes::add,
-                URI.create("http://127.0.0.1:" + streamsApp.getAddress().getPort()))) {
+        try (SnapshotLookup withStreamsApp = lookup(refreshes::add, uri(streamsApp))) {
             withStreamsApp.bindTo(meters);
             redis.putFresh(s);
             withStreamsApp.get("db-1", ADMIT);
@@ -275,6 +271,62 @@ class SnapshotLookupTest {
         } finally {
             streamsApp.stop(0);
         }
+    }
+
+    /**
+     * A streams-app that takes the query but answers late (paused, overloaded) while Redis has only its stale copy:
+     * the reader gets that copy after {@link SnapshotLookup#IQ_READER_WAIT} instead of waiting for the query's
+     * deadline, and the streams-app's answer replaces it in L1 when it comes (./dbm chaos streams-stop).
+     */
+    @Test
+    void shouldAnswerTheStaleCopyWhileTheStreamsAppIsLateAndKeepItsAnswerWhenItComes() throws Exception {
+        MetricsSnapshot old = snapshot("db-1", T0);
+        MetricsSnapshot newer = snapshot("db-1", T0.plusSeconds(5));
+        redis.putStale(old);
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer streamsApp = streamsApp(newer, release, new AtomicInteger());
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (SnapshotLookup withStreamsApp = lookup(refreshQueue::add, uri(streamsApp))) {
+            withStreamsApp.bindTo(meters);
+
+            Lookup.Found first = found(withStreamsApp.get("db-1", ADMIT));
+            assertThat(release.getCount()).as("answered before the streams-app did").isEqualTo(1);
+            release.countDown();
+
+            assertThat(first.layer()).isEqualTo(Layer.STALE);
+            assertThat(first.snapshot()).isEqualTo(old);
+            assertThat(meters.get("dbm_api_iq_late").functionCounter().count()).isEqualTo(1);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(found(withStreamsApp.get("db-1", ADMIT)).snapshot()).isEqualTo(newer));
+            assertThat(found(withStreamsApp.get("db-1", ADMIT)).layer()).isEqualTo(Layer.L1);
+        } finally {
+            streamsApp.stop(0);
+        }
+    }
+
+    /** A streams-app answering {@code answer} for db-1 once {@code release} is open, counting the queries. */
+    private static HttpServer streamsApp(MetricsSnapshot answer, CountDownLatch release, AtomicInteger reads)
+            throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/internal/v1/snapshots/db-1", exchange -> {
+            reads.incrementAndGet();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] body = JsonSerde.snapshots(Json.newMapper()).serialize("test", answer);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    private static URI uri(HttpServer server) {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
     @Test
