@@ -215,6 +215,8 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
                 pending.thenAccept(late -> {
                     if (late instanceof Lookup.Found found) {
                         replaceIfNewer(found.snapshot(), Layer.IQ);
+                    } else if (late instanceof Lookup.Unavailable) {
+                        iqFailures.increment();
                     }
                 });
                 return new Lookup.Found(stale.get(), Layer.STALE);
