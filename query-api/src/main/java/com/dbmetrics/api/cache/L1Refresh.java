@@ -50,7 +50,7 @@ final class L1Refresh implements CacheLoader<String, L1Entry>, MeterBinder {
     private final LongAdder refreshes = new LongAdder();
     private final LongAdder sourceRefreshes = new LongAdder();
 
-    /** {@code source}: the streams-app's answer for a database (a deadline bounds it), asked when Redis cannot refresh. */
+    /** {@code source}: the streams-app's answer for a database (its deadline bounds it), asked when Redis cannot. */
     L1Refresh(L2Reads redis, Function<String, Lookup> source, Executor executor, Ticker ticker, long ttlNanos) {
         this.redis = redis;
         this.source = source;

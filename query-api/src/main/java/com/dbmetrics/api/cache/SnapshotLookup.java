@@ -39,10 +39,9 @@ import org.slf4j.LoggerFactory;
  * The read path's layers: Caffeine L1 → Redis fresh key → interactive query → Redis stale copy. Concurrent misses for
  * one database coalesce into a single lookup (Caffeine computes each key once); only found snapshots stay in L1, for
  * the TTL from when they were read. An L1 hit past half the TTL has the entry refreshed from Redis in the background
- * ({@link L1Refresh}; from the streams-app when Redis cannot), so a database read at least once per half TTL never makes
- * a reader wait for Redis or the streams-app; the TTL still
- * bounds how old an L1 answer can be. Which domain/project a snapshot belongs to is checked by the caller, on every
- * answer whatever layer gave it.
+ * ({@link L1Refresh}; from the streams-app when Redis cannot), so a database read at least once per half TTL never
+ * makes a reader wait for Redis or the streams-app; the TTL still bounds how old an L1 answer can be. Which
+ * domain/project a snapshot belongs to is checked by the caller, on every answer whatever layer gave it.
  */
 public final class SnapshotLookup implements MeterBinder, AutoCloseable, SnapshotFeed.Listener {
 
@@ -207,21 +206,22 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         }
         CompletableFuture<Lookup> pending = askIqAsync(id);
         Lookup fromIq = within(pending, IQ_READER_WAIT);
-        if (fromIq == null) { // the streams-app has not answered yet: Redis' stale copy now, if there is one
-            Optional<MetricsSnapshot> stale = redisUp ? staleQuietly(id) : Optional.empty();
+        // Redis' stale copy, read once: the answer now when the streams-app is late, or when it found nothing
+        Optional<MetricsSnapshot> stale = Optional.empty();
+        if (redisUp && !(fromIq instanceof Lookup.Found)) {
+            try {
+                stale = redis.stale(id);
+            } catch (RuntimeException e) {
+                redisUp = false;
+            }
+        }
+        if (fromIq == null) { // the streams-app has not answered yet
             if (stale.isPresent()) {
                 iqLate.increment();
-                staleHits.increment();
-                pending.thenAccept(late -> {
-                    if (late instanceof Lookup.Found found) {
-                        replaceIfNewer(found.snapshot(), Layer.IQ);
-                    } else if (late instanceof Lookup.Unavailable) {
-                        iqFailures.increment();
-                    }
-                });
-                return new Lookup.Found(stale.get(), Layer.STALE);
+                pending.thenAccept(this::lateAnswer);
+            } else {
+                fromIq = pending.join();
             }
-            fromIq = pending.join();
         }
         if (fromIq instanceof Lookup.Found) {
             sourceHits.increment();
@@ -230,16 +230,9 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         if (fromIq instanceof Lookup.Unavailable) {
             iqFailures.increment();
         }
-        if (redisUp) {
-            try {
-                Optional<MetricsSnapshot> stale = redis.stale(id);
-                if (stale.isPresent()) {
-                    staleHits.increment();
-                    return new Lookup.Found(stale.get(), Layer.STALE);
-                }
-            } catch (RuntimeException e) {
-                redisUp = false;
-            }
+        if (stale.isPresent()) {
+            staleHits.increment();
+            return new Lookup.Found(stale.get(), Layer.STALE);
         }
         if (fromIq instanceof Lookup.NotFound) {
             return fromIq;
@@ -247,12 +240,12 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         return new Lookup.Unavailable(redisUp ? "streams-app unavailable" : "Redis and streams-app unavailable");
     }
 
-    /** Redis' stale copy, or empty when there is none or Redis fails now. */
-    private Optional<MetricsSnapshot> staleQuietly(String id) {
-        try {
-            return redis.stale(id);
-        } catch (RuntimeException e) {
-            return Optional.empty();
+    /** The streams-app's answer after its reader got the stale copy: into L1 when newer, counted when it failed. */
+    private void lateAnswer(Lookup late) {
+        if (late instanceof Lookup.Found found) {
+            replaceIfNewer(found.snapshot(), Layer.IQ);
+        } else if (late instanceof Lookup.Unavailable) {
+            iqFailures.increment();
         }
     }
 
