@@ -100,7 +100,7 @@ chaos_fault() {
       for s in $(app_instances streams); do
         stop_component "$s"
         start_apps
-        wait_until "$s" 180 "readiness" http_ok "http://127.0.0.1:$(iport streams_management "$s")/readyz"
+        wait_until "$s" 180 "readiness" http_ok "$(ready_url "$s")"
       done ;;
   esac
 }
@@ -236,6 +236,15 @@ chaos_run() {
   chaos_markdown_row "$(tail -1 "$json_rows")" >&2
 }
 
+# ready_url INSTANCE: where a streams-app or API instance says whether it is ready (an API's as the load balancer
+# checks it, on its public port).
+ready_url() {
+  case $(kind_of "$1") in
+    streams) echo "http://127.0.0.1:$(iport streams_management "$1")/readyz" ;;
+    api) echo "http://127.0.0.1:$(iport api "$1")/readyz" ;;
+  esac
+}
+
 # chaos_load WARMUP_S PHASES: the open-loop generator's reads through the load balancer (see OpenLoopLoad --phases).
 chaos_load() {
   java -Xms256m -Xmx512m -cp "$ROOT/$FLEET_JAR" com.dbmetrics.bench.OpenLoopLoad --url "http://127.0.0.1:$(port api)" \
@@ -262,13 +271,9 @@ chaos_all_fresh() {
 # just started (JVMs compiling, streams-apps restoring, Redis' fresh keys not yet written) is not the steady state a
 # fault is compared with: right after `./dbm up --ha` on a fresh clone the first minute of reads had a p50 of 7.7 s.
 chaos_settle() {
-  local c url round result p99 errors
+  local c round result p99 errors
   for c in $(app_instances streams) $(app_instances api); do
-    case $(kind_of "$c") in
-      streams) url="http://127.0.0.1:$(iport streams_management "$c")/readyz" ;;
-      api) url="http://127.0.0.1:$(iport api "$c")/readyz" ;; # as the load balancer checks it
-    esac
-    wait_until "$c" 180 "readiness" http_ok "$url"
+    wait_until "$c" 180 "readiness" http_ok "$(ready_url "$c")"
   done
   for ((round = 1; round <= CHAOS_SETTLE_ROUNDS; round++)); do
     chaos_load 5 "$CHAOS_RATE:$CHAOS_SETTLE_S" >"$DBM_DIR/chaos/settle.log" 2>&1 || true
