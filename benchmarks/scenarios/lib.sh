@@ -67,9 +67,10 @@ emit() { printf '%s\n' "$*" | tee -a "$DBM_BENCH_OUT"; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# wait_http URL [SECONDS]: until URL answers 2xx (30 s at most by default)
 wait_http() {
   local _
-  for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
+  for _ in $(seq 1 $(( ${2:-30} * 5 ))); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done
   echo "no answer from $1" >&2
   exit 1
 }
@@ -89,7 +90,9 @@ start_api() {
       "${prefix[@]}" java "-Xmx$API_HEAP" -jar "$API_JAR" >"$WORK/api-$name.log" 2>&1 &
   echo $! >"$WORK/api-$name.pid"
   echo "$mport" >"$WORK/api-$name.mport"
-  wait_http "http://127.0.0.1:$port/healthz"
+  # ready: the API has warmed up (load.Warmup, up to API_WARMUP_MAX_TIME, 30 s) as it does before a load balancer
+  # sends it traffic
+  wait_http "http://127.0.0.1:$port/readyz" 90
   echo "$port"
 }
 

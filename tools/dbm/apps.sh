@@ -94,7 +94,8 @@ start_lb() {
   wait_until lb 20 "HAProxy on port $(port api)" port_in_use "$(port api)"
 }
 
-# Wait until the API serves the first demo database (a poll, a snapshot through Kafka Streams, a cache fill).
+# Wait until the API serves the first demo database (a poll, a snapshot through Kafka Streams, a cache fill), and
+# until every API instance is ready.
 await_api() {
   local url token deadline code='' body c
   url="http://127.0.0.1:$(port api)$(metrics_path 0)"
@@ -118,6 +119,11 @@ await_api() {
     sleep 1
   done
   rm -f "$body"
+  # and every API instance has warmed up (load.Warmup: /readyz answers 503 until then, so under --ha the load
+  # balancer sends it nothing before)
+  for c in $(app_instances api); do
+    wait_until "$c" 90 "warm-up (/readyz)" http_ok "$(ready_url "$c")"
+  done
 }
 
 # restart APP...: stop the named apps of the `up` stack, rebuild the jars if sources changed, start them again.

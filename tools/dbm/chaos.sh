@@ -236,15 +236,6 @@ chaos_run() {
   chaos_markdown_row "$(tail -1 "$json_rows")" >&2
 }
 
-# ready_url INSTANCE: where a streams-app or API instance says whether it is ready (an API's as the load balancer
-# checks it, on its public port).
-ready_url() {
-  case $(kind_of "$1") in
-    streams) echo "http://127.0.0.1:$(iport streams_management "$1")/readyz" ;;
-    api) echo "http://127.0.0.1:$(iport api "$1")/readyz" ;;
-  esac
-}
-
 # chaos_load WARMUP_S PHASES: the open-loop generator's reads through the load balancer (see OpenLoopLoad --phases).
 chaos_load() {
   java -Xms256m -Xmx512m -cp "$ROOT/$FLEET_JAR" com.dbmetrics.bench.OpenLoopLoad --url "http://127.0.0.1:$(port api)" \

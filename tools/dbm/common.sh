@@ -195,6 +195,15 @@ iport() {
   elif ((n > 1)); then port "${1}_$n"
   else port "$1"; fi
 }
+# ready_url INSTANCE: where a streams-app or API instance says whether it is ready (an API's as the load balancer
+# checks it, on its public port).
+ready_url() {
+  case $(kind_of "$1") in
+    streams) echo "http://127.0.0.1:$(iport streams_management "$1")/readyz" ;;
+    api) echo "http://127.0.0.1:$(iport api "$1")/readyz" ;;
+  esac
+}
+
 kafka_nodes() { if ha; then instances kafka "$HA_KAFKA_NODES"; else echo kafka; fi; }
 # KAFKA_BOOTSTRAP_SERVERS of the stack: every broker.
 kafka_bootstrap() {

@@ -69,6 +69,7 @@ final class TestStack {
         env.put("AUTH_JWT_SECRET", secret);
         env.put("API_PORT", "0");
         env.put("API_MANAGEMENT_PORT", "0");
+        env.put("API_WARMUP_REQUESTS", "0"); // ready at once: the tests count their own requests
         return env;
     }
 

@@ -85,9 +85,12 @@ public record ApiConfig(
 
     /**
      * How much work an instance takes at once: requests running, requests waiting for a slot, and how long one may
-     * wait (long while the queue is a burst, short once it stands); see {@code load.LoadShedder}.
+     * wait (long while the queue is a burst, short once it stands), see {@code load.LoadShedder}; and how a starting
+     * instance warms up before it reports ready ({@code warmupRequests} to itself, within {@code warmupMaxTime}), see
+     * {@code load.Warmup}.
      */
-    public record Load(int maxConcurrent, int maxQueued, Duration queueWait, Duration overloadQueueWait) {
+    public record Load(int maxConcurrent, int maxQueued, Duration queueWait, Duration overloadQueueWait,
+            int warmupRequests, Duration warmupMaxTime) {
 
         /**
          * Running requests per core by default (at least {@link #MIN_CONCURRENT}): enough that requests waiting for a
@@ -102,6 +105,8 @@ public record ApiConfig(
             Env.requireAtLeast(API_MAX_QUEUED_REQUESTS, maxQueued, 0);
             Env.requirePositive(API_QUEUE_WAIT, queueWait);
             Env.requirePositive(API_OVERLOAD_QUEUE_WAIT, overloadQueueWait);
+            Env.requireAtLeast(API_WARMUP_REQUESTS, warmupRequests, 0);
+            Env.requirePositive(API_WARMUP_MAX_TIME, warmupMaxTime);
             if (overloadQueueWait.compareTo(queueWait) > 0) {
                 throw new ConfigException(API_OVERLOAD_QUEUE_WAIT + " must not exceed " + API_QUEUE_WAIT + " but "
                         + overloadQueueWait + " > " + queueWait);
@@ -113,7 +118,8 @@ public record ApiConfig(
                     Math.max(MIN_CONCURRENT, CONCURRENT_PER_CORE * Runtime.getRuntime().availableProcessors()));
             return new Load(concurrent, env.integer(API_MAX_QUEUED_REQUESTS, 4 * concurrent),
                     env.duration(API_QUEUE_WAIT, Duration.ofMillis(100)),
-                    env.duration(API_OVERLOAD_QUEUE_WAIT, Duration.ofMillis(5)));
+                    env.duration(API_OVERLOAD_QUEUE_WAIT, Duration.ofMillis(5)),
+                    env.integer(API_WARMUP_REQUESTS, 20_000), env.duration(API_WARMUP_MAX_TIME, Duration.ofSeconds(30)));
         }
     }
 
@@ -183,6 +189,13 @@ public record ApiConfig(
     public static final String API_QUEUE_WAIT = "API_QUEUE_WAIT";
     /** How long a request may wait for a slot while overloaded (default 5ms); then it is answered 503. */
     public static final String API_OVERLOAD_QUEUE_WAIT = "API_OVERLOAD_QUEUE_WAIT";
+    /**
+     * Requests a starting instance sends itself, through its own API port, before {@code /readyz} answers 200
+     * (default 20000; 0: ready at once). See {@code load.Warmup}.
+     */
+    public static final String API_WARMUP_REQUESTS = "API_WARMUP_REQUESTS";
+    /** The longest the warm-up may take; the instance is ready then whatever it has sent (default 30s). */
+    public static final String API_WARMUP_MAX_TIME = "API_WARMUP_MAX_TIME";
     /** How long one Redis call may take: each answer and the wait for a pooled connection (default 50ms). */
     public static final String API_REDIS_TIMEOUT = "API_REDIS_TIMEOUT";
     /**

@@ -5,6 +5,7 @@ import com.dbmetrics.api.auth.JwtAuthenticator;
 import com.dbmetrics.api.cache.SnapshotLookup;
 import com.dbmetrics.api.http.ApiServer;
 import com.dbmetrics.api.load.LoadShedder;
+import com.dbmetrics.api.load.Warmup;
 import com.dbmetrics.api.ratelimit.RateLimiter;
 import com.dbmetrics.api.ratelimit.RateLimits;
 import com.dbmetrics.api.live.StreamHub;
@@ -27,6 +28,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.text.ParseException;
@@ -68,6 +70,9 @@ public final class QueryApi implements AutoCloseable {
     /** The live feed, when {@code API_LIVE_FEED} is on; null otherwise. */
     private final SnapshotFeed feed;
     private final StreamHub hub;
+    private final JwtAuthenticator authenticator;
+    /** Sends the instance's own first requests; {@code /readyz} answers 503 until it is done. */
+    private final Warmup warmup;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Bound of the live feed's connection handshake. */
     static final int FEED_CONNECT_MILLIS = 2_000;
@@ -89,7 +94,9 @@ public final class QueryApi implements AutoCloseable {
     });
 
     private QueryApi(ApiConfig config, UnifiedJedis redis, SnapshotLookup lookup, ApiServer server,
-            SnapshotFeed feed, StreamHub hub) {
+            SnapshotFeed feed, StreamHub hub, JwtAuthenticator authenticator, Warmup warmup) {
+        this.authenticator = authenticator;
+        this.warmup = warmup;
         this.hub = hub;
         this.config = config;
         this.redis = redis;
@@ -142,6 +149,10 @@ public final class QueryApi implements AutoCloseable {
         ApiConfig.Load bounds = config.load();
         LoadShedder load = new LoadShedder(bounds.maxConcurrent(), bounds.maxQueued(), bounds.queueWait(),
                 bounds.overloadQueueWait(), System::nanoTime);
+        Warmup warmup = new Warmup(bounds.warmupRequests(), bounds.warmupMaxTime());
+        if (feed != null) {
+            feed.listen(warmup);
+        }
         PromApi prometheus = new PromApi(projects, history, renderer, limits, clock,
                 Objects.requireNonNullElse(QueryApi.class.getPackage().getImplementationVersion(), "dev"));
         CacheStats stats = new CacheStats(lookup, service, prometheus, limits, load, mapper);
@@ -153,16 +164,19 @@ public final class QueryApi implements AutoCloseable {
         limiter.bindTo(registry);
         redis.breaker().bindTo(registry);
         load.bindTo(registry);
+        warmup.bindTo(registry);
         hub.bindTo(registry);
         if (feed != null) {
             feed.bindTo(registry);
         }
         ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(), new ApiServer.Services(authenticator,
                 service, projects, history, streams, hub, prometheus, stats,
-                () -> pingQuietly(redisSnapshots) || iq.reachable(), load),
+                () -> !warmup.done() ? "Not ready: warming up"
+                        : pingQuietly(redisSnapshots) || iq.reachable() ? null
+                        : "Not ready: neither Redis nor the streams-app can serve", load),
                 config.corsOrigins(),
                 registry);
-        QueryApi api = new QueryApi(config, jedis, lookup, server, feed, hub);
+        QueryApi api = new QueryApi(config, jedis, lookup, server, feed, hub, authenticator, warmup);
         long heartbeatMs = config.live().heartbeat().toMillis();
         api.timers.scheduleWithFixedDelay(hub::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
         if (feed != null) {
@@ -197,6 +211,15 @@ public final class QueryApi implements AutoCloseable {
         return pool;
     }
 
+    /** Where the instance reaches its own API port: loopback when it binds every address. */
+    static String loopbackOr(String bindHost) {
+        return switch (bindHost) {
+            case "0.0.0.0" -> "127.0.0.1";
+            case "::", "[::]" -> "[::1]";
+            default -> bindHost.contains(":") && !bindHost.startsWith("[") ? "[" + bindHost + "]" : bindHost;
+        };
+    }
+
     /** Caffeine's time, read from the process' clock (millisecond steps are plenty for TTLs of a second or more). */
     static Ticker ticker(Clock clock) {
         return () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
@@ -208,6 +231,7 @@ public final class QueryApi implements AutoCloseable {
         if (feed != null) {
             feed.start();
         }
+        warmup.start(URI.create("http://" + loopbackOr(config.bindHost()) + ":" + server.port() + "/"), authenticator);
         log.info("Query API listening on {} port {} (management {}), Redis {}, streams-app {} (token from {})",
                 config.bindHost(), server.port(), server.managementPort(), config.redis().describe(),
                 config.streamsIqUrls(), config.iqToken().source());
@@ -246,6 +270,7 @@ public final class QueryApi implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        warmup.stop();
         server.close();
         hub.close();
         timers.shutdownNow();

@@ -15,9 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 
@@ -55,6 +57,15 @@ public final class JwtAuthenticator implements MeterBinder {
     private final Ticker ticker;
     private final long maxLifetimeMillis;
     private final AuthFailureLimit failures;
+    /**
+     * While the instance warms up ({@link #openWarmup}), the check of tokens signed with a key that only this process
+     * holds and never writes anywhere; null otherwise, so no such token is accepted before or after.
+     */
+    private volatile TokenVerifier warmup;
+
+    /** Issuer of the warm-up tokens; their subjects start with {@link #WARMUP_SUBJECT}. */
+    static final String WARMUP_ISSUER = "dbmetrics-warmup";
+    public static final String WARMUP_SUBJECT = "dbm-warmup:";
 
     private record Verified(Principal principal, long expiresAtMillis) {}
 
@@ -161,7 +172,10 @@ public final class JwtAuthenticator implements MeterBinder {
         try {
             token = verifier.verify(jwt);
         } catch (TokenVerifier.InvalidToken e) {
-            return reject(client, AuthFailureLimit.Reason.INVALID, "Invalid or expired token");
+            token = warmupToken(jwt);
+            if (token == null) {
+                return reject(client, AuthFailureLimit.Reason.INVALID, "Invalid or expired token");
+            }
         }
         long expires = token.expiresAtMillis();
         Long issued = token.issuedAtMillis();
@@ -172,6 +186,40 @@ public final class JwtAuthenticator implements MeterBinder {
                 roleSets.intern(Set.copyOf(token.roles())));
         verified.put(digest, new Verified(principal, expires));
         return new AuthResult.Authenticated(principal);
+    }
+
+    /** {@code jwt} checked as a warm-up token while the warm-up is open; null when closed or not one. */
+    private TokenVerifier.Verified warmupToken(String jwt) {
+        TokenVerifier check = warmup;
+        if (check == null) {
+            return null;
+        }
+        try {
+            TokenVerifier.Verified token = check.verify(jwt);
+            return token.subject().startsWith(WARMUP_SUBJECT) ? token : null;
+        } catch (TokenVerifier.InvalidToken e) {
+            return null;
+        }
+    }
+
+    /**
+     * Opens the warm-up: until {@link #closeWarmup()}, tokens signed by the returned minter (issuer
+     * {@value #WARMUP_ISSUER}, subjects starting with {@value #WARMUP_SUBJECT}) are accepted as well. Its key is 32
+     * random bytes made here and held only by the minter and this check, in memory; a token is tried against it only
+     * after the configured verification refused it.
+     */
+    public TokenMinter openWarmup() {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        String key = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        warmup = new Hs256Verifier(key.getBytes(StandardCharsets.UTF_8), WARMUP_ISSUER, null, clock);
+        return new TokenMinter(key, WARMUP_ISSUER, null, clock);
+    }
+
+    /** Ends the warm-up: its tokens are refused from now on, and the ones verified are dropped from the cache. */
+    public void closeWarmup() {
+        warmup = null;
+        verified.asMap().values().removeIf(v -> v.principal().userId().startsWith(WARMUP_SUBJECT));
     }
 
     private AuthResult reject(String client, AuthFailureLimit.Reason reason, String message) {

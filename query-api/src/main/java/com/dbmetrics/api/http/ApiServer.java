@@ -20,7 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -51,7 +51,7 @@ public final class ApiServer implements AutoCloseable {
     /** What the public server serves. */
     public record Services(JwtAuthenticator authenticator, MetricsService metrics, ProjectService projects,
             HistoryService history, StreamService streams, StreamHub hub, PromApi prometheus, CacheStats stats,
-            BooleanSupplier ready,
+            Supplier<String> notReady,
             LoadShedder load) {}
 
     /** How long a stop waits for the requests in flight at most. */
@@ -132,10 +132,13 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.get("/readyz", ctx -> {
                 if (draining) {
                     ErrorMapper.write(ctx, 503, "Not ready: shutting down");
-                } else if (services.ready().getAsBoolean()) {
+                    return;
+                }
+                String notReady = services.notReady().get();
+                if (notReady == null) {
                     ctx.contentType("application/json").result("{\"status\":\"ready\"}");
                 } else {
-                    ErrorMapper.write(ctx, 503, "Not ready: neither Redis nor the streams-app can serve");
+                    ErrorMapper.write(ctx, 503, notReady);
                 }
             });
             cfg.routes.exception(ApiError.class, ErrorMapper::apiError);

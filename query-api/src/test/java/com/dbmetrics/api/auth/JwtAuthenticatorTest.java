@@ -11,6 +11,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
@@ -84,5 +85,28 @@ class JwtAuthenticatorTest {
         assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Authenticated.class);
         moving.advance(java.time.Duration.ofHours(1)); // the cached verification must not outlive exp
         assertThat(cached.authenticate("Bearer " + token)).isInstanceOf(AuthResult.Rejected.class);
+    }
+
+    @Test
+    void shouldAcceptWarmupTokensOnlyWhileTheWarmupIsOpenAndForgetThemWhenItCloses() throws Exception {
+        TokenMinter minter = auth.openWarmup();
+        String warm = minter.mint(JwtAuthenticator.WARMUP_SUBJECT + "7", List.of("acme/shop"), false,
+                Duration.ofMinutes(2));
+        String notWarmupSubject = minter.mint("alice", List.of("acme/shop"), true, Duration.ofMinutes(2));
+
+        assertThat(auth.authenticate("Bearer " + warm)).isInstanceOfSatisfying(AuthResult.Authenticated.class,
+                ok -> assertThat(ok.principal().userId()).isEqualTo(JwtAuthenticator.WARMUP_SUBJECT + "7"));
+        assertThat(auth.authenticate("Bearer " + notWarmupSubject)).as("the key signs warm-up users only")
+                .isInstanceOf(AuthResult.Rejected.class);
+        assertThat(auth.cachedTokens()).isEqualTo(1);
+
+        auth.closeWarmup();
+        assertThat(auth.cachedTokens()).as("its verified tokens are dropped").isZero();
+        assertThat(auth.authenticate("Bearer " + warm)).isInstanceOf(AuthResult.Rejected.class);
+        // a new warm-up has a new key: the old tokens stay refused
+        auth.openWarmup();
+        assertThat(auth.authenticate("Bearer " + warm)).isInstanceOf(AuthResult.Rejected.class);
+        assertThat(auth.authenticate("Bearer " + sign(claims().build(), JWSAlgorithm.HS256, SECRET)))
+                .as("the configured verification is unchanged").isInstanceOf(AuthResult.Authenticated.class);
     }
 }

@@ -14,7 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The servers' lifecycle and which port serves which path; the API's routes are the ITs' subject. */
@@ -22,14 +22,14 @@ class ApiServerTest {
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final AtomicBoolean ready = new AtomicBoolean(true);
+    private final AtomicReference<String> notReady = new AtomicReference<>();
     private final LoadShedder load = new LoadShedder(1, 0, Duration.ofMillis(100), Duration.ofMillis(5),
             System::nanoTime);
 
     private ApiServer server() {
         load.bindTo(registry);
-        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, null, null, null, null, ready::get, load),
-                List.of(), registry);
+        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, null, null, null, null, notReady::get,
+                load), List.of(), registry);
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
@@ -43,8 +43,10 @@ class ApiServerTest {
         try (ApiServer server = server().start()) {
             assertThat(get(server.port(), "/healthz").body()).isEqualTo("{\"status\":\"ok\"}");
             assertThat(get(server.port(), "/readyz").body()).isEqualTo("{\"status\":\"ready\"}");
-            ready.set(false);
-            assertThat(get(server.port(), "/readyz").statusCode()).isEqualTo(503);
+            notReady.set("Not ready: warming up");
+            HttpResponse<String> warming = get(server.port(), "/readyz");
+            assertThat(warming.statusCode()).isEqualTo(503);
+            assertThat(warming.body()).contains("Not ready: warming up");
             assertThat(get(server.port(), "/metrics").statusCode()).as("not on the public port").isEqualTo(404);
 
             HttpResponse<String> metrics = get(server.managementPort(), "/metrics");

@@ -75,7 +75,9 @@ final class ApiFixture {
     static QueryApi start(Map<String, String> redisEnv, Map<String, String> extra, Clock clock) throws Exception {
         Map<String, String> env = new HashMap<>(Map.of("STREAMS_IQ_URLS", "http://127.0.0.1:1",
                 "STREAMS_IQ_TOKEN_FILE", iqTokenFile(), "AUTH_JWT_SECRET", SECRET, "API_PORT", "0",
-                "API_MANAGEMENT_PORT", "0", "METRICS_CACHE_MEMORY_TTL", "5s"));
+                "API_MANAGEMENT_PORT", "0", "METRICS_CACHE_MEMORY_TTL", "5s",
+                // ready at once: a test's own requests are what it counts (WarmupIT turns the warm-up on)
+                "API_WARMUP_REQUESTS", "0"));
         env.putAll(redisEnv);
         env.putAll(extra);
         return QueryApi.start(ApiConfig.fromEnv(env), clock);
