@@ -37,8 +37,10 @@ import org.slf4j.LoggerFactory;
  * second, and its overload guard refused the rest (BENCHMARKS.md, sections 9 and 10; RELIABILITY.md, settling). So
  * the instance first reads from itself, over its own API port, through everything a request passes (Jetty, the
  * overload guard, authentication, the rate limits, L1, Redis, the streams-app, rendering), as many distinct users:
- * the databases the live feed announced within the first seconds (their metrics, their projects' listings, a
- * Prometheus-style instant query) and an unknown one. Its users' tokens are signed with a key only this process
+ * the databases the live feed announces (their metrics, their projects' listings, a Prometheus-style instant query)
+ * and an unknown one. It waits for the feed's first snapshot at most half of {@code maxTime} (a running system
+ * publishes every database once per poll interval), then a second for the rest of that tick; a system with nothing
+ * announced by then is warmed on the unknown database alone. Its users' tokens are signed with a key only this process
  * knows, accepted only while the warm-up is open ({@link JwtAuthenticator#openWarmup}); they read like any user and
  * spend rate limits like any user, under subjects starting with {@value JwtAuthenticator#WARMUP_SUBJECT}.
  *
@@ -50,12 +52,13 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
     private static final Logger log = LoggerFactory.getLogger(Warmup.class);
     /** Requests in flight at once: enough to run every path concurrently, as traffic does. */
     static final int CONCURRENCY = 8;
-    /** Distinct users: each reads several times, so first reads (a lease round trip) and later ones both run. */
-    static final int USERS = 2_000;
+    /**
+     * Distinct users: each reads twice, so a user's first read (its token verified, a lease round trip) runs as often
+     * as a later one, and often enough to be compiled: with 100,000 users nearly every read is a user's first.
+     */
+    static final int USERS = 10_000;
     /** Databases read at most (the first the feed announced). */
     static final int MAX_DATABASES = 32;
-    /** How long to wait for the feed's first snapshot; without one, unknown databases are read. */
-    static final Duration FEED_WAIT = Duration.ofSeconds(6);
     /** How long to keep listening after the first snapshot, for the rest of its tick. */
     static final Duration GATHER = Duration.ofSeconds(1);
     /**
@@ -123,7 +126,7 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
         long started = System.nanoTime();
         TokenMinter minter = authenticator.openWarmup();
         try {
-            if (announced.await(FEED_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (announced.await(maxTime.toMillis() / 2, TimeUnit.MILLISECONDS)) {
                 Thread.sleep(GATHER.toMillis()); // the other databases of the same tick arrive right after the first
             }
             List<String> paths = paths();
@@ -150,6 +153,8 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
                             statuses.computeIfAbsent(status, k -> new LongAdder()).increment();
                             answered.increment();
                         }
+                    } catch (RuntimeException e) {
+                        log.warn("A warm-up thread ended early: {}", e.toString());
                     } finally {
                         connection.close();
                     }
@@ -185,6 +190,9 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
             paths.add("/prometheus/api/v1/query?query=" + encode("dbmetrics_connections{project=\"" + s.project()
                     + "\"}"));
         }
+        if (paths.isEmpty()) {
+            paths.add(unknownPath()); // nothing announced (a new system, or no feed): the unknown database only
+        }
         return paths;
     }
 
@@ -208,7 +216,8 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
      * One keep-alive HTTP/1.1 connection to the instance's own port, as a dashboard's: a request is written, its answer
      * read in full (Content-Length or chunked) and dropped. Much less work per request than a general client, so the
      * warm-up's CPU goes to the server's code. Any failure closes the connection (the next request opens another) and
-     * counts as status 0.
+     * counts as status 0. Blocking, one thread per connection: the benchmarks' {@code HttpConnection} parses the same
+     * framing without blocking, as an open-loop generator must, and is not part of the product.
      */
     static final class Connection {
         private static final int TIMEOUT_MILLIS = 2_000;
