@@ -13,9 +13,7 @@ import org.eclipse.jetty.util.Callback;
 /**
  * The first handler of the public server: every {@code /api/} and {@code /prometheus/} request needs a slot of the {@link LoadShedder} before
  * anything else runs (authentication, limits, routing, rendering); a request refused gets 503 with
- * {@code Retry-After: 1} and the usual JSON error body, written here at the cost of a few hundred bytes. The time a
- * request spent in the server before it got here (Jetty's begin time: waiting for a thread, for the CPU) counts as
- * queueing, so a request already too old is refused without more waiting. Health and
+ * {@code Retry-After: 1} and the usual JSON error body, written here at the cost of a few hundred bytes. Health and
  * readiness checks are not counted: a load balancer must see an overloaded instance as alive and ready (refusing
  * fast is what keeps it serving), and the management port is another server.
  */
@@ -50,7 +48,7 @@ final class OverloadGuard extends Handler.Wrapper {
         if (!path.startsWith("/api/") && !path.startsWith("/prometheus/")) {
             return super.handle(request, response, callback);
         }
-        if (shedder.acquire(request.getBeginNanoTime()) != null) {
+        if (shedder.acquire() != null) {
             response.setStatus(503);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");

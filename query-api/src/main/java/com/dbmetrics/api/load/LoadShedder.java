@@ -41,13 +41,6 @@ public final class LoadShedder implements MeterBinder {
     private final Semaphore slots;
     private final AtomicInteger queued = new AtomicInteger();
     private volatile long lastEmptyNanos;
-    /**
-     * Since when requests have been reaching the guard late, i.e. after waiting longer than {@code overloadWait}
-     * before it (in the server's own queues: for a thread, for the CPU); {@link #NOT_LATE} while the last one came
-     * promptly.
-     */
-    private volatile long lateSinceNanos = NOT_LATE;
-    private static final long NOT_LATE = Long.MIN_VALUE;
     private final LongAdder admitted = new LongAdder();
     private final LongAdder queueFull = new LongAdder();
     private final LongAdder waitedTooLong = new LongAdder();
@@ -66,32 +59,11 @@ public final class LoadShedder implements MeterBinder {
         this.lastEmptyNanos = nanoTime.getAsLong();
     }
 
-    /** {@link #acquire(long)} for a request that arrived just now. */
-    public Refusal acquire() throws InterruptedException {
-        return acquire(nanoTime.getAsLong());
-    }
-
     /**
      * Takes a slot, waiting as long as allowed; null when admitted (then {@link #release()} exactly once), else why
-     * not. Blocks the calling thread for at most the wait allowed. {@code arrivedNanos} is when the request arrived
-     * (the server's own time stamp, on this shedder's clock): what it waited before it got here counts against its
-     * wait, so a request that has waited longer than allowed already is refused at once. With the CPU as the
-     * bottleneck, requests queue in the server before any handler runs, where the slots cannot see them; their age
-     * does (and a late arrival for longer than {@code queueWait} counts as a standing queue, see {@link #overloaded}).
+     * not. Blocks the calling thread for at most the wait allowed.
      */
-    public Refusal acquire(long arrivedNanos) throws InterruptedException {
-        long now = nanoTime.getAsLong();
-        long waited = Math.max(0, now - arrivedNanos);
-        if (waited <= overloadWaitNanos) {
-            lateSinceNanos = NOT_LATE;
-        } else if (lateSinceNanos == NOT_LATE) {
-            lateSinceNanos = now;
-        }
-        long allowed = allowedWaitNanos();
-        if (waited > allowed) {
-            waitedTooLong.increment();
-            return Refusal.WAITED_TOO_LONG;
-        }
+    public Refusal acquire() throws InterruptedException {
         if (queued.get() == 0 && slots.tryAcquire()) {
             lastEmptyNanos = nanoTime.getAsLong();
             admitted.increment();
@@ -103,7 +75,7 @@ public final class LoadShedder implements MeterBinder {
             return Refusal.QUEUE_FULL;
         }
         try {
-            if (slots.tryAcquire(Math.max(0, allowed - waited), TimeUnit.NANOSECONDS)) {
+            if (slots.tryAcquire(allowedWaitNanos(), TimeUnit.NANOSECONDS)) {
                 admitted.increment();
                 return null;
             }
@@ -130,15 +102,9 @@ public final class LoadShedder implements MeterBinder {
         return overloaded() ? overloadWaitNanos : queueWaitNanos;
     }
 
-    /**
-     * Whether a queue has stood for longer than the long wait, not a burst: this shedder's (not empty all that time),
-     * or the server's before it (every request arrived late all that time).
-     */
+    /** Whether the queue has not been empty for longer than the long wait: a standing queue, not a burst. */
     public boolean overloaded() {
-        long now = nanoTime.getAsLong();
-        long lateSince = lateSinceNanos;
-        return queued.get() > 0 && now - lastEmptyNanos > queueWaitNanos
-                || lateSince != NOT_LATE && now - lateSince > queueWaitNanos;
+        return queued.get() > 0 && nanoTime.getAsLong() - lastEmptyNanos > queueWaitNanos;
     }
 
     public long refused(Refusal reason) {

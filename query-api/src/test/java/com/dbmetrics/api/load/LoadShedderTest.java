@@ -77,12 +77,14 @@ class LoadShedderTest {
     @Test
     void shouldRefuseARequestThatWaitedTheLongestAllowed() throws Exception {
         LoadShedder shedder = new LoadShedder(1, 10, Duration.ofMillis(20), Duration.ofMillis(5), System::nanoTime);
-        assertThat(shedder.acquire()).isNull();
-
+        // nothing between the two: on a loaded machine loading the assertion classes took longer than the 20 ms burst
+        // wait, after which the queue counts as standing and the short wait applies
+        LoadShedder.Refusal first = shedder.acquire();
         long start = System.nanoTime();
         LoadShedder.Refusal refusal = shedder.acquire();
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
+        assertThat(first).isNull();
         assertThat(refusal).isEqualTo(LoadShedder.Refusal.WAITED_TOO_LONG);
         assertThat(waitedMillis).as("the burst wait, not more").isBetween(15L, 2_000L);
         assertThat(shedder.queued()).isZero();
@@ -95,37 +97,5 @@ class LoadShedderTest {
                 nanos::get)).isInstanceOf(IllegalArgumentException.class);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(1, 1, OVERLOAD_WAIT, QUEUE_WAIT,
                 nanos::get)).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void shouldRefuseAtOnceARequestThatWaitedInTheServerLongerThanAllowed() throws Exception {
-        LoadShedder shedder = shedder(2, 0);
-        long now = nanos.get();
-
-        assertThat(shedder.acquire(now - QUEUE_WAIT.toNanos() - 1)).as("older than the longest wait on arrival")
-                .isEqualTo(LoadShedder.Refusal.WAITED_TOO_LONG);
-        assertThat(shedder.inFlight()).isZero();
-        assertThat(shedder.refused(LoadShedder.Refusal.WAITED_TOO_LONG)).isEqualTo(1);
-        assertThat(shedder.acquire(now - Duration.ofSeconds(1).toNanos())).as("late, within the wait").isNull();
-        assertThat(shedder.overloaded()).as("late once is a burst").isFalse();
-    }
-
-    @Test
-    void shouldTreatRequestsArrivingLateForLongerThanTheQueueWaitAsOverloadUntilOneArrivesPromptly() throws Exception {
-        LoadShedder shedder = shedder(4, 0);
-        long late = OVERLOAD_WAIT.toNanos() + Duration.ofMillis(1).toNanos();
-
-        assertThat(shedder.acquire(nanos.get() - late)).isNull();
-        advance(QUEUE_WAIT);
-        assertThat(shedder.acquire(nanos.get() - late)).as("late for exactly the queue wait: a burst still").isNull();
-        advance(Duration.ofMillis(1));
-        assertThat(shedder.overloaded()).isTrue();
-        assertThat(shedder.acquire(nanos.get() - late)).as("a standing queue: the short wait applies")
-                .isEqualTo(LoadShedder.Refusal.WAITED_TOO_LONG);
-        shedder.release();
-        shedder.release();
-
-        assertThat(shedder.acquire(nanos.get())).as("prompt").isNull();
-        assertThat(shedder.overloaded()).isFalse();
     }
 }
