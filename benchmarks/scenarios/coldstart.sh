@@ -61,13 +61,12 @@ for ((r = 1; r <= REPEATS; r++)); do
   done
 done
 
-# median_of MODE KEY -> median [min–max] of KEY over the mode's runs
+# median_of MODE KEY -> median [min–max] of KEY over the mode's runs (lib.sh's fmt_stats); – where the mode has none
 median_of() {
   local values
-  values=$(printf '%s' "${rows[$1]}" | while read -r l; do [[ -n $l ]] && field "$l" "$2"; done)
-  if [[ $values == *–* ]]; then echo "–"; return; fi
-  sort -g <<<"$values" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-    printf "%s [%s–%s]", m, v[1], v[NR] }'
+  mapfile -t values < <(printf '%s' "${rows[$1]}" | while read -r l; do [[ -n $l ]] && field "$l" "$2"; done)
+  if [[ ${values[*]} == *–* ]]; then echo "–"; return; fi
+  fmt_stats %s "${values[@]}"
 }
 sum_of() { printf '%s' "${rows[$1]}" | while read -r l; do [[ -n $l ]] && field "$l" "$2"; done | awk '{ s += $1 } END { print s + 0 }'; }
 
