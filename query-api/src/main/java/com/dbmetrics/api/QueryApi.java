@@ -28,7 +28,8 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.net.URI;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.text.ParseException;
@@ -211,13 +212,11 @@ public final class QueryApi implements AutoCloseable {
         return pool;
     }
 
-    /** Where the instance reaches its own API port: loopback when it binds every address. */
-    static String loopbackOr(String bindHost) {
-        return switch (bindHost) {
-            case "0.0.0.0" -> "127.0.0.1";
-            case "::", "[::]" -> "[::1]";
-            default -> bindHost.contains(":") && !bindHost.startsWith("[") ? "[" + bindHost + "]" : bindHost;
-        };
+    /** Where the instance reaches its own API port: the address it binds, loopback when that is every address. */
+    static InetSocketAddress ownAddress(String bindHost, int port) {
+        InetSocketAddress bound = new InetSocketAddress(bindHost, port);
+        return bound.getAddress() != null && bound.getAddress().isAnyLocalAddress()
+                ? new InetSocketAddress(InetAddress.getLoopbackAddress(), port) : bound;
     }
 
     /** Caffeine's time, read from the process' clock (millisecond steps are plenty for TTLs of a second or more). */
@@ -231,7 +230,7 @@ public final class QueryApi implements AutoCloseable {
         if (feed != null) {
             feed.start();
         }
-        warmup.start(URI.create("http://" + loopbackOr(config.bindHost()) + ":" + server.port() + "/"), authenticator);
+        warmup.start(ownAddress(config.bindHost(), server.port()), authenticator);
         log.info("Query API listening on {} port {} (management {}), Redis {}, streams-app {} (token from {})",
                 config.bindHost(), server.port(), server.managementPort(), config.redis().describe(),
                 config.streamsIqUrls(), config.iqToken().source());

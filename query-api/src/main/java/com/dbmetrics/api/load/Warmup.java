@@ -15,7 +15,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -110,10 +109,10 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
     }
 
     /**
-     * Starts warming through {@code api} (the instance's own base URL) on a thread of its own, with tokens of
+     * Starts warming through {@code api} (the instance's own API port) on a thread of its own, with tokens of
      * {@code authenticator}'s warm-up; returns at once. Does nothing when there is nothing to do.
      */
-    public void start(URI api, JwtAuthenticator authenticator) {
+    public void start(InetSocketAddress api, JwtAuthenticator authenticator) {
         if (done) {
             return;
         }
@@ -122,7 +121,7 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
         thread.start();
     }
 
-    private void run(URI api, JwtAuthenticator authenticator) {
+    private void run(InetSocketAddress api, JwtAuthenticator authenticator) {
         long started = System.nanoTime();
         TokenMinter minter = authenticator.openWarmup();
         try {
@@ -221,13 +220,17 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
      */
     static final class Connection {
         private static final int TIMEOUT_MILLIS = 2_000;
-        private final URI api;
+        private final InetSocketAddress api;
+        /** The {@code Host} header: the address as a URL names it (an IPv6 literal in brackets) and the port. */
+        private final String host;
         private Socket socket;
         private InputStream in;
         private OutputStream out;
 
-        Connection(URI api) {
+        Connection(InetSocketAddress api) {
             this.api = api;
+            String literal = api.getAddress().getHostAddress();
+            this.host = (literal.contains(":") ? "[" + literal + "]" : literal) + ":" + api.getPort();
         }
 
         /** GETs {@code path} with {@code token}; the answer's status, 0 when there was none. */
@@ -235,15 +238,14 @@ public final class Warmup implements SnapshotFeed.Listener, MeterBinder {
             try {
                 if (socket == null) {
                     socket = new Socket();
-                    socket.connect(new InetSocketAddress(api.getHost().replace("[", "").replace("]", ""), api.getPort()),
-                            TIMEOUT_MILLIS);
+                    socket.connect(api, TIMEOUT_MILLIS);
                     socket.setSoTimeout(TIMEOUT_MILLIS);
                     socket.setTcpNoDelay(true);
                     in = new BufferedInputStream(socket.getInputStream());
                     out = socket.getOutputStream();
                 }
-                out.write(("GET " + path + " HTTP/1.1\r\nHost: " + api.getHost() + ":" + api.getPort()
-                        + "\r\nAuthorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + token
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 return readAnswer();
             } catch (IOException | RuntimeException e) {

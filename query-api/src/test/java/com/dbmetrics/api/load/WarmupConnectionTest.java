@@ -6,9 +6,9 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,7 +19,8 @@ class WarmupConnectionTest {
 
     /** Answers on one connection, in turn, until one closes it; then the next connection gets the rest. */
     private static final List<String> ANSWERS = List.of(
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nabcd\r\n3\r\nefg\r\n0\r\nX-Trailer: t\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "4;ext=1\r\nabcd\r\n3\r\nefg\r\n0\r\nX-Trailer: t\r\n\r\n",
             "HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nnope!",
             "HTTP/1.1 503 Service Unavailable\r\n\r\nread to the end",
             "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n");
@@ -59,8 +60,8 @@ class WarmupConnectionTest {
             serving.setDaemon(true);
             serving.start();
 
-            Warmup.Connection connection = new Warmup.Connection(URI.create("http://127.0.0.1:"
-                    + server.getLocalPort() + "/"));
+            Warmup.Connection connection = new Warmup.Connection(new InetSocketAddress(
+                    InetAddress.getLoopbackAddress(), server.getLocalPort()));
             assertThat(connection.get("/a", "t1")).isEqualTo(200);
             assertThat(connection.get("/b", "t2")).isEqualTo(404);
             assertThat(connection.get("/c", "t3")).isEqualTo(503);
@@ -79,6 +80,7 @@ class WarmupConnectionTest {
         try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = closed.getLocalPort();
         }
-        assertThat(new Warmup.Connection(URI.create("http://127.0.0.1:" + port + "/")).get("/x", "t")).isZero();
+        assertThat(new Warmup.Connection(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).get("/x", "t"))
+                .isZero();
     }
 }
