@@ -5,11 +5,10 @@
 #
 # First the stack settles (chaos_settle). One scenario: the generator (com.dbmetrics.bench.OpenLoopLoad) offers
 # CHAOS_RATE reads/s of the three demo databases from CHAOS_USERS users through the load balancer, in three measured
-# phases after CHAOS_WARMUP s: steady
-# (CHAOS_STEADY s), fault (the fault's hold + CHAOS_HEAL s, which covers the heal: SIGCONT or a restart) and after
-# (CHAOS_AFTER s). The fault begins with the second phase. Meanwhile a watcher reads each demo database through the
-# load balancer twice a second with curl (status, event time, staleness) and asks Prometheus for the firing alerts
-# every 2 s. After the run: for each database, each API instance's answer must equal the newest snapshot in
+# phases after CHAOS_WARMUP s: steady (CHAOS_STEADY s), fault (the fault's hold + CHAOS_HEAL s, which covers the
+# heal: SIGCONT or a restart) and after (CHAOS_AFTER s). The fault begins with the second phase. Meanwhile a watcher
+# reads each demo database through the load balancer twice a second with curl (status, event time, staleness) and
+# asks Prometheus for the firing alerts every 2 s. After the run: for each database, each API instance's answer must equal the newest snapshot in
 # dbmetrics.latest.v1 and in dbmetrics.snapshots.v1 (read with kcat), within CHAOS_CONVERGE s (nothing lost), and no
 # answer of the watcher may be older than one it got before (nothing regressed).
 
