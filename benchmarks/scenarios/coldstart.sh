@@ -24,7 +24,6 @@ CONNECTIONS=${COLD_CONNECTIONS:-64}
 API_HEAP=${COLD_API_HEAP:-256m}
 TOKEN_IAT=$(date +%s)
 GEN_LAG_IS_RESULT=1 # a lagging run is marked (lag p99 shown), not dropped: see gen_run
-CLK_TCK=$(getconf CLK_TCK)
 
 curl -fsS -H "Authorization: Bearer $TOKEN" "$API_URL$DEMO_PATH" >"$WORK/body.json"
 PLAIN=$(start_plain "$WORK/body.json")
@@ -34,7 +33,7 @@ common=(--ids "$DEMO_IDS" --users "$USERS" --connections "$CONNECTIONS" --secret
 gen_run --url "http://127.0.0.1:$PLAIN" --seed 0 "${common[@]}" >/dev/null
 
 # cpu_seconds PID -> user + system CPU seconds of the process so far
-cpu_seconds() { awk -v t="$CLK_TCK" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$1/stat"; }
+cpu_seconds() { awk -v c="$(cpu_ticks "$1")" -v t="$CLK_TCK" 'BEGIN { printf "%.1f", c / t }'; }
 
 declare -A rows
 modes=(plain on off)

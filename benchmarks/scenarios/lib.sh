@@ -181,13 +181,15 @@ metric_sum() {
 # raise the open-file limit as far as allowed (thousands of connections)
 raise_fd_limit() { ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true; }
 
-# wrk_run CONNECTIONS SECONDS URL [HEADER ...] -> "req/s p50_ms p99_ms errors" (errors: non-2xx/3xx + socket errors)
+# wrk_run CONNECTIONS SECONDS URL [HEADER ...] -> "req/s p50_ms p99_ms errors" (errors: non-2xx/3xx + socket errors);
+# with WRK_SCRIPT set, wrk runs that Lua script (e.g. one that makes each request's target)
 wrk_run() {
   local c=$1 d=$2 url=$3 out threads=2
   shift 3
   local args=()
   for h in "$@"; do args+=(-H "$h"); done
   ((c >= threads)) || threads=$c
+  [[ -z ${WRK_SCRIPT:-} ]] || args+=(-s "$WRK_SCRIPT")
   out=$(wrk -t"$threads" -c"$c" -d"$d"s --timeout 10s --latency "${args[@]}" "$url")
   awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
@@ -198,6 +200,10 @@ wrk_run() {
     /Socket errors/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
     END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err }' <<<"$out"
 }
+
+# cpu_ticks PID -> user + system CPU time of a process so far, in clock ticks (CLK_TCK a second)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
 
 # stats NUMBER... -> "median min max"
 stats() {

@@ -11,11 +11,15 @@
 #    each demo database, joined with `or`.
 # 2. Range, the last hour at the poll interval's step: the API's query_range of dbmetrics_connections{database_id=
 #    "pg-demo-1"} (from the streams-app's history) against Prometheus' query_range of the poller's expression for it.
-# 3. Latency without queueing: the instant queries again with LOW_CONNECTIONS connections (neither server saturated;
+# 3. Range again, a different hour on every request (the window moves by a millisecond a request, on both sides): the
+#    API's held renderings never answer (prom.AnswerMemo), so this is the cost of evaluating and rendering each one.
+# 4. Latency without queueing: the instant queries again with LOW_CONNECTIONS connections (neither server saturated;
 #    at 64 connections on 2 cores both p99s are mostly queueing behind the other connections).
+# Server CPU per answer: each server process's user + system CPU time over the 2xx answers of its -c64 runs (wrk,
+# which shares the cores, is not counted on either side).
 # Baseline in the same run: a plain Javalin endpoint returning the API's instant answer's bytes (the ceiling of this
-# machine for such an answer). Both sides answer over the same loopback, authenticated (the API: a bearer JWT, plain
-# HTTP; Prometheus: the operator's basic auth over TLS, as the stack runs each).
+# machine for such an answer), at both connection counts. Both sides answer over the same loopback, authenticated (the
+# API: a bearer JWT, plain HTTP; Prometheus: the operator's basic auth over TLS, as the stack runs each).
 # shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,6 +32,8 @@ trap bench_cleanup EXIT
 raise_fd_limit
 
 API=$(start_api promql)
+API_PID=$(<"$WORK/api-promql.pid")
+PROMETHEUS_PID=$(jq -r '.components.prometheus.pid' <<<"$STATUS")
 expr_of() { java -cp "$BENCH_JAR" com.dbmetrics.bench.ViewQueries "$1" "$2" connections; }
 PROM_INSTANT="($(expr_of pg-demo-1 postgresql)) or ($(expr_of redis-demo-1 redis)) or ($(expr_of mariadb-demo-1 mysql))"
 PROM_RANGE=$(expr_of "$DEMO_DB" postgresql)
@@ -36,10 +42,23 @@ API_RANGE="dbmetrics_connections{database_id=\"$DEMO_DB\"}"
 enc() { jq -rn --arg v "$1" '$v | @uri'; }
 now=$(date +%s)
 RANGE_ARGS="start=$((now - 3600))&end=$now&step=$INTERVAL_S"
+# the moving hour: each wrk thread its own run of windows, each request's a millisecond later than its last
+cat >"$WORK/moving-hour.lua" <<LUA
+local threads = 0
+function setup(thread) thread:set("offset", threads * 100000000); threads = threads + 1 end
+local n = 0
+function request()
+  n = n + 1
+  local start = ($((now - 3600)) * 1000 + offset + n) / 1000
+  return wrk.format(nil, string.format("%s&start=%.3f&end=%.3f&step=$INTERVAL_S", wrk.path, start, start + 3600))
+end
+LUA
 P_INSTANT="$PROMETHEUS_URL/api/v1/query?query=$(enc "$PROM_INSTANT")"
-P_RANGE="$PROMETHEUS_URL/api/v1/query_range?query=$(enc "$PROM_RANGE")&$RANGE_ARGS"
+P_RANGE_BASE="$PROMETHEUS_URL/api/v1/query_range?query=$(enc "$PROM_RANGE")"
+P_RANGE="$P_RANGE_BASE&$RANGE_ARGS"
 A_INSTANT="http://127.0.0.1:$API/prometheus/api/v1/query?query=$(enc "$API_INSTANT")"
-A_RANGE="http://127.0.0.1:$API/prometheus/api/v1/query_range?query=$(enc "$API_RANGE")&$RANGE_ARGS"
+A_RANGE_BASE="http://127.0.0.1:$API/prometheus/api/v1/query_range?query=$(enc "$API_RANGE")"
+A_RANGE="$A_RANGE_BASE&$RANGE_ARGS"
 AUTH="Authorization: Bearer $TOKEN"
 PROM_AUTH=$(prometheus_auth_header)
 
@@ -59,53 +78,93 @@ a_points=$(curl -fsS -H "$AUTH" "$A_RANGE" | points_count)
 curl -fsS -H "$AUTH" "$A_INSTANT" >"$WORK/instant.json"
 PLAIN_URL="http://127.0.0.1:$(start_plain "$WORK/instant.json")/"
 for url in "$A_INSTANT" "$A_RANGE"; do wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$url" "$AUTH" >/dev/null; done
+WRK_SCRIPT=$WORK/moving-hour.lua wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$A_RANGE_BASE" "$AUTH" >/dev/null
 for url in "$P_INSTANT" "$P_RANGE"; do wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$url" "$PROM_AUTH" >/dev/null; done
 wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$PLAIN_URL" >/dev/null
 # wrk's requests/s counts every answer; only 2xx answers count here (the API's overload guard answers 503 at once)
 ok_rate() { awk -v r="$1" -v e="$2" -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f", r - e / s }'; } # RPS ERRORS
-PI=() PI99=() AI=() AI99=() PR=() PR99=() AR=() AR99=() PL=() PL99=()
-LP50=() LP99=() LA50=() LA99=() ERR_P=0 ERR_A=0
+declare -A R # R[row,rate|p99|cpu_us|p50] = space-separated values of the repeats
+add() { R[$1,$2]="${R[$1,$2]:-} $3"; }
+ERR_P=0 ERR_A=0
+# closed ROW SIDE(P|A|plain) CONNECTIONS URL [WRK_SCRIPT]: one wrk run; its 2xx rate, p50, p99 and the server's CPU
+# microseconds per 2xx answer into R
+closed() {
+  local row=$1 side=$2 c=$3 url=$4 pid header=() rps p50 p99 err t0 t1 ok
+  case $side in
+    P) pid=$PROMETHEUS_PID header=("$PROM_AUTH") ;;
+    A) pid=$API_PID header=("$AUTH") ;;
+    *) pid="" ;;
+  esac
+  [[ -z $pid ]] || t0=$(cpu_ticks "$pid")
+  read -r rps p50 p99 err <<<"$(WRK_SCRIPT=${5:-} wrk_run "$c" "$SECONDS_PER_RUN" "$url" "${header[@]}")"
+  [[ -z $pid ]] || t1=$(cpu_ticks "$pid")
+  ok=$(ok_rate "$rps" "$err")
+  case $side in P) ERR_P=$((ERR_P + err)) ;; A) ERR_A=$((ERR_A + err)) ;; esac
+  add "$row" rate "$ok"
+  add "$row" p50 "$p50"
+  add "$row" p99 "$p99"
+  [[ -z $pid ]] || add "$row" cpu_us "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$ok" -v s="$SECONDS_PER_RUN" \
+    'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / (n * s) : 0) }')"
+}
+MOVING=$WORK/moving-hour.lua
 for _ in $(seq 1 "$REPEATS"); do
-  read -r rps _ p99 err <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "$P_INSTANT" "$PROM_AUTH")"; PI+=("$(ok_rate "$rps" "$err")") PI99+=("$p99"); ERR_P=$((ERR_P + err))
-  read -r rps _ p99 err <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "$A_INSTANT" "$AUTH")"; AI+=("$(ok_rate "$rps" "$err")") AI99+=("$p99"); ERR_A=$((ERR_A + err))
-  read -r rps _ p99 _ <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "$PLAIN_URL")"; PL+=("$rps") PL99+=("$p99")
-  read -r rps _ p99 err <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "$P_RANGE" "$PROM_AUTH")"; PR+=("$(ok_rate "$rps" "$err")") PR99+=("$p99"); ERR_P=$((ERR_P + err))
-  read -r rps _ p99 err <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "$A_RANGE" "$AUTH")"; AR+=("$(ok_rate "$rps" "$err")") AR99+=("$p99"); ERR_A=$((ERR_A + err))
+  closed p_instant P "$CONNECTIONS" "$P_INSTANT"
+  closed a_instant A "$CONNECTIONS" "$A_INSTANT"
+  closed plain plain "$CONNECTIONS" "$PLAIN_URL"
+  closed p_range P "$CONNECTIONS" "$P_RANGE"
+  closed a_range A "$CONNECTIONS" "$A_RANGE"
+  closed p_moving P "$CONNECTIONS" "$P_RANGE_BASE" "$MOVING"
+  closed a_moving A "$CONNECTIONS" "$A_RANGE_BASE" "$MOVING"
   # latency without queueing: few connections, neither server saturated
-  read -r _ p50 p99 err <<<"$(wrk_run "$LOW_CONNECTIONS" "$SECONDS_PER_RUN" "$P_INSTANT" "$PROM_AUTH")"; LP50+=("$p50") LP99+=("$p99"); ERR_P=$((ERR_P + err))
-  read -r _ p50 p99 err <<<"$(wrk_run "$LOW_CONNECTIONS" "$SECONDS_PER_RUN" "$A_INSTANT" "$AUTH")"; LA50+=("$p50") LA99+=("$p99"); ERR_A=$((ERR_A + err))
+  closed p_low P "$LOW_CONNECTIONS" "$P_INSTANT"
+  closed a_low A "$LOW_CONNECTIONS" "$A_INSTANT"
+  closed plain_low plain "$LOW_CONNECTIONS" "$PLAIN_URL"
 done
-read -r pl _ <<<"$(stats "${PL[@]}")"
-read -r lp99 _ <<<"$(stats "${LP99[@]}")"
-read -r la99 _ <<<"$(stats "${LA99[@]}")"
-read -r pi _ <<<"$(stats "${PI[@]}")"
-read -r ai _ <<<"$(stats "${AI[@]}")"
-read -r pr _ <<<"$(stats "${PR[@]}")"
-read -r ar _ <<<"$(stats "${AR[@]}")"
-read -r pi99 _ <<<"$(stats "${PI99[@]}")"
-read -r ai99 _ <<<"$(stats "${AI99[@]}")"
+# med ROW METRIC -> the median of the repeats
+med() { local v; read -ra v <<<"${R[$1,$2]}"; read -r m _ <<<"$(stats "${v[@]}")"; echo "$m"; }
+# cell ROW METRIC FORMAT -> "median [min–max]"
+cell() { local v; read -ra v <<<"${R[$1,$2]}"; fmt_stats "$3" "${v[@]}"; }
+row() {
+  local cpu="–"
+  [[ -z ${R[$1,cpu_us]:-} ]] || cpu=$(cell "$1" cpu_us %.1f)
+  echo "| $(cell "$1" rate %.0f) | $(cell "$1" p99 %.2f) | $cpu |"
+}
+memo=$(curl -fsS "http://127.0.0.1:$(<"$WORK/api-promql.mport")/metrics" \
+  | awk '/^dbm_api_prometheus_answers_(rendered|held)_total/ { sub(/^dbm_api_prometheus_answers_/, "", $1)
+      sub(/_total$/, "", $1); printf "%s %.0f, ", $1, $2 }')
 
 emit "\`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\` (and \`-c$LOW_CONNECTIONS\` for the latency rows), $REPEATS runs of" \
   "each interleaved after ${WARMUP_SECONDS} s of the same load on each query, median [min–max]; one API instance" \
   "(\`java -Xmx$API_HEAP\`), Prometheus and wrk on the same 2 cores as the whole stack. Non-2xx and socket errors over" \
   "every run: Prometheus $ERR_P, API $ERR_A (the API's are its overload guard's immediate 503s while wrk's" \
-  "$CONNECTIONS connections queue on 2 cores); the rates count 2xx answers only."
+  "$CONNECTIONS connections queue on 2 cores); the rates count 2xx answers only. Server CPU: the server process's user +" \
+  "system CPU time in the run over its 2xx answers (wrk's own CPU, on the same cores, is on neither side). The API's" \
+  "answers over the whole run: ${memo%, } (prom.AnswerMemo)."
 emit ""
-emit "| query | series / points | 2xx answers/s (-c$CONNECTIONS) | p99 ms (-c$CONNECTIONS) |"
-emit "|---|---|---|---|"
-emit "| baseline: plain Javalin, the API's instant answer's bytes | – | $(fmt_stats %.0f "${PL[@]}") | $(fmt_stats %.2f "${PL99[@]}") |"
-emit "| Prometheus instant: connections of the 3 demo databases (the poller's expressions joined with \`or\`) | $p_series series | $(fmt_stats %.0f "${PI[@]}") | $(fmt_stats %.2f "${PI99[@]}") |"
-emit "| API instant: \`$API_INSTANT\` | $a_series series | $(fmt_stats %.0f "${AI[@]}") | $(fmt_stats %.2f "${AI99[@]}") |"
-emit "| Prometheus \`query_range\`, last hour, step ${INTERVAL_S}s: the poller's connections expression of $DEMO_DB | $p_points points | $(fmt_stats %.0f "${PR[@]}") | $(fmt_stats %.2f "${PR99[@]}") |"
-emit "| API \`query_range\`, same hour and step: \`$API_RANGE\` | $a_points points | $(fmt_stats %.0f "${AR[@]}") | $(fmt_stats %.2f "${AR99[@]}") |"
+emit "| query | series / points | 2xx answers/s (-c$CONNECTIONS) | p99 ms (-c$CONNECTIONS) | server CPU µs per answer |"
+emit "|---|---|---|---|---|"
+emit "| baseline: plain Javalin, the API's instant answer's bytes | – $(row plain)"
+emit "| Prometheus instant: connections of the 3 demo databases (the poller's expressions joined with \`or\`) | $p_series series $(row p_instant)"
+emit "| API instant: \`$API_INSTANT\` | $a_series series $(row a_instant)"
+emit "| Prometheus \`query_range\`, last hour, step ${INTERVAL_S}s: the poller's connections expression of $DEMO_DB | $p_points points $(row p_range)"
+emit "| API \`query_range\`, same hour and step: \`$API_RANGE\` | $a_points points $(row a_range)"
+emit "| Prometheus \`query_range\`, a different hour on each request (moved by 1 ms) | $p_points points $(row p_moving)"
+emit "| API \`query_range\`, a different hour on each request (never a held rendering) | $a_points points $(row a_moving)"
 emit ""
 emit "| instant query with $LOW_CONNECTIONS connections | p50 ms | p99 ms |"
 emit "|---|---|---|"
-emit "| Prometheus | $(fmt_stats %.2f "${LP50[@]}") | $(fmt_stats %.2f "${LP99[@]}") |"
-emit "| API | $(fmt_stats %.2f "${LA50[@]}") | $(fmt_stats %.2f "${LA99[@]}") |"
+emit "| baseline: plain Javalin | $(cell plain_low p50 %.2f) | $(cell plain_low p99 %.2f) |"
+emit "| Prometheus | $(cell p_low p50 %.2f) | $(cell p_low p99 %.2f) |"
+emit "| API | $(cell a_low p50 %.2f) | $(cell a_low p99 %.2f) |"
 emit ""
-emit "Instant: API ÷ Prometheus queries/s = **$(ratio "$ai" "$pi")×** (goal ≥ 10×; the plain endpoint's ceiling on this" \
-  "machine in the same run is $(ratio "$pl" "$pi")× Prometheus'); Prometheus p99 ÷ API p99 = **$(ratio "$lp99" "$la99")×**" \
-  "with $LOW_CONNECTIONS connections, $(ratio "$pi99" "$ai99")× with $CONNECTIONS (goal ≥ 10×). Range over the last hour:" \
-  "API ÷ Prometheus queries/s = **$(ratio "$ar" "$pr")×** (goal ≥ 10×). The API's range answer has fewer points" \
-  "when the history holds less than the hour (it starts when the streams-app first saw the database)."
+emit "Instant: API ÷ Prometheus queries/s = **$(ratio "$(med a_instant rate)" "$(med p_instant rate)")×** (goal ≥ 10×;" \
+  "the plain endpoint's ceiling on this machine in the same run is $(ratio "$(med plain rate)" "$(med p_instant rate)")×" \
+  "Prometheus'), server CPU per answer $(ratio "$(med p_instant cpu_us)" "$(med a_instant cpu_us)")× less;" \
+  "Prometheus p99 ÷ API p99 = **$(ratio "$(med p_low p99)" "$(med a_low p99)")×** with $LOW_CONNECTIONS connections" \
+  "(the plain endpoint's: $(ratio "$(med p_low p99)" "$(med plain_low p99)")×)," \
+  "$(ratio "$(med p_instant p99)" "$(med a_instant p99)")× with $CONNECTIONS (goal ≥ 10×). Range over the last hour:" \
+  "API ÷ Prometheus queries/s = **$(ratio "$(med a_range rate)" "$(med p_range rate)")×** (goal ≥ 10×), server CPU per" \
+  "answer $(ratio "$(med p_range cpu_us)" "$(med a_range cpu_us)")× less; a different hour each request:" \
+  "$(ratio "$(med a_moving rate)" "$(med p_moving rate)")× the queries/s," \
+  "$(ratio "$(med p_moving cpu_us)" "$(med a_moving cpu_us)")× less CPU per answer. The API's range answer has fewer" \
+  "points when the history holds less than the hour (it starts when the streams-app first saw the database)."

@@ -36,7 +36,6 @@ API_HEAP=${USERS_API_HEAP:-256m}
 TOKEN_IAT=$(date +%s)
 # a run in which the generator lagged (the API took the cores) stays in the table, marked; see gen_run
 GEN_LAG_IS_RESULT=1
-CLK_TCK=$(getconf CLK_TCK)
 FLEET=0
 [[ -f .dbm/up/run/fleet.size ]] && FLEET=$(<.dbm/up/run/fleet.size)
 PLAIN_USERS=$(printf '%s\n' "${COUNTS[@]}" | sort -n | tail -1)
@@ -58,9 +57,6 @@ jit_warm() {
     echo "JIT warm-up at $r/s, $2 users: $(grep -E '^(views|NOT VALID|SATURATED|Exception)' <<<"$out" | head -2)" >&2
   done
 }
-
-# cpu_ticks PID -> user + system CPU time of a process, in clock ticks
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 declare -A R # R[users|plain,metric] = space-separated values of the repeats
 add() { R[$1,$2]="${R[$1,$2]:-} $3"; }

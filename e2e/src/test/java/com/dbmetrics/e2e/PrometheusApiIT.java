@@ -20,6 +20,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -269,6 +270,64 @@ class PrometheusApiIT {
         List<String> sums = new ArrayList<>();
         fine.get(0).path("values").forEach(p -> sums.add(p.get(1).asText()));
         assertThat(sums).containsExactly("110", "110", "110", "110", "110", "112");
+    }
+
+    /**
+     * Dashboards ask the same expression again and again between two snapshots: the API renders it once (decision 31,
+     * prom.AnswerMemo) and writes each asked time into the held rendering, and a newer snapshot makes it render anew.
+     * Read by promtool, as Grafana's instant queries (an explicit time) and a query without one (now).
+     */
+    @Test
+    void shouldRenderARepeatedQueryOnceUntilANewerSnapshotArrives() throws Exception {
+        String fresh = "prom3-" + run;
+        String db = "pd-" + run;
+        String token = token("acme/" + fresh);
+        String selector = "dbmetrics_connections{project=\"" + fresh + "\"}";
+        Instant t1 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(1);
+        try (KafkaProducer<String, byte[]> producer = TestStack.adminProducer()) {
+            produce(producer, "acme", fresh, db, "postgresql", t1, Map.of(Metric.CONNECTIONS, 41.0));
+        }
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() ->
+                assertThat(json(promtool("instant", "-o", "json", server(token), selector))).singleElement()
+                        .satisfies(s -> assertThat(s.path("value").get(1).asText()).isEqualTo("41")));
+        double held = counter("dbm_api_prometheus_answers_held_total");
+        for (int k = 1; k <= 10; k++) {
+            // Grafana's instant queries: an explicit time each, here with a fraction of a second
+            BigDecimal at = BigDecimal.valueOf(t1.plusSeconds(1).plusMillis(100L * k).toEpochMilli(), 3);
+            JsonNode result = mapper.readTree(prom("query?query=" + q(selector) + "&time=" + at.toPlainString(),
+                    "Bearer " + token).body()).path("data").path("result");
+            assertThat(result).singleElement().satisfies(s -> {
+                assertThat(s.path("value").get(0).decimalValue()).isEqualByComparingTo(at);
+                assertThat(s.path("value").get(1).asText()).isEqualTo("41");
+                assertThat(s.path("metric").path("database_id").asText()).isEqualTo(db);
+            });
+        }
+        // the first rendered it (a time before the last rendering's), and the held listing may have been read anew
+        // once within the ten (L1 TTL): every other answer came from the held rendering
+        assertThat(counter("dbm_api_prometheus_answers_held_total")).isGreaterThanOrEqualTo(held + 8);
+        assertThat(json(promtool("instant", "-o", "json", "--time=" + epoch(t1.plusSeconds(3)), server(token),
+                selector))).singleElement().satisfies(s -> assertThat(s.path("value").get(0).asLong())
+                        .isEqualTo(t1.plusSeconds(3).getEpochSecond()));
+
+        Instant t2 = t1.plusSeconds(5);
+        try (KafkaProducer<String, byte[]> producer = TestStack.adminProducer()) {
+            produce(producer, "acme", fresh, db, "postgresql", t2, Map.of(Metric.CONNECTIONS, 43.0));
+        }
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() ->
+                assertThat(json(promtool("instant", "-o", "json", "--time=" + epoch(t2.plusSeconds(1)), server(token),
+                        selector))).singleElement()
+                        .satisfies(s -> assertThat(s.path("value").get(1).asText()).isEqualTo("43")));
+        // and a time before the newer snapshot still reads the point in effect then, from the history
+        assertThat(json(promtool("instant", "-o", "json", "--time=" + epoch(t1.plusSeconds(2)), server(token),
+                selector))).singleElement().satisfies(s -> assertThat(s.path("value").get(1).asText()).isEqualTo("41"));
+    }
+
+    /** A counter of the API's {@code /metrics} (management port). */
+    private double counter(String name) throws Exception {
+        String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.managementPort()
+                + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /**

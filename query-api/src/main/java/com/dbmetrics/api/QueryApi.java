@@ -162,6 +162,7 @@ public final class QueryApi implements AutoCloseable {
         lookup.bindTo(registry);
         authenticator.bindTo(registry);
         limits.bindTo(registry);
+        prometheus.bindTo(registry);
         limiter.bindTo(registry);
         redis.breaker().bindTo(registry);
         load.bindTo(registry);

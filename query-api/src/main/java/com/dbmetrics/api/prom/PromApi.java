@@ -10,6 +10,8 @@ import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Clock;
@@ -49,6 +51,7 @@ public final class PromApi {
     private final LongAdder requests = new LongAdder();
     /** Parsed queries: dashboards send the same few expressions over and over. */
     private final Cache<String, PromQl.Expr> parsed = Caffeine.newBuilder().maximumSize(10_000).build();
+    private final AnswerMemo memo = new AnswerMemo();
 
     public PromApi(ProjectService projects, HistoryService history, SnapshotRenderer renderer, RateLimits limits,
             Clock clock, String version) {
@@ -68,24 +71,28 @@ public final class PromApi {
     /** {@code api/v1/query}: {@code query}, optional {@code time} (default now). */
     public PromAnswer query(Principal caller, Map<String, List<String>> params) {
         return answer(caller, () -> {
-            PromQl.Expr expr = parse(one(params, "query"));
+            String query = one(params, "query");
+            PromQl.Expr expr = parse(query);
             long at = time(params, "time", clock.millis());
-            PromEval.Value value = PromEval.instant(expr, histories(caller, expr, at), at,
-                    renderer::staleAfterMillis);
-            PromJson json = PromJson.success();
-            if (value instanceof PromEval.Scalar scalar) {
-                json.scalar(at, scalar.value());
-            } else {
-                json.vector(at, ((PromEval.Vector) value).samples());
-            }
-            return json.end();
+            List<List<MetricsSnapshot>> points = histories(caller, expr, at);
+            return memo.instant(key(caller, query), points, at, renderer::staleAfterMillis, () -> {
+                PromEval.Value value = PromEval.instant(expr, points, at, renderer::staleAfterMillis);
+                PromJson json = PromJson.success();
+                if (value instanceof PromEval.Scalar scalar) {
+                    json.scalar(0, scalar.value());
+                } else {
+                    json.vector(0, ((PromEval.Vector) value).samples());
+                }
+                return json.end();
+            });
         });
     }
 
     /** {@code api/v1/query_range}: {@code query}, {@code start}, {@code end}, {@code step}. */
     public PromAnswer queryRange(Principal caller, Map<String, List<String>> params) {
         return answer(caller, () -> {
-            PromQl.Expr expr = parse(one(params, "query"));
+            String query = one(params, "query");
+            PromQl.Expr expr = parse(query);
             long start = time(params, "start", null);
             long end = time(params, "end", null);
             if (end < start) {
@@ -96,8 +103,10 @@ public final class PromApi {
                 throw new PromError.BadData("exceeded maximum resolution of 11,000 points per timeseries. Try "
                         + "decreasing the query resolution (?step=XX)");
             }
-            return PromJson.success().matrix(PromEval.range(expr, histories(caller, expr, Long.MIN_VALUE), start, end,
-                    step, renderer::staleAfterMillis)).end();
+            List<List<MetricsSnapshot>> points = histories(caller, expr, Long.MIN_VALUE);
+            return memo.range(key(caller, query) + '\n' + start + '/' + end + '/' + step, points,
+                    () -> PromJson.success().matrix(PromEval.range(expr, points, start, end, step,
+                            renderer::staleAfterMillis)).end());
         });
     }
 
@@ -186,6 +195,29 @@ public final class PromApi {
         return PromAnswer.error(new PromError.BadData("the Prometheus-compatible API does not serve " + path
                 + "; it serves query, query_range, series, labels, label/<name>/values, metadata, "
                 + "status/buildinfo"), 404);
+    }
+
+    /** Answers of query and query_range rendered from their points (cache-stats). */
+    public long renderedAnswers() {
+        return memo.renders();
+    }
+
+    /** Answers of query and query_range served from a rendering made from the same points (cache-stats). */
+    public long heldAnswers() {
+        return memo.hits();
+    }
+
+    public void bindTo(MeterRegistry registry) {
+        FunctionCounter.builder("dbm_api_prometheus_answers_rendered", memo, AnswerMemo::renders)
+                .description("query and query_range answers evaluated and rendered").register(registry);
+        FunctionCounter.builder("dbm_api_prometheus_answers_held", memo, AnswerMemo::hits)
+                .description("query and query_range answers served from a rendering of the same points")
+                .register(registry);
+    }
+
+    /** The memo's key of a query: who may see what (the tenants) and the expression as sent. */
+    private static String key(Principal caller, String query) {
+        return caller.tenants() + "\n" + query;
     }
 
     /** A query parsed once (a query that does not parse is not held: it throws each time). */

@@ -49,6 +49,8 @@ public final class CacheStats {
         body.put("overload_refused_waited_too_long", load.refused(LoadShedder.Refusal.WAITED_TOO_LONG));
         body.put("total_requests", total);
         body.put("prometheus_requests", prometheus.requests());
+        body.put("prometheus_answers_rendered", prometheus.renderedAnswers());
+        body.put("prometheus_answers_held", prometheus.heldAnswers());
         double served = l1 + l2 + source;
         body.put("cache_hit_rate", served == 0 ? 0.0 : Math.round((l1 + l2) * 10000.0 / served) / 100.0);
         body.put("memory_cache_size", lookup.size());

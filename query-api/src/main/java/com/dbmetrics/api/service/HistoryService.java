@@ -159,7 +159,10 @@ public final class HistoryService implements SnapshotFeed.Listener {
             held.put(databaseId, all);
             layer = "IQ";
         }
-        List<MetricsSnapshot> ours = all.stream().filter(s -> s.belongsTo(domain, project)).toList();
+        // the held list itself when every point is the project's (a database that never moved): the same instance
+        // for every reader until a newer point arrives, which is what rendered answers are keyed on
+        List<MetricsSnapshot> ours = all.stream().allMatch(s -> s.belongsTo(domain, project)) ? all
+                : all.stream().filter(s -> s.belongsTo(domain, project)).toList();
         if (ours.isEmpty()) {
             if ("L1".equals(layer)) {
                 // as an unknown id's read would: it reaches the streams-app through the reader's per-database limit
