@@ -2,8 +2,8 @@
 # Issue 15: the live side against its baselines, on the stack of ./dbm up (demo databases polled every 5 s).
 #
 #   ./dbm bench live     env: REPEATS (3), STREAMS (10000), BASE_STREAMS (100), STREAM_SECONDS (60),
-#                             SECONDS_PER_RUN (10), CONNECTIONS (64), AGE_SECONDS (30), AGE_RATE (200),
-#                             AGE_SLOW_SECONDS (60)
+#                             SECONDS_PER_RUN (10), WARMUP_SECONDS (20), CONNECTIONS (64), AGE_SECONDS (30),
+#                             AGE_RATE (200), AGE_SLOW_SECONDS (60)
 #
 # 1. Streams: one API instance of its own (defaults, limits high), STREAMS project streams of acme/shop opened by
 #    LiveBench (one NIO selector thread, one token per ten streams), measured STREAM_SECONDS after 10 s; beside
@@ -13,9 +13,10 @@
 #    the API process' CPU time within the window (LiveBench reads /proc) ÷ events delivered, the baseline's removed. Polling at the same freshness: a dashboard reading the
 #    project listing every 2 s; its bytes are measured with curl (request line and headers as curl sends them, the
 #    answer's headers and body).
-# 2. History: closed loop (wrk, CONNECTIONS connections, SECONDS_PER_RUN s), the API's last hour of pg-demo-1 (all five
-#    metrics) against Prometheus' query_range of one of the five (its connections query) over the same hour at the
-#    poll interval's step.
+# 2. History: closed loop (wrk, CONNECTIONS connections, SECONDS_PER_RUN s, after WARMUP_SECONDS of the same load), the
+#    API's last hour of pg-demo-1 (one metric, and all five) against Prometheus' query_range of the one (its connections
+#    query) over the same hour at the poll interval's step; a plain Javalin endpoint returning the one-metric answer's
+#    bytes is the machine's ceiling; each server's CPU per answer as in promql.sh.
 # 3. Ages: the same API build with the live feed on and off (API_LIVE_FEED), read by one user once a second for
 #    AGE_SLOW_SECONDS and at AGE_RATE reads/s for AGE_SECONDS: each answer's data age (receive time − its timestamp).
 # shellcheck source=benchmarks/scenarios/lib.sh
@@ -25,6 +26,7 @@ STREAMS=${STREAMS:-10000}
 BASE_STREAMS=${BASE_STREAMS:-100}
 STREAM_SECONDS=${STREAM_SECONDS:-60}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+WARMUP_SECONDS=${WARMUP_SECONDS:-20}
 CONNECTIONS=${CONNECTIONS:-64}
 AGE_SECONDS=${AGE_SECONDS:-30}
 AGE_RATE=${AGE_RATE:-200}
@@ -110,34 +112,46 @@ HIST_PATH="/api/v1/domain/acme/project/shop/databases/$DEMO_DB/metrics/history?f
 HIST_ONE="$HIST_PATH&fields=connections" # the same metric as Prometheus' range query
 api_points=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API$HIST_PATH" | jq '.points | length')
 PROM_AUTH=$(prometheus_auth_header)
-wrk_run 16 3 "http://127.0.0.1:$API$HIST_PATH" "Authorization: Bearer $TOKEN" >/dev/null # warm-up
-wrk_run 16 3 "http://127.0.0.1:$API$HIST_ONE" "Authorization: Bearer $TOKEN" >/dev/null
-wrk_run 16 3 "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH" >/dev/null
-HP=() HA=() HP99=() HA99=() H1=() H199=()
-for _ in $(seq 1 "$REPEATS"); do
-  read -r rps _ p99 _ <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH")"
-  HP+=("$rps") HP99+=("$p99")
-  read -r rps _ p99 _ <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "http://127.0.0.1:$API$HIST_PATH" "Authorization: Bearer $TOKEN")"
-  HA+=("$rps") HA99+=("$p99")
-  read -r rps _ p99 _ <<<"$(wrk_run "$CONNECTIONS" "$SECONDS_PER_RUN" "http://127.0.0.1:$API$HIST_ONE" "Authorization: Bearer $TOKEN")"
-  H1+=("$rps") H199+=("$p99")
+PROMETHEUS_PID=$(jq -r '.components.prometheus.pid' <<<"$STATUS")
+AUTH="Authorization: Bearer $TOKEN"
+# the machine's ceiling for the one-metric answer: a plain Javalin endpoint returning its bytes
+curl -fsS -H "$AUTH" "http://127.0.0.1:$API$HIST_ONE" >"$WORK/history-one.json"
+PLAIN_URL="http://127.0.0.1:$(start_plain "$WORK/history-one.json")/"
+PLAIN_PID=$(<"$WORK/plain.pid")
+# warm-up: each read under the same load first (the API's JIT needs tens of seconds here, see promql.sh)
+for url in "http://127.0.0.1:$API$HIST_PATH" "http://127.0.0.1:$API$HIST_ONE"; do
+  wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$url" "$AUTH" >/dev/null
 done
-read -r hp _ <<<"$(stats "${HP[@]}")"
-read -r ha _ <<<"$(stats "${HA[@]}")"
-read -r h1 _ <<<"$(stats "${H1[@]}")"
+wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH" >/dev/null
+wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$PLAIN_URL" >/dev/null
+for _ in $(seq 1 "$REPEATS"); do
+  wrk_row h_prom "$PROMETHEUS_PID" "$CONNECTIONS" "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH"
+  wrk_row h_all "$API_PID" "$CONNECTIONS" "http://127.0.0.1:$API$HIST_PATH" "$AUTH"
+  wrk_row h_one "$API_PID" "$CONNECTIONS" "http://127.0.0.1:$API$HIST_ONE" "$AUTH"
+  wrk_row h_plain "$PLAIN_PID" "$CONNECTIONS" "$PLAIN_URL"
+done
+hp=$(w_med h_prom rate) ha=$(w_med h_all rate) h1=$(w_med h_one rate)
+row() { echo "| $(w_cell "$1" rate %.0f) | $(w_cell "$1" p99 %.2f) | $(w_cell "$1" cpu_us %.1f) |"; }
 emit ""
-emit "History of the last hour: \`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\`, $REPEATS runs interleaved, median [min–max]."
+emit "History of the last hour: \`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\`, $REPEATS runs interleaved after" \
+  "${WARMUP_SECONDS} s of the same load on each, median [min–max]; rates count 2xx answers (non-2xx and socket errors:" \
+  "Prometheus ${W[h_prom,errors]}, API $((W[h_all,errors] + W[h_one,errors]))). Server CPU: the server process's user +" \
+  "system CPU time in the run over its 2xx answers."
 emit ""
-emit "| read | points per answer | reads/s | p99 ms |"
-emit "|---|---|---|---|"
-emit "| Prometheus \`query_range\` of one metric (connections), step ${INTERVAL_S}s | $points | $(fmt_stats %.0f "${HP[@]}") | $(fmt_stats %.2f "${HP99[@]}") |"
-emit "| API \`.../metrics/history?fields=connections\` (the same metric) | $api_points | $(fmt_stats %.0f "${H1[@]}") | $(fmt_stats %.2f "${H199[@]}") |"
-emit "| API \`.../metrics/history\` (all five metrics) | $api_points | $(fmt_stats %.0f "${HA[@]}") | $(fmt_stats %.2f "${HA99[@]}") |"
+emit "| read | points per answer | reads/s | p99 ms | server CPU µs per answer |"
+emit "|---|---|---|---|---|"
+emit "| baseline: plain Javalin, the one-metric answer's bytes | – $(row h_plain)"
+emit "| Prometheus \`query_range\` of one metric (connections), step ${INTERVAL_S}s | $points $(row h_prom)"
+emit "| API \`.../metrics/history?fields=connections\` (the same metric) | $api_points $(row h_one)"
+emit "| API \`.../metrics/history\` (all five metrics) | $api_points $(row h_all)"
 emit ""
 emit "Same metric, same hour: API reads/s ÷ Prometheus query_range/s = **$(ratio "$h1" "$hp")×** (goal ≥ 10×). A whole" \
   "card (five metrics): the API's one read against five range queries (Prometheus' rate ÷ 5) =" \
   "**$(awk -v a="$ha" -v p="$hp" 'BEGIN { if (p > 0) printf "%.1f", a / (p / 5); else print "n/a" }')×**; five metrics" \
-  "against one query_range: $(ratio "$ha" "$hp")×."
+  "against one query_range: $(ratio "$ha" "$hp")×. The plain endpoint's ceiling for the one-metric answer's bytes on" \
+  "this machine in the same run: $(ratio "$(w_med h_plain rate)" "$hp")× Prometheus' rate. Server CPU per answer, same" \
+  "metric: $(ratio "$(w_med h_prom cpu_us)" "$(w_med h_one cpu_us)")× less than Prometheus' (the plain endpoint's:" \
+  "$(ratio "$(w_med h_prom cpu_us)" "$(w_med h_plain cpu_us)")× less)."
 
 # Data ages with the live feed on and off: same build, same instance settings
 stop_api live

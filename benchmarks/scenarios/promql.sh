@@ -77,58 +77,28 @@ a_points=$(curl -fsS -H "$AUTH" "$A_RANGE" | points_count)
 # the machine's ceiling for an answer of that size: a plain Javalin endpoint returning the API's instant answer's bytes
 curl -fsS -H "$AUTH" "$A_INSTANT" >"$WORK/instant.json"
 PLAIN_URL="http://127.0.0.1:$(start_plain "$WORK/instant.json")/"
+PLAIN_PID=$(<"$WORK/plain.pid")
 for url in "$A_INSTANT" "$A_RANGE"; do wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$url" "$AUTH" >/dev/null; done
 WRK_SCRIPT=$WORK/moving-hour.lua wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$A_RANGE_BASE" "$AUTH" >/dev/null
 for url in "$P_INSTANT" "$P_RANGE"; do wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$url" "$PROM_AUTH" >/dev/null; done
 wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$PLAIN_URL" >/dev/null
-# wrk's requests/s counts every answer; only 2xx answers count here (the API's overload guard answers 503 at once)
-ok_rate() { awk -v r="$1" -v e="$2" -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f", r - e / s }'; } # RPS ERRORS
-declare -A R # R[row,rate|p99|cpu_us|p50] = space-separated values of the repeats
-add() { R[$1,$2]="${R[$1,$2]:-} $3"; }
-ERR_P=0 ERR_A=0
-# closed ROW SIDE(P|A|plain) CONNECTIONS URL [WRK_SCRIPT]: one wrk run; its 2xx rate, p50, p99 and the server's CPU
-# microseconds per 2xx answer into R
-closed() {
-  local row=$1 side=$2 c=$3 url=$4 pid header=() rps p50 p99 err t0 t1 ok
-  case $side in
-    P) pid=$PROMETHEUS_PID header=("$PROM_AUTH") ;;
-    A) pid=$API_PID header=("$AUTH") ;;
-    *) pid="" ;;
-  esac
-  [[ -z $pid ]] || t0=$(cpu_ticks "$pid")
-  read -r rps p50 p99 err <<<"$(WRK_SCRIPT=${5:-} wrk_run "$c" "$SECONDS_PER_RUN" "$url" "${header[@]}")"
-  [[ -z $pid ]] || t1=$(cpu_ticks "$pid")
-  ok=$(ok_rate "$rps" "$err")
-  case $side in P) ERR_P=$((ERR_P + err)) ;; A) ERR_A=$((ERR_A + err)) ;; esac
-  add "$row" rate "$ok"
-  add "$row" p50 "$p50"
-  add "$row" p99 "$p99"
-  [[ -z $pid ]] || add "$row" cpu_us "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$ok" -v s="$SECONDS_PER_RUN" \
-    'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / (n * s) : 0) }')"
-}
 MOVING=$WORK/moving-hour.lua
 for _ in $(seq 1 "$REPEATS"); do
-  closed p_instant P "$CONNECTIONS" "$P_INSTANT"
-  closed a_instant A "$CONNECTIONS" "$A_INSTANT"
-  closed plain plain "$CONNECTIONS" "$PLAIN_URL"
-  closed p_range P "$CONNECTIONS" "$P_RANGE"
-  closed a_range A "$CONNECTIONS" "$A_RANGE"
-  closed p_moving P "$CONNECTIONS" "$P_RANGE_BASE" "$MOVING"
-  closed a_moving A "$CONNECTIONS" "$A_RANGE_BASE" "$MOVING"
+  wrk_row p_instant "$PROMETHEUS_PID" "$CONNECTIONS" "$P_INSTANT" "$PROM_AUTH"
+  wrk_row a_instant "$API_PID" "$CONNECTIONS" "$A_INSTANT" "$AUTH"
+  wrk_row plain "$PLAIN_PID" "$CONNECTIONS" "$PLAIN_URL"
+  wrk_row p_range "$PROMETHEUS_PID" "$CONNECTIONS" "$P_RANGE" "$PROM_AUTH"
+  wrk_row a_range "$API_PID" "$CONNECTIONS" "$A_RANGE" "$AUTH"
+  WRK_SCRIPT=$MOVING wrk_row p_moving "$PROMETHEUS_PID" "$CONNECTIONS" "$P_RANGE_BASE" "$PROM_AUTH"
+  WRK_SCRIPT=$MOVING wrk_row a_moving "$API_PID" "$CONNECTIONS" "$A_RANGE_BASE" "$AUTH"
   # latency without queueing: few connections, neither server saturated
-  closed p_low P "$LOW_CONNECTIONS" "$P_INSTANT"
-  closed a_low A "$LOW_CONNECTIONS" "$A_INSTANT"
-  closed plain_low plain "$LOW_CONNECTIONS" "$PLAIN_URL"
+  wrk_row p_low "$PROMETHEUS_PID" "$LOW_CONNECTIONS" "$P_INSTANT" "$PROM_AUTH"
+  wrk_row a_low "$API_PID" "$LOW_CONNECTIONS" "$A_INSTANT" "$AUTH"
+  wrk_row plain_low "$PLAIN_PID" "$LOW_CONNECTIONS" "$PLAIN_URL"
 done
-# med ROW METRIC -> the median of the repeats
-med() { local v; read -ra v <<<"${R[$1,$2]}"; read -r m _ <<<"$(stats "${v[@]}")"; echo "$m"; }
-# cell ROW METRIC FORMAT -> "median [min–max]"
-cell() { local v; read -ra v <<<"${R[$1,$2]}"; fmt_stats "$3" "${v[@]}"; }
-row() {
-  local cpu="–"
-  [[ -z ${R[$1,cpu_us]:-} ]] || cpu=$(cell "$1" cpu_us %.1f)
-  echo "| $(cell "$1" rate %.0f) | $(cell "$1" p99 %.2f) | $cpu |"
-}
+row() { echo "| $(w_cell "$1" rate %.0f) | $(w_cell "$1" p99 %.2f) | $(w_cell "$1" cpu_us %.1f) |"; }
+ERR_P=$((W[p_instant,errors] + W[p_range,errors] + W[p_moving,errors] + W[p_low,errors]))
+ERR_A=$((W[a_instant,errors] + W[a_range,errors] + W[a_moving,errors] + W[a_low,errors]))
 memo=$(curl -fsS "http://127.0.0.1:$(<"$WORK/api-promql.mport")/metrics" \
   | awk '/^dbm_api_prometheus_answers_(rendered|held)_total/ { sub(/^dbm_api_prometheus_answers_/, "", $1)
       sub(/_total$/, "", $1); printf "%s %.0f, ", $1, $2 }')
@@ -153,18 +123,19 @@ emit "| API \`query_range\`, a different hour on each request (never a held rend
 emit ""
 emit "| instant query with $LOW_CONNECTIONS connections | p50 ms | p99 ms |"
 emit "|---|---|---|"
-emit "| baseline: plain Javalin | $(cell plain_low p50 %.2f) | $(cell plain_low p99 %.2f) |"
-emit "| Prometheus | $(cell p_low p50 %.2f) | $(cell p_low p99 %.2f) |"
-emit "| API | $(cell a_low p50 %.2f) | $(cell a_low p99 %.2f) |"
+emit "| baseline: plain Javalin | $(w_cell plain_low p50 %.2f) | $(w_cell plain_low p99 %.2f) |"
+emit "| Prometheus | $(w_cell p_low p50 %.2f) | $(w_cell p_low p99 %.2f) |"
+emit "| API | $(w_cell a_low p50 %.2f) | $(w_cell a_low p99 %.2f) |"
 emit ""
-emit "Instant: API ÷ Prometheus queries/s = **$(ratio "$(med a_instant rate)" "$(med p_instant rate)")×** (goal ≥ 10×;" \
-  "the plain endpoint's ceiling on this machine in the same run is $(ratio "$(med plain rate)" "$(med p_instant rate)")×" \
-  "Prometheus'), server CPU per answer $(ratio "$(med p_instant cpu_us)" "$(med a_instant cpu_us)")× less;" \
-  "Prometheus p99 ÷ API p99 = **$(ratio "$(med p_low p99)" "$(med a_low p99)")×** with $LOW_CONNECTIONS connections" \
-  "(the plain endpoint's: $(ratio "$(med p_low p99)" "$(med plain_low p99)")×)," \
-  "$(ratio "$(med p_instant p99)" "$(med a_instant p99)")× with $CONNECTIONS (goal ≥ 10×). Range over the last hour:" \
-  "API ÷ Prometheus queries/s = **$(ratio "$(med a_range rate)" "$(med p_range rate)")×** (goal ≥ 10×), server CPU per" \
-  "answer $(ratio "$(med p_range cpu_us)" "$(med a_range cpu_us)")× less; a different hour each request:" \
-  "$(ratio "$(med a_moving rate)" "$(med p_moving rate)")× the queries/s," \
-  "$(ratio "$(med p_moving cpu_us)" "$(med a_moving cpu_us)")× less CPU per answer. The API's range answer has fewer" \
+emit "Instant: API ÷ Prometheus queries/s = **$(ratio "$(w_med a_instant rate)" "$(w_med p_instant rate)")×** (goal ≥ 10×;" \
+  "the plain endpoint's ceiling on this machine in the same run is $(ratio "$(w_med plain rate)" "$(w_med p_instant rate)")×" \
+  "Prometheus'), server CPU per answer $(ratio "$(w_med p_instant cpu_us)" "$(w_med a_instant cpu_us)")× less (the plain" \
+  "endpoint's: $(ratio "$(w_med p_instant cpu_us)" "$(w_med plain cpu_us)")× less);" \
+  "Prometheus p99 ÷ API p99 = **$(ratio "$(w_med p_low p99)" "$(w_med a_low p99)")×** with $LOW_CONNECTIONS connections" \
+  "(the plain endpoint's: $(ratio "$(w_med p_low p99)" "$(w_med plain_low p99)")×)," \
+  "$(ratio "$(w_med p_instant p99)" "$(w_med a_instant p99)")× with $CONNECTIONS (goal ≥ 10×). Range over the last hour:" \
+  "API ÷ Prometheus queries/s = **$(ratio "$(w_med a_range rate)" "$(w_med p_range rate)")×** (goal ≥ 10×), server CPU per" \
+  "answer $(ratio "$(w_med p_range cpu_us)" "$(w_med a_range cpu_us)")× less; a different hour each request:" \
+  "$(ratio "$(w_med a_moving rate)" "$(w_med p_moving rate)")× the queries/s," \
+  "$(ratio "$(w_med p_moving cpu_us)" "$(w_med a_moving cpu_us)")× less CPU per answer. The API's range answer has fewer" \
   "points when the history holds less than the hour (it starts when the streams-app first saw the database)."
