@@ -9,10 +9,10 @@
 GEN_DATABASES=1000
 # shellcheck disable=SC2034
 GEN_USERS=10000
-# The three demo databases of ./dbm up (all acme/shop) as OpenLoopLoad --ids wants them: the workload of the scenarios
-# that need no fleet (users, overload)
+# The demo databases of ./dbm up as OpenLoopLoad --ids wants them (./dbm bench passes them from tools/dbm/common.sh's
+# table, as ./dbm chaos does): the workload of the scenarios that need no fleet (users, overload, coldstart)
 # shellcheck disable=SC2034
-DEMO_IDS=pg-demo-1:postgresql:acme/shop,redis-demo-1:redis:acme/shop,mariadb-demo-1:mysql:acme/shop
+DEMO_IDS=${DBM_DEMO_IDS:?run the scenarios through ./dbm bench}
 # A run whose generator lags more than GEN_MAX_LAG_MS at p99 behind its own schedule is not valid (exit 2): its
 # latencies would be the generator's, not the server's. Default 25 ms: the generator shares the 2 cores with the server
 # and the stack (its lag p99 was 2-15 ms in the runs of 2026-12-02, up to 22 ms with 10,000 connections); the lag is

@@ -66,7 +66,8 @@ cmd_bench() {
   for name in "${names[@]}"; do
     t=$(now_ms)
     log "bench $name: benchmarks/scenarios/$name.sh $* (output in .dbm/bench/$name.log)"
-    if (cd "$ROOT" && DBM_BENCH_OUT="$ROOT/.dbm/bench/$name.md" bash "$BENCH_DIR/$name.sh" "$@") \
+    if (cd "$ROOT" && DBM_BENCH_OUT="$ROOT/.dbm/bench/$name.md" DBM_DEMO_IDS=$(demo_ids) \
+        bash "$BENCH_DIR/$name.sh" "$@") \
         2>&1 | tee "$ROOT/.dbm/bench/$name.log" >&2 && [[ -s $ROOT/.dbm/bench/$name.md ]]; then
       bench_record "$name" "./dbm bench $name${*:+ $*}" "$ROOT/.dbm/bench/$name.md"
       log "bench $name: done in $(since "$t"); BENCHMARKS.md updated"

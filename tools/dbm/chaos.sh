@@ -238,7 +238,7 @@ chaos_run() {
 # chaos_load WARMUP_S PHASES: the open-loop generator's reads through the load balancer (see OpenLoopLoad --phases).
 chaos_load() {
   java -Xms256m -Xmx512m -cp "$ROOT/$FLEET_JAR" com.dbmetrics.bench.OpenLoopLoad --url "http://127.0.0.1:$(port api)" \
-    --ids "$(chaos_ids)" --users "$CHAOS_USERS" --secret-file "$SECRET_FILE" --issuer "$DEV_TOKEN_ISSUER" \
+    --ids "$(demo_ids)" --users "$CHAOS_USERS" --secret-file "$SECRET_FILE" --issuer "$DEV_TOKEN_ISSUER" \
     --connections 32 --timeout 2 --warmup "$1" --max-lag-ms 200 --phases "$2"
 }
 
@@ -277,12 +277,6 @@ chaos_settle() {
     fi
   done
   log "chaos: the stack did not settle in $CHAOS_SETTLE_ROUNDS rounds; the rows measure it as it is"
-}
-
-chaos_ids() {
-  local i out=()
-  for i in "${!DB_IDS[@]}"; do out+=("${DB_IDS[$i]}:${DB_ENGINES[$i]}:${DB_DOMAINS[$i]}/${DB_PROJECTS[$i]}"); done
-  joined "${out[@]}"
 }
 
 # chaos_row ...: the scenario's measurements as one JSON object.

@@ -137,6 +137,13 @@ while read -r id name engine domain project proc portkey exporter exporter_portk
   DB_PROCS+=("$proc") DB_PORTKEYS+=("$portkey") DB_EXPORTERS+=("$exporter") DB_EXPORTER_PORTKEYS+=("$exporter_portkey")
 done < <(rows "$DEMO_DATABASES")
 
+# The demo databases as the open-loop generator's --ids wants them: id:engine:domain/project,...
+demo_ids() {
+  local i out=()
+  for i in "${!DB_IDS[@]}"; do out+=("${DB_IDS[$i]}:${DB_ENGINES[$i]}:${DB_DOMAINS[$i]}/${DB_PROJECTS[$i]}"); done
+  joined "${out[@]}"
+}
+
 # ---------------------------------------------------------------------------------------------------------------------
 # The stack a command works on (`up` or `test`): its paths and ports.
 
