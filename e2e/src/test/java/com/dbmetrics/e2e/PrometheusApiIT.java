@@ -322,6 +322,42 @@ class PrometheusApiIT {
                 selector))).singleElement().satisfies(s -> assertThat(s.path("value").get(1).asText()).isEqualTo("41"));
     }
 
+    /**
+     * Browsers and Go's clients (Grafana, promtool) ask for gzip: a held history slice and a held range answer go out
+     * gzipped, encoded once for all readers, and decode to exactly what a client without gzip gets.
+     */
+    @Test
+    void shouldSendHeldHistoriesAndRangeAnswersGzippedToClientsThatAcceptIt() throws Exception {
+        String token = token("acme/" + project);
+        URI history = URI.create("http://127.0.0.1:" + api.port() + "/api/v1/domain/acme/project/" + project
+                + "/databases/" + dbA + "/metrics/history");
+        URI range = URI.create("http://127.0.0.1:" + api.port() + "/prometheus/api/v1/query_range?query="
+                + q("{project=\"" + project + "\"}") + "&start=" + epoch(last.minusSeconds(60)) + "&end="
+                + epoch(last) + "&step=5");
+        for (URI uri : List.of(history, range)) {
+            HttpResponse<byte[]> plain = http.send(HttpRequest.newBuilder(uri).header("Authorization",
+                    "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(plain.statusCode()).isEqualTo(200);
+            assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
+            assertThat(plain.body().length).as(uri.getPath()).isGreaterThan(1500); // worth compressing
+            for (int i = 0; i < 2; i++) { // the second from the held encoding
+                HttpResponse<byte[]> gzip = http.send(HttpRequest.newBuilder(uri).header("Authorization",
+                        "Bearer " + token).header("Accept-Encoding", "gzip, deflate, br").GET().build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(gzip.statusCode()).isEqualTo(200);
+                assertThat(gzip.headers().firstValue("Content-Encoding")).hasValue("gzip");
+                assertThat(gzip.headers().allValues("Vary")).anySatisfy(v -> assertThat(v).contains(
+                        "Accept-Encoding"));
+                assertThat(gzip.body().length).isLessThan(plain.body().length / 2);
+                try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                        new java.io.ByteArrayInputStream(gzip.body()))) {
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                            .isEqualTo(new String(plain.body(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
     /** A counter of the API's {@code /metrics} (management port). */
     private double counter(String name) throws Exception {
         String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.managementPort()

@@ -1,6 +1,7 @@
 package com.dbmetrics.api.http;
 
 import com.dbmetrics.api.ratelimit.Decision;
+import com.dbmetrics.api.service.HeldBody;
 import com.dbmetrics.api.service.ReadResult;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -27,7 +28,7 @@ final class Answers {
                 ctx.status(304);
             } else {
                 ctx.contentType("application/json");
-                writeBody(ctx, ok.body());
+                writeBody(ctx, ok.body(), ok.held());
             }
         } else if (result instanceof ReadResult.BadRequest bad) {
             throw new ApiError(400, bad.message());
@@ -52,6 +53,25 @@ final class Answers {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A held body (null: none) goes out as its gzip encoding, made once for all readers, when the client accepts gzip
+     * and the body is worth it; else as {@link #writeBody(Context, byte[])} writes {@code body}. A Content-Encoding
+     * set here keeps Javalin's compression from compressing it again.
+     */
+    static void writeBody(Context ctx, byte[] body, HeldBody held) {
+        if (held == null || !held.compressible()) {
+            writeBody(ctx, body);
+            return;
+        }
+        ctx.res().addHeader("Vary", "Accept-Encoding"); // added: CORS may have set Vary: Origin
+        if (!HeldBody.acceptsGzip(ctx.header("Accept-Encoding"))) {
+            writeBody(ctx, body);
+            return;
+        }
+        ctx.header("Content-Encoding", "gzip");
+        writeBody(ctx, held.gzip());
     }
 
     static void rateHeaders(Context ctx, Decision rate) {

@@ -123,7 +123,7 @@ final class PrometheusRoutes {
         }
         ctx.header("Cache-Control", "no-store");
         ctx.status(answer.status()).contentType("application/json");
-        Answers.writeBody(ctx, answer.body());
+        Answers.writeBody(ctx, answer.body(), answer.held());
     }
 
     /** Query and form parameters together, as Prometheus reads them ({@code match[]} may repeat). */

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.prom;
 
+import com.dbmetrics.api.service.HeldBody;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -25,7 +26,7 @@ import java.util.function.ToLongFunction;
  */
 final class AnswerMemo {
 
-    /** Bytes of rendered answers held at most, all entries together. */
+    /** Bytes of rendered answers held at most, all entries together (their gzip encodings, a fraction more, aside). */
     static final long MAX_BYTES = 32L << 20;
     /** In a body rendered at time 0, where each sample's timestamp is: {@code [0,"}; never inside a JSON string. */
     private static final byte[] AT_ZERO = "[0,\"".getBytes(StandardCharsets.US_ASCII);
@@ -52,7 +53,9 @@ final class AnswerMemo {
         }
     }
 
-    private record Entry(Input[] inputs, long fromMillis, long untilMillis, byte[][] parts, int bytes) {
+    /** A range answer's whole body, or an instant answer's template ({@code parts}). */
+    private record Entry(Input[] inputs, long fromMillis, long untilMillis, HeldBody whole, byte[][] parts,
+            int bytes) {
 
         boolean answers(Input[] asked, long at) {
             if (at < fromMillis || at > untilMillis || asked.length != inputs.length) {
@@ -67,17 +70,20 @@ final class AnswerMemo {
         }
     }
 
-    /** A range answer: the held one when {@code points} are what it was rendered from, else {@code render}'s. */
-    byte[] range(String key, List<List<MetricsSnapshot>> points, Supplier<byte[]> render) {
+    /**
+     * A range answer: the held one when {@code points} are what it was rendered from, else {@code render}'s, held
+     * (with its gzip encoding, once a reader asks for it).
+     */
+    HeldBody range(String key, List<List<MetricsSnapshot>> points, Supplier<byte[]> render) {
         Input[] inputs = Input.of(points);
         Entry held = entries.getIfPresent(key);
         if (held != null && held.answers(inputs, 0)) {
             hits.increment();
-            return held.parts()[0];
+            return held.whole();
         }
-        byte[] body = render.get();
+        HeldBody body = new HeldBody(render.get());
         renders.increment();
-        entries.put(key, new Entry(inputs, Long.MIN_VALUE, Long.MAX_VALUE, new byte[][] {body}, body.length));
+        entries.put(key, new Entry(inputs, Long.MIN_VALUE, Long.MAX_VALUE, body, null, body.plain().length));
         return body;
     }
 
@@ -109,7 +115,7 @@ final class AnswerMemo {
                 until = Math.min(until, staleAt);
             }
         }
-        entries.put(key, new Entry(inputs, at, until, parts, atZero.length));
+        entries.put(key, new Entry(inputs, at, until, null, parts, atZero.length));
         return fill(parts, at);
     }
 

@@ -1,16 +1,26 @@
 package com.dbmetrics.api.prom;
 
 import com.dbmetrics.api.ratelimit.Decision;
+import com.dbmetrics.api.service.HeldBody;
 
 /**
  * A Prometheus API answer: the status, the JSON envelope ({@code {"status":"success","data":...}} or
  * {@code {"status":"error","errorType":...,"error":...}}) and the caller's rate decision, for the
- * {@code RateLimit-*} and {@code Retry-After} headers.
+ * {@code RateLimit-*} and {@code Retry-After} headers; {@code held}, when not null, is the body held for many readers.
  */
-public record PromAnswer(int status, byte[] body, Decision rate) {
+public record PromAnswer(int status, byte[] body, Decision rate, HeldBody held) {
+
+    public PromAnswer(int status, byte[] body, Decision rate) {
+        this(status, body, rate, null);
+    }
 
     static PromAnswer ok(byte[] body, Decision rate) {
         return new PromAnswer(200, body, rate);
+    }
+
+    /** A success whose body is held for many readers ({@link AnswerMemo}), gzipped once for all that accept it. */
+    static PromAnswer ok(HeldBody held, Decision rate) {
+        return new PromAnswer(200, held.plain(), rate, held);
     }
 
     static PromAnswer error(PromError e, int status) {
@@ -28,7 +38,7 @@ public record PromAnswer(int status, byte[] body, Decision rate) {
     }
 
     PromAnswer withRate(Decision rate) {
-        return new PromAnswer(status, body, rate);
+        return new PromAnswer(status, body, rate, held);
     }
 
     /** Seconds a client should wait before retrying, for 429 and 503; 0 otherwise. */

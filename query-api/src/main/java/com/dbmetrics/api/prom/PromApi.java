@@ -3,6 +3,7 @@ package com.dbmetrics.api.prom;
 import com.dbmetrics.api.auth.Principal;
 import com.dbmetrics.api.ratelimit.Decision;
 import com.dbmetrics.api.ratelimit.RateLimits;
+import com.dbmetrics.api.service.HeldBody;
 import com.dbmetrics.api.service.HistoryService;
 import com.dbmetrics.api.service.ProjectService;
 import com.dbmetrics.api.service.SnapshotRenderer;
@@ -70,12 +71,12 @@ public final class PromApi {
 
     /** {@code api/v1/query}: {@code query}, optional {@code time} (default now). */
     public PromAnswer query(Principal caller, Map<String, List<String>> params) {
-        return answer(caller, () -> {
+        return held(caller, () -> {
             String query = one(params, "query");
             PromQl.Expr expr = parse(query);
             long at = time(params, "time", clock.millis());
             List<List<MetricsSnapshot>> points = histories(caller, expr, at);
-            return memo.instant(key(caller, query), points, at, renderer::staleAfterMillis, () -> {
+            return new HeldBody(memo.instant(key(caller, query), points, at, renderer::staleAfterMillis, () -> {
                 PromEval.Value value = PromEval.instant(expr, points, at, renderer::staleAfterMillis);
                 PromJson json = PromJson.success();
                 if (value instanceof PromEval.Scalar scalar) {
@@ -84,13 +85,13 @@ public final class PromApi {
                     json.vector(0, ((PromEval.Vector) value).samples());
                 }
                 return json.end();
-            });
+            }));
         });
     }
 
     /** {@code api/v1/query_range}: {@code query}, {@code start}, {@code end}, {@code step}. */
     public PromAnswer queryRange(Principal caller, Map<String, List<String>> params) {
-        return answer(caller, () -> {
+        return held(caller, () -> {
             String query = one(params, "query");
             PromQl.Expr expr = parse(query);
             long start = time(params, "start", null);
@@ -225,8 +226,12 @@ public final class PromApi {
         return parsed.get(query, PromQl::parse);
     }
 
-    /** Counts the request, passes the caller's limits, then answers; expected failures become error answers. */
     private PromAnswer answer(Principal caller, Body body) {
+        return held(caller, () -> new HeldBody(body.render()));
+    }
+
+    /** Counts the request, passes the caller's limits, then answers; expected failures become error answers. */
+    private PromAnswer held(Principal caller, Held body) {
         requests.increment();
         Decision rate = limits.admitRequest(caller.userId());
         if (!rate.allowed()) {
@@ -244,6 +249,12 @@ public final class PromApi {
     @FunctionalInterface
     private interface Body {
         byte[] render();
+    }
+
+    /** A body held for many readers ({@link AnswerMemo}). */
+    @FunctionalInterface
+    private interface Held {
+        HeldBody render();
     }
 
     /** The labels of each of the caller's series that a selector matches (every series when there is none). */

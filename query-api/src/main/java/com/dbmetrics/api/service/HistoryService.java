@@ -123,7 +123,7 @@ public final class HistoryService implements SnapshotFeed.Listener {
                     admission.rate());
         }
         return new ReadResult.Answer(new ReadResult.Ok(rendered(databaseId, inRange, fieldsParam, fields),
-                found.layer(), 0, etag, maxAge, false), admission.rate());
+                found.layer(), 0, etag, maxAge), admission.rate());
     }
 
     /** What is held for a database: its points, or why there are none to show. */
@@ -201,25 +201,27 @@ public final class HistoryService implements SnapshotFeed.Listener {
      * costs a millisecond to render: more than the rest of the read together). Kept per database and fields, the
      * latest slice only, a bounded number of them.
      */
-    private byte[] rendered(String databaseId, List<MetricsSnapshot> points, String fieldsParam, Set<Metric> fields) {
+    private HeldBody rendered(String databaseId, List<MetricsSnapshot> points, String fieldsParam,
+            Set<Metric> fields) {
         String key = databaseId + '?' + (fieldsParam == null ? "" : fieldsParam);
-        Slice wanted = points.isEmpty() ? new Slice(0, 0, 0, null)
+        Slice wanted = points.isEmpty() ? new Slice(0, 0, 0)
                 : new Slice(points.size(), points.get(0).timestamp().toEpochMilli(),
-                        points.get(points.size() - 1).timestamp().toEpochMilli(), null);
+                        points.get(points.size() - 1).timestamp().toEpochMilli());
         Slice held = bodies.getIfPresent(key);
         if (held != null && held.sameAs(wanted) && held.first() == (points.isEmpty() ? null : points.get(0))) {
             return held.body();
         }
-        byte[] body = render(databaseId, points, fields);
+        HeldBody body = new HeldBody(render(databaseId, points, fields));
         bodies.put(key, new Slice(wanted.size(), wanted.firstMillis(), wanted.lastMillis(), body,
                 points.isEmpty() ? null : points.get(0)));
         return body;
     }
 
     /** A rendered slice: its size, first and last event times, and its first point (the same instance held). */
-    private record Slice(int size, long firstMillis, long lastMillis, byte[] body, MetricsSnapshot first) {
-        Slice(int size, long firstMillis, long lastMillis, byte[] body) {
-            this(size, firstMillis, lastMillis, body, null);
+    private record Slice(int size, long firstMillis, long lastMillis, HeldBody body, MetricsSnapshot first) {
+        /** The slice wanted, to compare with the one held. */
+        Slice(int size, long firstMillis, long lastMillis) {
+            this(size, firstMillis, lastMillis, null, null);
         }
 
         boolean sameAs(Slice other) {
