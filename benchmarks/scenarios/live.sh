@@ -114,6 +114,7 @@ api_points=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API$
 PROM_AUTH=$(prometheus_auth_header)
 PROMETHEUS_PID=$(jq -r '.components.prometheus.pid' <<<"$STATUS")
 AUTH="Authorization: Bearer $TOKEN"
+GZIP="Accept-Encoding: gzip" # what browsers (the page's sparklines) and Go's clients send
 # the machine's ceiling for the one-metric answer: a plain Javalin endpoint returning its bytes
 curl -fsS -H "$AUTH" "http://127.0.0.1:$API$HIST_ONE" >"$WORK/history-one.json"
 PLAIN_URL="http://127.0.0.1:$(start_plain "$WORK/history-one.json")/"
@@ -122,6 +123,7 @@ PLAIN_PID=$(<"$WORK/plain.pid")
 for url in "http://127.0.0.1:$API$HIST_PATH" "http://127.0.0.1:$API$HIST_ONE"; do
   wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$url" "$AUTH" >/dev/null
 done
+wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "http://127.0.0.1:$API$HIST_ONE" "$AUTH" "$GZIP" >/dev/null
 wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH" >/dev/null
 wrk_run "$CONNECTIONS" "$WARMUP_SECONDS" "$PLAIN_URL" >/dev/null
 for _ in $(seq 1 "$REPEATS"); do
@@ -129,13 +131,17 @@ for _ in $(seq 1 "$REPEATS"); do
   wrk_row h_all "$API_PID" "$CONNECTIONS" "http://127.0.0.1:$API$HIST_PATH" "$AUTH"
   wrk_row h_one "$API_PID" "$CONNECTIONS" "http://127.0.0.1:$API$HIST_ONE" "$AUTH"
   wrk_row h_plain "$PLAIN_PID" "$CONNECTIONS" "$PLAIN_URL"
+  wrk_row h_prom_gz "$PROMETHEUS_PID" "$CONNECTIONS" "$PROMETHEUS_URL$RANGE_PATH" "$PROM_AUTH" "$GZIP"
+  wrk_row h_one_gz "$API_PID" "$CONNECTIONS" "http://127.0.0.1:$API$HIST_ONE" "$AUTH" "$GZIP"
+  wrk_row h_all_gz "$API_PID" "$CONNECTIONS" "http://127.0.0.1:$API$HIST_PATH" "$AUTH" "$GZIP"
 done
 hp=$(w_med h_prom rate) ha=$(w_med h_all rate) h1=$(w_med h_one rate)
+h_api_errors=$((W[h_all,errors] + W[h_one,errors] + W[h_all_gz,errors] + W[h_one_gz,errors]))
 row() { echo "| $(w_cell "$1" rate %.0f) | $(w_cell "$1" p99 %.2f) | $(w_cell "$1" cpu_us %.1f) |"; }
 emit ""
 emit "History of the last hour: \`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\`, $REPEATS runs interleaved after" \
   "${WARMUP_SECONDS} s of the same load on each, median [min–max]; rates count 2xx answers (non-2xx and socket errors:" \
-  "Prometheus ${W[h_prom,errors]}, API $((W[h_all,errors] + W[h_one,errors]))). Server CPU: the server process's user +" \
+  "Prometheus $((W[h_prom,errors] + W[h_prom_gz,errors])), API $h_api_errors). Server CPU: the server process's user +" \
   "system CPU time in the run over its 2xx answers."
 emit ""
 emit "| read | points per answer | reads/s | p99 ms | server CPU µs per answer |"
@@ -144,6 +150,9 @@ emit "| baseline: plain Javalin, the one-metric answer's bytes | – $(row h_pla
 emit "| Prometheus \`query_range\` of one metric (connections), step ${INTERVAL_S}s | $points $(row h_prom)"
 emit "| API \`.../metrics/history?fields=connections\` (the same metric) | $api_points $(row h_one)"
 emit "| API \`.../metrics/history\` (all five metrics) | $api_points $(row h_all)"
+emit "| Prometheus \`query_range\` of one metric, \`Accept-Encoding: gzip\` | $points $(row h_prom_gz)"
+emit "| API \`.../metrics/history?fields=connections\`, \`Accept-Encoding: gzip\` | $api_points $(row h_one_gz)"
+emit "| API \`.../metrics/history\` (all five metrics), \`Accept-Encoding: gzip\` | $api_points $(row h_all_gz)"
 emit ""
 emit "Same metric, same hour: API reads/s ÷ Prometheus query_range/s = **$(ratio "$h1" "$hp")×** (goal ≥ 10×). A whole" \
   "card (five metrics): the API's one read against five range queries (Prometheus' rate ÷ 5) =" \
@@ -151,7 +160,12 @@ emit "Same metric, same hour: API reads/s ÷ Prometheus query_range/s = **$(rati
   "against one query_range: $(ratio "$ha" "$hp")×. The plain endpoint's ceiling for the one-metric answer's bytes on" \
   "this machine in the same run: $(ratio "$(w_med h_plain rate)" "$hp")× Prometheus' rate. Server CPU per answer, same" \
   "metric: $(ratio "$(w_med h_prom cpu_us)" "$(w_med h_one cpu_us)")× less than Prometheus' (the plain endpoint's:" \
-  "$(ratio "$(w_med h_prom cpu_us)" "$(w_med h_plain cpu_us)")× less)."
+  "$(ratio "$(w_med h_prom cpu_us)" "$(w_med h_plain cpu_us)")× less). With gzip, as browsers and Grafana ask (both" \
+  "servers answer gzipped: Prometheus compresses each answer, the API sends the slice's held encoding): same metric" \
+  "**$(ratio "$(w_med h_one_gz rate)" "$(w_med h_prom_gz rate)")×** Prometheus' reads/s," \
+  "$(ratio "$(w_med h_prom_gz cpu_us)" "$(w_med h_one_gz cpu_us)")× less CPU per answer; a whole card against five" \
+  "range queries: $(awk -v a="$(w_med h_all_gz rate)" -v p="$(w_med h_prom_gz rate)" \
+    'BEGIN { if (p > 0) printf "%.1f", a / (p / 5); else print "n/a" }')×."
 
 # Data ages with the live feed on and off: same build, same instance settings
 stop_api live
