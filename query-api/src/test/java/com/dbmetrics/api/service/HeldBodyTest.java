@@ -25,7 +25,10 @@ class HeldBodyTest {
     }
 
     @Test
-    void shouldSendSmallBodiesAsTheyAre() {
+    void shouldSendSmallBodiesAsTheyAreAsJavalinsCompressionDoes() {
+        // the API writes bodies under this past Javalin's compression wrapper (http.Answers): the same line as its own
+        assertThat(io.javalin.compression.CompressionStrategy.GZIP.getDefaultMinSizeForCompression())
+                .isEqualTo(HeldBody.MIN_GZIP_BYTES);
         assertThat(new HeldBody(new byte[HeldBody.MIN_GZIP_BYTES - 1]).compressible()).isFalse();
         assertThat(new HeldBody(new byte[HeldBody.MIN_GZIP_BYTES]).compressible()).isTrue();
     }
