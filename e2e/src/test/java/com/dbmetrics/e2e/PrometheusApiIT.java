@@ -150,8 +150,8 @@ class PrometheusApiIT {
     }
 
     private HttpResponse<String> prom(String pathAndQuery, String authorization) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/prometheus/api/v1/"
-                + pathAndQuery));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+                + "/prometheus/api/v1/" + pathAndQuery));
         if (authorization != null) {
             b.header("Authorization", authorization);
         }

@@ -55,9 +55,9 @@ public final class QueryApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QueryApi.class);
     /**
      * Bound of a new Redis connection (TCP and TLS handshake), in answer budgets, and at least
-     * {@link #REDIS_MIN_CONNECT_MILLIS}: a handshake on a busy machine takes longer than a GET, but a Redis that accepts
-     * connections and never answers (stopped) holds the handshake until this bound, and a connection broken by a timeout
-     * is replaced by a new one (1 s here made the first reads after SIGSTOP take 1 s each).
+     * {@link #REDIS_MIN_CONNECT_MILLIS}: a handshake on a busy machine takes longer than a GET, but a Redis that
+     * accepts connections and never answers (stopped) holds the handshake until this bound, and a connection broken by
+     * a timeout is replaced by a new one (1 s here made the first reads after SIGSTOP take 1 s each).
      */
     static final int REDIS_CONNECT_BUDGETS = 4;
     static final int REDIS_MIN_CONNECT_MILLIS = 200;
@@ -144,8 +144,8 @@ public final class QueryApi implements AutoCloseable {
         SnapshotFeed feed = null;
         if (config.live().feed()) {
             feed = new SnapshotFeed(() -> config.redis().connectForSubscribe(jedis, config.redis().clientConfig(
-                    FEED_CONNECT_MILLIS, FEED_CONNECT_MILLIS, "dbm-query-api-feed")), JsonSerde.snapshots(mapper), mapper)
-                    .listen(lookup).listen(history).listen(hub);
+                    FEED_CONNECT_MILLIS, FEED_CONNECT_MILLIS, "dbm-query-api-feed")), JsonSerde.snapshots(mapper),
+                    mapper).listen(lookup).listen(history).listen(hub);
         }
         ApiConfig.Load bounds = config.load();
         LoadShedder load = new LoadShedder(bounds.maxConcurrent(), bounds.maxQueued(), bounds.queueWait(),
@@ -171,13 +171,12 @@ public final class QueryApi implements AutoCloseable {
         if (feed != null) {
             feed.bindTo(registry);
         }
-        ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(), new ApiServer.Services(authenticator,
-                service, projects, history, streams, hub, prometheus, stats,
-                () -> !warmup.done() ? "Not ready: warming up"
-                        : pingQuietly(redisSnapshots) || iq.reachable() ? null
-                        : "Not ready: neither Redis nor the streams-app can serve", load),
-                config.corsOrigins(),
-                registry);
+        ApiServer server = new ApiServer(config.bindHost(), config.port(), config.managementPort(),
+                new ApiServer.Services(authenticator, service, projects, history, streams, hub, prometheus, stats,
+                        () -> !warmup.done() ? "Not ready: warming up"
+                                : pingQuietly(redisSnapshots) || iq.reachable() ? null
+                                : "Not ready: neither Redis nor the streams-app can serve", load),
+                config.corsOrigins(), registry);
         QueryApi api = new QueryApi(config, jedis, lookup, server, feed, hub, authenticator, warmup);
         long heartbeatMs = config.live().heartbeat().toMillis();
         api.timers.scheduleWithFixedDelay(hub::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);

@@ -30,10 +30,11 @@ import java.util.regex.Pattern;
 
 /**
  * The read endpoints of Prometheus' HTTP API over this system's snapshots, so Grafana and other Prometheus clients read
- * them natively (see {@code docs/architecture.md}, "Prometheus-compatible API"). Every answer is limited to the caller's
- * tenants: the series are those of the databases of the caller's projects, read through the same held listings and
- * history as the REST reads, never from Prometheus. Each request passes the caller's rate limits once; the histories
- * a range query reads pass each database's limit as the history read does.
+ * them natively (see {@code docs/architecture.md}, "Prometheus-compatible API"). Every answer is limited to the
+ * caller's tenants: the series are those of the databases of the caller's projects, read through the same held
+ * listings and history as the REST reads, never from Prometheus. Each request passes the caller's rate limits once;
+ * the histories a range query reads pass each database's limit as the history read does. Query answers are rendered
+ * once per input and held ({@link AnswerMemo}).
  */
 public final class PromApi {
 

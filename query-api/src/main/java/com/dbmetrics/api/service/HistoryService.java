@@ -101,7 +101,8 @@ public final class HistoryService implements SnapshotFeed.Listener {
         }
         Held points = points(domain, project, databaseId);
         if (!(points instanceof Points found)) {
-            return new ReadResult.Answer(points instanceof Limited limited ? new ReadResult.RateLimited(limited.decision())
+            return new ReadResult.Answer(points instanceof Limited limited
+                    ? new ReadResult.RateLimited(limited.decision())
                     : points instanceof Unknown ? new ReadResult.NotFound() : new ReadResult.Unavailable(1),
                     admission.rate());
         }
