@@ -222,8 +222,10 @@ wrk_row() {
   [[ $pid == - ]] || W[$row,cpu_us]="${W[$row,cpu_us]:-} $(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$ok" \
     -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / (n * s) : 0) }')"
 }
-# w_med ROW METRIC -> the median of ROW's repeats; w_cell ROW METRIC FORMAT -> "median [min–max]", or "–" if unmeasured
+# w_med ROW METRIC -> the median of ROW's repeats; w_cell ROW METRIC FORMAT -> "median [min–max]", or "–" if unmeasured;
+# w_ratio ROW1 ROW2 METRIC -> ROW1's median ÷ ROW2's
 w_med() { local v; read -ra v <<<"${W[$1,$2]}"; read -r m _ <<<"$(stats "${v[@]}")"; echo "$m"; }
+w_ratio() { ratio "$(w_med "$1" "$3")" "$(w_med "$2" "$3")"; }
 w_cell() {
   local v
   read -ra v <<<"${W[$1,$2]:-}"

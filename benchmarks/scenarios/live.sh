@@ -158,12 +158,12 @@ emit "Same metric, same hour: API reads/s ÷ Prometheus query_range/s = **$(rati
   "card (five metrics): the API's one read against five range queries (Prometheus' rate ÷ 5) =" \
   "**$(awk -v a="$ha" -v p="$hp" 'BEGIN { if (p > 0) printf "%.1f", a / (p / 5); else print "n/a" }')×**; five metrics" \
   "against one query_range: $(ratio "$ha" "$hp")×. The plain endpoint's ceiling for the one-metric answer's bytes on" \
-  "this machine in the same run: $(ratio "$(w_med h_plain rate)" "$hp")× Prometheus' rate. Server CPU per answer, same" \
-  "metric: $(ratio "$(w_med h_prom cpu_us)" "$(w_med h_one cpu_us)")× less than Prometheus' (the plain endpoint's:" \
-  "$(ratio "$(w_med h_prom cpu_us)" "$(w_med h_plain cpu_us)")× less). With gzip, as browsers and Grafana ask (both" \
+  "this machine in the same run: $(w_ratio h_plain h_prom rate)× Prometheus' rate. Server CPU per answer, same" \
+  "metric: $(w_ratio h_prom h_one cpu_us)× less than Prometheus' (the plain endpoint's:" \
+  "$(w_ratio h_prom h_plain cpu_us)× less). With gzip, as browsers and Grafana ask (both" \
   "servers answer gzipped: Prometheus compresses each answer, the API sends the slice's held encoding): same metric" \
-  "**$(ratio "$(w_med h_one_gz rate)" "$(w_med h_prom_gz rate)")×** Prometheus' reads/s," \
-  "$(ratio "$(w_med h_prom_gz cpu_us)" "$(w_med h_one_gz cpu_us)")× less CPU per answer; a whole card against five" \
+  "**$(w_ratio h_one_gz h_prom_gz rate)×** Prometheus' reads/s," \
+  "$(w_ratio h_prom_gz h_one_gz cpu_us)× less CPU per answer; a whole card against five" \
   "range queries: $(awk -v a="$(w_med h_all_gz rate)" -v p="$(w_med h_prom_gz rate)" \
     'BEGIN { if (p > 0) printf "%.1f", a / (p / 5); else print "n/a" }')×."
 

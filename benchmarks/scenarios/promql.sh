@@ -135,17 +135,17 @@ emit "| baseline: plain Javalin | $(w_cell plain_low p50 %.2f) | $(w_cell plain_
 emit "| Prometheus | $(w_cell p_low p50 %.2f) | $(w_cell p_low p99 %.2f) |"
 emit "| API | $(w_cell a_low p50 %.2f) | $(w_cell a_low p99 %.2f) |"
 emit ""
-emit "Instant: API ÷ Prometheus queries/s = **$(ratio "$(w_med a_instant rate)" "$(w_med p_instant rate)")×** (goal ≥ 10×;" \
-  "the plain endpoint's ceiling on this machine in the same run is $(ratio "$(w_med plain rate)" "$(w_med p_instant rate)")×" \
-  "Prometheus'), server CPU per answer $(ratio "$(w_med p_instant cpu_us)" "$(w_med a_instant cpu_us)")× less (the plain" \
-  "endpoint's: $(ratio "$(w_med p_instant cpu_us)" "$(w_med plain cpu_us)")× less);" \
-  "Prometheus p99 ÷ API p99 = **$(ratio "$(w_med p_low p99)" "$(w_med a_low p99)")×** with $LOW_CONNECTIONS connections" \
-  "(the plain endpoint's: $(ratio "$(w_med p_low p99)" "$(w_med plain_low p99)")×)," \
-  "$(ratio "$(w_med p_instant p99)" "$(w_med a_instant p99)")× with $CONNECTIONS (goal ≥ 10×). Range over the last hour:" \
-  "API ÷ Prometheus queries/s = **$(ratio "$(w_med a_range rate)" "$(w_med p_range rate)")×** (goal ≥ 10×), server CPU per" \
-  "answer $(ratio "$(w_med p_range cpu_us)" "$(w_med a_range cpu_us)")× less; with gzip, as Grafana asks:" \
-  "**$(ratio "$(w_med a_range_gz rate)" "$(w_med p_range_gz rate)")×** the queries/s," \
-  "$(ratio "$(w_med p_range_gz cpu_us)" "$(w_med a_range_gz cpu_us)")× less CPU per answer; a different hour each request:" \
-  "$(ratio "$(w_med a_moving rate)" "$(w_med p_moving rate)")× the queries/s," \
-  "$(ratio "$(w_med p_moving cpu_us)" "$(w_med a_moving cpu_us)")× less CPU per answer. The API's range answer has fewer" \
+emit "Instant: API ÷ Prometheus queries/s = **$(w_ratio a_instant p_instant rate)×** (goal ≥ 10×;" \
+  "the plain endpoint's ceiling on this machine in the same run is $(w_ratio plain p_instant rate)×" \
+  "Prometheus'), server CPU per answer $(w_ratio p_instant a_instant cpu_us)× less (the plain" \
+  "endpoint's: $(w_ratio p_instant plain cpu_us)× less);" \
+  "Prometheus p99 ÷ API p99 = **$(w_ratio p_low a_low p99)×** with $LOW_CONNECTIONS connections" \
+  "(the plain endpoint's: $(w_ratio p_low plain_low p99)×)," \
+  "$(w_ratio p_instant a_instant p99)× with $CONNECTIONS (goal ≥ 10×). Range over the last hour:" \
+  "API ÷ Prometheus queries/s = **$(w_ratio a_range p_range rate)×** (goal ≥ 10×), server CPU per" \
+  "answer $(w_ratio p_range a_range cpu_us)× less; with gzip, as Grafana asks:" \
+  "**$(w_ratio a_range_gz p_range_gz rate)×** the queries/s," \
+  "$(w_ratio p_range_gz a_range_gz cpu_us)× less CPU per answer; a different hour each request:" \
+  "$(w_ratio a_moving p_moving rate)× the queries/s," \
+  "$(w_ratio p_moving a_moving cpu_us)× less CPU per answer. The API's range answer has fewer" \
   "points when the history holds less than the hour (it starts when the streams-app first saw the database)."
