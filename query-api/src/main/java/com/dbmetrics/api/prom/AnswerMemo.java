@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -30,6 +31,8 @@ final class AnswerMemo {
     static final long MAX_BYTES = 32L << 20;
     /** In a body rendered at time 0, where each sample's timestamp is: {@code [0,"}; never inside a JSON string. */
     private static final byte[] AT_ZERO = "[0,\"".getBytes(StandardCharsets.US_ASCII);
+    /** {@link #heldUntil}'s answer for inputs whose instant answer is not held. */
+    private static final long NOT_HELD = Long.MIN_VALUE;
 
     private final Cache<String, Entry> entries = Caffeine.newBuilder().maximumWeight(MAX_BYTES)
             .weigher((String key, Entry e) -> key.length() + e.bytes() + 64 * e.inputs().length).build();
@@ -89,34 +92,45 @@ final class AnswerMemo {
 
     /**
      * An instant answer at {@code at}: from the held template when {@code points} are what it was made from and
-     * {@code at} within its validity, else {@code renderAtZero} (the answer evaluated at {@code at}, rendered with
-     * timestamp 0) made into a template. Held only when every database contributes its latest point alone, at or
-     * before {@code at}; otherwise rendered each time.
+     * {@code at} within its validity, else {@code renderAt}'s (the answer evaluated at {@code at}, its samples' time
+     * written as the argument). Held, as the rendering at time 0 cut into a template, only when every database
+     * contributes its latest point alone, at or before {@code at}; otherwise rendered at {@code at} each time.
      */
     byte[] instant(String key, List<List<MetricsSnapshot>> points, long at, ToLongFunction<MetricsSnapshot> bound,
-            Supplier<byte[]> renderAtZero) {
+            LongFunction<byte[]> renderAt) {
         Input[] inputs = Input.of(points);
         Entry held = entries.getIfPresent(key);
         if (held != null && held.answers(inputs, at)) {
             hits.increment();
             return fill(held.parts(), at);
         }
-        byte[] atZero = renderAtZero.get();
         renders.increment();
+        long until = heldUntil(inputs, at, bound);
+        if (until == NOT_HELD) {
+            return renderAt.apply(at);
+        }
+        byte[] atZero = renderAt.apply(0);
         byte[][] parts = split(atZero);
+        entries.put(key, new Entry(inputs, at, until, null, parts, atZero.length));
+        return fill(parts, at);
+    }
+
+    /**
+     * Until when an instant answer at {@code at} over these inputs stays the same: the first time a series in it turns
+     * stale; {@link #NOT_HELD} when some database contributes a history or a point newer than {@code at}.
+     */
+    private static long heldUntil(Input[] inputs, long at, ToLongFunction<MetricsSnapshot> bound) {
         long until = Long.MAX_VALUE;
         for (Input input : inputs) {
-            long ts = input.size() == 1 ? input.last().timestamp().toEpochMilli() : Long.MAX_VALUE;
-            if (ts > at) {
-                return fill(parts, at); // a history, or a point newer than asked: not held
+            if (input.size() != 1 || input.last().timestamp().toEpochMilli() > at) {
+                return NOT_HELD;
             }
-            long staleAt = ts + bound.applyAsLong(input.last());
+            long staleAt = input.last().timestamp().toEpochMilli() + bound.applyAsLong(input.last());
             if (at <= staleAt) {
                 until = Math.min(until, staleAt);
             }
         }
-        entries.put(key, new Entry(inputs, at, until, null, parts, atZero.length));
-        return fill(parts, at);
+        return until;
     }
 
     /** Answers served from a held rendering. */

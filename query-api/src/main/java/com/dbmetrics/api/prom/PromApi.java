@@ -72,21 +72,21 @@ public final class PromApi {
 
     /** {@code api/v1/query}: {@code query}, optional {@code time} (default now). */
     public PromAnswer query(Principal caller, Map<String, List<String>> params) {
-        return held(caller, () -> {
+        return answer(caller, () -> {
             String query = one(params, "query");
             PromQl.Expr expr = parse(query);
             long at = time(params, "time", clock.millis());
             List<List<MetricsSnapshot>> points = histories(caller, expr, at);
-            return new HeldBody(memo.instant(key(caller, query), points, at, renderer::staleAfterMillis, () -> {
+            return memo.instant(key(caller, query), points, at, renderer::staleAfterMillis, writtenAt -> {
                 PromEval.Value value = PromEval.instant(expr, points, at, renderer::staleAfterMillis);
                 PromJson json = PromJson.success();
                 if (value instanceof PromEval.Scalar scalar) {
-                    json.scalar(0, scalar.value());
+                    json.scalar(writtenAt, scalar.value());
                 } else {
-                    json.vector(0, ((PromEval.Vector) value).samples());
+                    json.vector(writtenAt, ((PromEval.Vector) value).samples());
                 }
                 return json.end();
-            }));
+            });
         });
     }
 
@@ -227,19 +227,24 @@ public final class PromApi {
         return parsed.get(query, PromQl::parse);
     }
 
+    /** Counts the request, passes the caller's limits, then answers; expected failures become error answers. */
     private PromAnswer answer(Principal caller, Body body) {
-        return held(caller, () -> new HeldBody(body.render()));
+        return admitted(caller, rate -> PromAnswer.ok(body.render(), rate));
     }
 
-    /** Counts the request, passes the caller's limits, then answers; expected failures become error answers. */
+    /** As {@link #answer}, with a body held for many readers ({@link AnswerMemo}), gzipped once for all of them. */
     private PromAnswer held(Principal caller, Held body) {
+        return admitted(caller, rate -> PromAnswer.ok(body.render(), rate));
+    }
+
+    private PromAnswer admitted(Principal caller, java.util.function.Function<Decision, PromAnswer> ok) {
         requests.increment();
         Decision rate = limits.admitRequest(caller.userId());
         if (!rate.allowed()) {
             return PromAnswer.limited(rate);
         }
         try {
-            return PromAnswer.ok(body.render(), rate);
+            return ok.apply(rate);
         } catch (PromError.Limited e) {
             return PromAnswer.limited(e.decision);
         } catch (PromError e) {

@@ -6,10 +6,10 @@ import java.io.UncheckedIOException;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * An answer's bytes, usually held for many readers (a rendered history slice, a rendered Prometheus-style answer),
- * with their gzip encoding made once, for the first reader that accepts it, and kept: browsers and Go's HTTP clients
+ * An answer's bytes held for many readers (a rendered history slice, a rendered Prometheus-style range answer), with
+ * their gzip encoding made once, for the first reader that accepts it, and kept: browsers and Go's HTTP clients
  * (Grafana's, promtool's) all ask for gzip, and compressing a held body again for every one of them would cost more
- * than serving it. An answer made for one reader is compressed for it alone, as Javalin's compression would.
+ * than serving it. Answers made for one reader are left to Javalin's own compression.
  */
 public final class HeldBody {
 

@@ -37,9 +37,9 @@ class AnswerMemoTest {
     }
 
     private byte[] instant(List<List<MetricsSnapshot>> points, long at) {
-        return memo.instant("k", points, at, BOUND, () -> {
+        return memo.instant("k", points, at, BOUND, writtenAt -> {
             rendered.incrementAndGet();
-            return direct(points, at, 0);
+            return direct(points, at, writtenAt);
         });
     }
 
