@@ -226,6 +226,8 @@ wrk_row() {
 # w_ratio ROW1 ROW2 METRIC -> ROW1's median ÷ ROW2's
 w_med() { local v; read -ra v <<<"${W[$1,$2]}"; read -r m _ <<<"$(stats "${v[@]}")"; echo "$m"; }
 w_ratio() { ratio "$(w_med "$1" "$3")" "$(w_med "$2" "$3")"; }
+# w_row ROW -> "| 2xx answers/s | p99 ms | server CPU µs per answer |", each "median [min–max]": a table row's end
+w_row() { echo "| $(w_cell "$1" rate %.0f) | $(w_cell "$1" p99 %.2f) | $(w_cell "$1" cpu_us %.1f) |"; }
 w_cell() {
   local v
   read -ra v <<<"${W[$1,$2]:-}"

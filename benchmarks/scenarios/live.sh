@@ -137,7 +137,6 @@ for _ in $(seq 1 "$REPEATS"); do
 done
 hp=$(w_med h_prom rate) ha=$(w_med h_all rate) h1=$(w_med h_one rate)
 h_api_errors=$((W[h_all,errors] + W[h_one,errors] + W[h_all_gz,errors] + W[h_one_gz,errors]))
-row() { echo "| $(w_cell "$1" rate %.0f) | $(w_cell "$1" p99 %.2f) | $(w_cell "$1" cpu_us %.1f) |"; }
 emit ""
 emit "History of the last hour: \`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\`, $REPEATS runs interleaved after" \
   "${WARMUP_SECONDS} s of the same load on each, median [min–max]; rates count 2xx answers (non-2xx and socket errors:" \
@@ -146,13 +145,13 @@ emit "History of the last hour: \`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\`
 emit ""
 emit "| read | points per answer | reads/s | p99 ms | server CPU µs per answer |"
 emit "|---|---|---|---|---|"
-emit "| baseline: plain Javalin, the one-metric answer's bytes | – $(row h_plain)"
-emit "| Prometheus \`query_range\` of one metric (connections), step ${INTERVAL_S}s | $points $(row h_prom)"
-emit "| API \`.../metrics/history?fields=connections\` (the same metric) | $api_points $(row h_one)"
-emit "| API \`.../metrics/history\` (all five metrics) | $api_points $(row h_all)"
-emit "| Prometheus \`query_range\` of one metric, \`Accept-Encoding: gzip\` | $points $(row h_prom_gz)"
-emit "| API \`.../metrics/history?fields=connections\`, \`Accept-Encoding: gzip\` | $api_points $(row h_one_gz)"
-emit "| API \`.../metrics/history\` (all five metrics), \`Accept-Encoding: gzip\` | $api_points $(row h_all_gz)"
+emit "| baseline: plain Javalin, the one-metric answer's bytes | – $(w_row h_plain)"
+emit "| Prometheus \`query_range\` of one metric (connections), step ${INTERVAL_S}s | $points $(w_row h_prom)"
+emit "| API \`.../metrics/history?fields=connections\` (the same metric) | $api_points $(w_row h_one)"
+emit "| API \`.../metrics/history\` (all five metrics) | $api_points $(w_row h_all)"
+emit "| Prometheus \`query_range\` of one metric, \`Accept-Encoding: gzip\` | $points $(w_row h_prom_gz)"
+emit "| API \`.../metrics/history?fields=connections\`, \`Accept-Encoding: gzip\` | $api_points $(w_row h_one_gz)"
+emit "| API \`.../metrics/history\` (all five metrics), \`Accept-Encoding: gzip\` | $api_points $(w_row h_all_gz)"
 emit ""
 emit "Same metric, same hour: API reads/s ÷ Prometheus query_range/s = **$(ratio "$h1" "$hp")×** (goal ≥ 10×). A whole" \
   "card (five metrics): the API's one read against five range queries (Prometheus' rate ÷ 5) =" \

@@ -102,7 +102,6 @@ for _ in $(seq 1 "$REPEATS"); do
   wrk_row a_low "$API_PID" "$LOW_CONNECTIONS" "$A_INSTANT" "$AUTH"
   wrk_row plain_low "$PLAIN_PID" "$LOW_CONNECTIONS" "$PLAIN_URL"
 done
-row() { echo "| $(w_cell "$1" rate %.0f) | $(w_cell "$1" p99 %.2f) | $(w_cell "$1" cpu_us %.1f) |"; }
 ERR_P=$((W[p_instant,errors] + W[p_range,errors] + W[p_range_gz,errors] + W[p_moving,errors] + W[p_low,errors]))
 ERR_A=$((W[a_instant,errors] + W[a_range,errors] + W[a_range_gz,errors] + W[a_moving,errors] + W[a_low,errors]))
 memo=$(curl -fsS "http://127.0.0.1:$(<"$WORK/api-promql.mport")/metrics" \
@@ -119,15 +118,15 @@ emit "\`wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s\` (and \`-c$LOW_CONNECTIONS
 emit ""
 emit "| query | series / points | 2xx answers/s (-c$CONNECTIONS) | p99 ms (-c$CONNECTIONS) | server CPU µs per answer |"
 emit "|---|---|---|---|---|"
-emit "| baseline: plain Javalin, the API's instant answer's bytes | – $(row plain)"
-emit "| Prometheus instant: connections of the 3 demo databases (the poller's expressions joined with \`or\`) | $p_series series $(row p_instant)"
-emit "| API instant: \`$API_INSTANT\` | $a_series series $(row a_instant)"
-emit "| Prometheus \`query_range\`, last hour, step ${INTERVAL_S}s: the poller's connections expression of $DEMO_DB | $p_points points $(row p_range)"
-emit "| API \`query_range\`, same hour and step: \`$API_RANGE\` | $a_points points $(row a_range)"
-emit "| Prometheus \`query_range\`, same hour, \`Accept-Encoding: gzip\` (as Grafana's Go client asks) | $p_points points $(row p_range_gz)"
-emit "| API \`query_range\`, same hour, \`Accept-Encoding: gzip\` | $a_points points $(row a_range_gz)"
-emit "| Prometheus \`query_range\`, a different hour on each request (moved by 1 ms) | $p_points points $(row p_moving)"
-emit "| API \`query_range\`, a different hour on each request (never a held rendering) | $a_points points $(row a_moving)"
+emit "| baseline: plain Javalin, the API's instant answer's bytes | – $(w_row plain)"
+emit "| Prometheus instant: connections of the 3 demo databases (the poller's expressions joined with \`or\`) | $p_series series $(w_row p_instant)"
+emit "| API instant: \`$API_INSTANT\` | $a_series series $(w_row a_instant)"
+emit "| Prometheus \`query_range\`, last hour, step ${INTERVAL_S}s: the poller's connections expression of $DEMO_DB | $p_points points $(w_row p_range)"
+emit "| API \`query_range\`, same hour and step: \`$API_RANGE\` | $a_points points $(w_row a_range)"
+emit "| Prometheus \`query_range\`, same hour, \`Accept-Encoding: gzip\` (as Grafana's Go client asks) | $p_points points $(w_row p_range_gz)"
+emit "| API \`query_range\`, same hour, \`Accept-Encoding: gzip\` | $a_points points $(w_row a_range_gz)"
+emit "| Prometheus \`query_range\`, a different hour on each request (moved by 1 ms) | $p_points points $(w_row p_moving)"
+emit "| API \`query_range\`, a different hour on each request (never a held rendering) | $a_points points $(w_row a_moving)"
 emit ""
 emit "| instant query with $LOW_CONNECTIONS connections | p50 ms | p99 ms |"
 emit "|---|---|---|"
