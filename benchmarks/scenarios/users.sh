@@ -14,7 +14,8 @@
 # Knobs: REPEATS (3), USERS_COUNTS ("10000 100000 1000000"), USERS_RATE (3333), USERS_SECONDS (40 measured),
 # USERS_WARMUP (10, not counted, at the measured rate), USERS_JIT_RATES ("500 1500") and USERS_JIT_SECONDS (10 each:
 # the fresh API's JIT warm-up), USERS_CONNECTIONS (64), USERS_API_HEAP (256m: what ./dbm up gives the api),
-# GEN_MAX_LAG_MS (25, _generator.sh).
+# GEN_MAX_LAG_MS (25, _generator.sh), USERS_API_ENV (more VAR=value settings of the API, e.g.
+# "METRICS_RATE_LIMIT_ADMIT_AHEAD=false" for the limiter that waits for every lease).
 #
 # Every run of one scenario issues its tokens at the same time (OpenLoopLoad --token-iat), so a user sends the same
 # token in the warm-up runs and in the measured run, as a dashboard keeps its token for its session. 429 answers are
@@ -33,6 +34,7 @@ read -ra JIT_RATES <<<"${USERS_JIT_RATES:-500 1500}"
 JIT_SECONDS=${USERS_JIT_SECONDS:-10}
 CONNECTIONS=${USERS_CONNECTIONS:-64}
 API_HEAP=${USERS_API_HEAP:-256m}
+read -ra API_ENV <<<"${USERS_API_ENV:-}"
 TOKEN_IAT=$(date +%s)
 # a run in which the generator lagged (the API took the cores) stays in the table, marked; see gen_run
 GEN_LAG_IS_RESULT=1
@@ -43,7 +45,7 @@ MIN_USERS=$(printf '%s\n' "${COUNTS[@]}" | sort -n | head -1)
 
 curl -fsS -H "Authorization: Bearer $TOKEN" "$API_URL$DEMO_PATH" >"$WORK/body.json"
 PLAIN=$(start_plain "$WORK/body.json")
-echo "plain Javalin on $PLAIN, body $(wc -c <"$WORK/body.json") bytes; API heap $API_HEAP, limits ${DEFAULT_LIMITS[*]}," \
+echo "plain Javalin on $PLAIN, body $(wc -c <"$WORK/body.json") bytes; API heap $API_HEAP, limits ${DEFAULT_LIMITS[*]} ${API_ENV[*]}," \
   "fleet of the up stack: $FLEET databases" >&2
 
 common=(--ids "$DEMO_IDS" --connections "$CONNECTIONS" --secret-file .dbm/dev-jwt-secret --token-iat "$TOKEN_IAT")
@@ -73,7 +75,7 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
   for m in "${METRICS[@]}"; do add plain "$m" "$(field "$line" "$m")"; done
   for n in "${COUNTS[@]}"; do # interleaved with the baseline, each users-count on a fresh API
     name="users-$n-$rep"
-    port=$(start_api "$name" "${DEFAULT_LIMITS[@]}")
+    port=$(start_api "$name" "${DEFAULT_LIMITS[@]}" "${API_ENV[@]}")
     pid=$(<"$WORK/api-$name.pid")
     echo "repeat $rep: API on $port (pid $pid, fresh), $n users: JIT warm-up at ${JIT_RATES[*]}/s" >&2
     jit_warm "$port" "$n"

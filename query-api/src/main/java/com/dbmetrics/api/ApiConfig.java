@@ -37,6 +37,7 @@ public record ApiConfig(
         int rateLimitPerDatabase,
         int rateLimitGlobal,
         boolean rateLimitFailOpen,
+        boolean rateLimitAdmitAhead,
         Duration rateLimitWindow,
         List<String> corsOrigins,
         Load load,
@@ -174,6 +175,11 @@ public record ApiConfig(
     public static final String METRICS_RATE_LIMIT_GLOBAL = "METRICS_RATE_LIMIT_GLOBAL";
     /** When Redis is unreachable: true admits through a per-instance limiter, false refuses (default true). */
     public static final String METRICS_RATE_LIMIT_FAIL_OPEN = "METRICS_RATE_LIMIT_FAIL_OPEN";
+    /**
+     * Whether a subject's first request at this instance in a window is admitted while its lease is asked from Redis
+     * (true, default: at most one request per instance and window over a limit of 100 or more), or waits for it.
+     */
+    public static final String METRICS_RATE_LIMIT_ADMIT_AHEAD = "METRICS_RATE_LIMIT_ADMIT_AHEAD";
     /** Length of the sliding window the limits count over (default 1m: the limits are per minute). */
     public static final String METRICS_RATE_LIMIT_WINDOW = "METRICS_RATE_LIMIT_WINDOW";
     /** Comma-separated origins allowed by CORS, or * (default: none, CORS off). */
@@ -301,6 +307,7 @@ public record ApiConfig(
                 env.integer(METRICS_RATE_LIMIT_PER_DB, 1000),
                 env.integer(METRICS_RATE_LIMIT_GLOBAL, 0),
                 env.flag(METRICS_RATE_LIMIT_FAIL_OPEN, true),
+                env.flag(METRICS_RATE_LIMIT_ADMIT_AHEAD, true),
                 env.duration(METRICS_RATE_LIMIT_WINDOW, Duration.ofMinutes(1)),
                 Arrays.stream(env.string(API_CORS_ORIGINS, "").split(","))
                         .map(String::trim).filter(o -> !o.isEmpty()).toList(),

@@ -132,7 +132,7 @@ public final class QueryApi implements AutoCloseable {
                 .limited(config.maxTokenLifetime(), new AuthFailureLimit(clock, ticker, config.authFailedPerClient(),
                         config.authFailedGlobal()));
         RateLimiter limiter = new RateLimiter(redis, clock, config.rateLimitWindow(), config.rateLimitFailOpen(),
-                ticker);
+                config.rateLimitAdmitAhead(), ticker);
         RateLimits limits = new RateLimits(limiter, config.rateLimitPerUser(), config.rateLimitPerDatabase(),
                 config.rateLimitGlobal());
         SnapshotRenderer renderer = new SnapshotRenderer(redisSnapshots, mapper, clock, config.staleGrace());

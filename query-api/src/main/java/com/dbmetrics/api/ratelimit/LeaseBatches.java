@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -17,13 +20,15 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * Sends the lease requests of many requests (of many users) to Redis together: one round trip carries every lease
- * asked for while earlier round trips were under way. No thread of its own: a caller that finds fewer than
+ * asked for while earlier round trips were under way. A caller that finds fewer than
  * {@link #MAX_LEADERS} round trips under way becomes a leader and sends what is queued, its own call included, in one
  * pipeline; callers arriving while every leader is busy queue and sleep until their answer arrives (the leader that
  * took their call wakes them) or a leader steps down (it wakes the first caller still queued, who leads next). An
  * uncontended call is sent at once by its own thread, as a plain call; under load the number of round trips grows with
  * the number of batches, not with the number of users. A few leaders at once, not one: with one, every lease waited
- * for the round trip under way and then its own, behind one connection (docs/architecture.md, decision 18).
+ * for the round trip under way and then its own, behind one connection (docs/architecture.md, decision 18). Calls
+ * nobody waits for ({@link #submit}: leases of requests admitted ahead, decision 32) are led by a leader under way or,
+ * when none is, by one daemon thread of this class, which exists only while there is such work.
  */
 final class LeaseBatches {
 
@@ -31,15 +36,29 @@ final class LeaseBatches {
     static final class Call {
         final List<String> keys;
         final List<String> args;
-        private final Thread caller = Thread.currentThread();
+        /** The thread waiting for the answer; null for a call sent ahead ({@link #submit}), which nobody waits for. */
+        private final Thread caller;
+        /** What runs once the answer (or failure) is there, on the thread that got it; for calls sent ahead. */
+        private final Runnable whenDone;
         /** Set when a leader takes the call into a batch: from then on only that leader's answer is awaited. */
         private volatile boolean taken;
         private volatile List<?> answer;
         private volatile RuntimeException failure;
 
         Call(List<String> keys, List<String> args) {
+            this(keys, args, Thread.currentThread(), null);
+        }
+
+        private Call(List<String> keys, List<String> args, Thread caller, Runnable whenDone) {
             this.keys = keys;
             this.args = args;
+            this.caller = caller;
+            this.whenDone = whenDone;
+        }
+
+        /** A call nobody waits for: {@code whenDone} runs once its answer (or failure) is there. */
+        static Call ahead(List<String> keys, List<String> args, Runnable whenDone) {
+            return new Call(keys, args, null, whenDone);
         }
 
         boolean done() {
@@ -48,12 +67,20 @@ final class LeaseBatches {
 
         void complete(List<?> result) {
             answer = result;
-            LockSupport.unpark(caller);
+            finished();
         }
 
         void fail(RuntimeException e) {
             failure = e;
-            LockSupport.unpark(caller);
+            finished();
+        }
+
+        private void finished() {
+            if (whenDone != null) {
+                whenDone.run();
+            } else {
+                LockSupport.unpark(caller);
+            }
         }
 
         List<?> result() {
@@ -81,10 +108,44 @@ final class LeaseBatches {
     private final AtomicInteger leaders = new AtomicInteger();
     private final LongAdder roundTrips = new LongAdder();
     private final LongAdder calls = new LongAdder();
+    /**
+     * Leads round trips for calls sent ahead, which have no thread waiting to lead them: one daemon thread, started
+     * when needed and gone after a second without work.
+     */
+    private final ThreadPoolExecutor aheadLeader = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "rate-limit-leases");
+                t.setDaemon(true);
+                return t;
+            });
+    /** Set while a lead for calls sent ahead is scheduled and not yet started: one is enough for all queued. */
+    private final AtomicBoolean aheadLeadScheduled = new AtomicBoolean();
 
     LeaseBatches(GuardedRedis redis, LuaScript script) {
         this.redis = redis;
         this.script = script;
+        aheadLeader.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * Sends {@code call} (made by {@link Call#ahead}) without waiting for it: it goes in the next round trip, led by
+     * a leader under way or by this class' own thread. Its completion runs on the thread that got the answer.
+     */
+    void submit(Call call) {
+        queue.add(call);
+        scheduleAheadLead();
+    }
+
+    private void scheduleAheadLead() {
+        if (aheadLeadScheduled.compareAndSet(false, true)) {
+            aheadLeader.execute(() -> {
+                aheadLeadScheduled.set(false);
+                // with every leader busy the call stays queued: a leader stepping down wakes the first one queued
+                if (!queue.isEmpty() && tryLead()) {
+                    lead();
+                }
+            });
+        }
     }
 
     /**
@@ -98,16 +159,7 @@ final class LeaseBatches {
         queue.add(call);
         while (!call.done()) {
             if (!call.taken && tryLead()) {
-                try {
-                    // the leader's own call is in its first batch unless more than MAX_BATCH were queued before it
-                    // (or another leader took it); it leads a few batches at most, so no caller serves others for long
-                    for (int led = 0; led < MAX_LED_BATCHES && !queue.isEmpty(); led++) {
-                        send(nextBatch());
-                    }
-                } finally {
-                    leaders.decrementAndGet();
-                    wakeFirstQueued();
-                }
+                lead();
                 continue;
             }
             long left = deadlineNanos - System.nanoTime();
@@ -131,11 +183,30 @@ final class LeaseBatches {
         return false;
     }
 
+    /** Sends what is queued, as a leader (the caller has become one). */
+    private void lead() {
+        try {
+            // the leader's own call is in its first batch unless more than MAX_BATCH were queued before it (or another
+            // leader took it); it leads a few batches at most, so no caller serves others for long
+            for (int led = 0; led < MAX_LED_BATCHES && !queue.isEmpty(); led++) {
+                send(nextBatch());
+            }
+        } finally {
+            leaders.decrementAndGet();
+            wakeFirstQueued();
+        }
+    }
+
     /** After a leader stepped down: the first caller still queued may lead now (it checks for itself). */
     private void wakeFirstQueued() {
         Call first = queue.peek();
-        if (first != null) {
+        if (first == null) {
+            return;
+        }
+        if (first.caller != null) {
             LockSupport.unpark(first.caller);
+        } else {
+            scheduleAheadLead();
         }
     }
 

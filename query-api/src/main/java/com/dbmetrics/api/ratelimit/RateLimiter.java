@@ -29,7 +29,9 @@ import redis.clients.jedis.JedisCluster;
 /**
  * Limits shared by every API instance through Redis, without a Redis round trip per request: an instance leases a
  * small batch of permits per limit (one Lua script decides every scope of a request at once and counts the permits
- * when it leases them) and spends them locally. Instances together therefore never admit more than the limit; the
+ * when it leases them) and spends them locally. Instances together therefore never admit more than the limit (with
+ * one exception, chosen: a subject's first request in a window at an instance may go ahead of its lease, see
+ * {@link #decide}: then at most one request per instance and window over a limit of 100 or more); the
  * price is that permits leased by one instance and not yet spent may make another refuse early, by at most
  * (instances − 1) × (lease − 1) requests per window, plus instances × (lease − 1) after the subject's window changes
  * (permits leased in the old window and left unspent still count, weighted). One lease is in flight per subject and
@@ -68,6 +70,8 @@ public final class RateLimiter implements MeterBinder {
     private final long windowMs;
     private final long leaseTimeoutNanos;
     private final boolean failOpen;
+    /** Whether a subject's first request here in a window is admitted while its lease is asked (see {@link #decide}). */
+    private final boolean admitAhead;
     /** Redis Cluster: each scope's keys have their own slot, so each scope is leased in its own script call. */
     private final boolean scopeAtATime;
     private final LocalRateLimiter local;
@@ -76,6 +80,8 @@ public final class RateLimiter implements MeterBinder {
     private final LongAdder failOpenDecisions = new LongAdder();
     private final LongAdder failClosedDecisions = new LongAdder();
     private final LongAdder localRefusals = new LongAdder();
+    private final LongAdder admittedAhead = new LongAdder();
+    private final LongAdder overLimit = new LongAdder();
     /** How long requests waited for their lease (queued behind a round trip, then the round trip). */
     private final Timer leaseWait;
     /** Where {@link #leaseWait} is kept until {@link #bindTo} adds the process' registry to it. */
@@ -93,14 +99,27 @@ public final class RateLimiter implements MeterBinder {
         long refusedUntilMs;
         /** Set while a thread of this instance leases for this subject and window; counted down when it is done. */
         CountDownLatch leasing;
+        /** Whether this instance asked Redis for a lease of this subject and window (only the first may go ahead). */
+        boolean asked;
 
         Lease(long window) {
             this.window = window;
         }
     }
 
+    /** A limiter whose every lease is waited for (no request admitted ahead of its lease). */
     public RateLimiter(GuardedRedis redis, Clock clock, Duration window, boolean failOpen, Ticker ticker) {
+        this(redis, clock, window, failOpen, false, ticker);
+    }
+
+    /**
+     * A limiter that, with {@code admitAhead} and {@code failOpen}, admits a subject's first request in a window at
+     * this instance while it asks Redis for the lease (see {@link #decide}).
+     */
+    public RateLimiter(GuardedRedis redis, Clock clock, Duration window, boolean failOpen, boolean admitAhead,
+            Ticker ticker) {
         this.clock = clock;
+        this.admitAhead = admitAhead && failOpen;
         this.windowMs = window.toMillis();
         this.leaseTimeoutNanos = redis.budget().toNanos() * LEASE_TIMEOUT_BUDGETS;
         this.failOpen = failOpen;
@@ -121,7 +140,18 @@ public final class RateLimiter implements MeterBinder {
         return Math.max(1, Math.min(MAX_LEASE, limit / 50));
     }
 
-    /** Decides all {@code limits} at once; an empty list is always allowed. */
+    /**
+     * Decides all {@code limits} at once; an empty list is always allowed.
+     *
+     * <p>Admitted ahead: when every scope this request lacks permits for has not been leased by this instance in its
+     * current window yet, and every such limit is 100 or more (leases of 2 and more), the request is admitted at once
+     * and the lease asked for it is sent without waiting ({@link LeaseBatches#submit}); its first permit is this
+     * request's, as for any lease. Other requests of the subject wait for that lease as usual. So a subject's first
+     * request at an instance in a window, which at a million users is nearly every request, costs no Redis round trip
+     * on its way; the price is at most one request per instance and window over the limit, when Redis refuses that
+     * lease (counted: {@code dbm_api_rate_limit_over_limit}). Limits below 100 lease one permit at a time and stay
+     * exact. Off when failing closed: a limiter that must refuse without Redis cannot admit before asking it.
+     */
     public Decision decide(List<Limit> limits) {
         if (limits.isEmpty()) {
             return Decision.unlimited();
@@ -135,6 +165,8 @@ public final class RateLimiter implements MeterBinder {
             List<Integer> lacking = null; // allocated only when a lease must be taken (once per lease size)
             CountDownLatch leasedByOther = null;
             CountDownLatch leasing = null;
+            LeaseBatches.Call ahead = null;
+            Decision aheadDecision = null;
             for (int i = 0; i < n; i++) {
                 index[i] = windowIndex(limits.get(i), now);
                 held[i] = leaseOf(limits.get(i), index[i]); // outside the lock (see leaseOf)
@@ -162,14 +194,22 @@ public final class RateLimiter implements MeterBinder {
                 if (lacking == null && leasedByOther == null) {
                     return spend(limits, held, resetSeconds(limits.get(0), now));
                 }
-                if (leasedByOther == null) {
+                if (leasedByOther == null && mayGoAhead(limits, lacking, held)) {
+                    ahead = admitAhead(limits, lacking, index, now, held);
+                    aheadDecision = aheadDecision(limits, lacking, held, now);
+                } else if (leasedByOther == null) {
                     // one lease in flight per subject and instance: the requests that find it wait for its permits
                     // instead of leasing more, so unspent permits per instance stay below one lease
                     leasing = new CountDownLatch(1);
                     for (int i : lacking) {
                         held[i].leasing = leasing;
+                        held[i].asked = true;
                     }
                 }
+            }
+            if (ahead != null) {
+                batches.submit(ahead); // outside the lock: it may start the thread that sends it
+                return aheadDecision;
             }
             if (leasedByOther != null) {
                 if (!await(leasedByOther, deadline)) {
@@ -199,6 +239,86 @@ public final class RateLimiter implements MeterBinder {
         // other threads spent every permit leased for this request again and again: refuse this once, honestly
         Limit first = limits.get(0);
         return new Decision(false, first.scope(), first.perWindow(), 0, 1, 1);
+    }
+
+    /** Under the lock: whether this request may be admitted ahead of the lease of its {@code lacking} scopes. */
+    private boolean mayGoAhead(List<Limit> limits, List<Integer> lacking, Lease[] held) {
+        if (!admitAhead || (scopeAtATime && lacking.size() > 1)) {
+            return false;
+        }
+        for (int i : lacking) {
+            if (held[i].asked || leaseSize(limits.get(i).perWindow()) < 2) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Under the lock: admits this request, spending a permit of each scope that has one, and makes the lease call of
+     * the {@code lacking} scopes, to be sent without waiting for it; its answer adds the permits after the first (this
+     * request's).
+     */
+    private LeaseBatches.Call admitAhead(List<Limit> limits, List<Integer> lacking, long[] index, long now,
+            Lease[] held) {
+        CountDownLatch leasing = new CountDownLatch(1);
+        for (int i = 0; i < held.length; i++) {
+            if (lacking.contains(i)) {
+                held[i].asked = true;
+                held[i].leasing = leasing;
+            } else {
+                held[i].permits--;
+            }
+        }
+        admittedAhead.increment();
+        LeaseBatches.Call[] call = new LeaseBatches.Call[1];
+        call[0] = LeaseBatches.Call.ahead(keys(limits, lacking, index), args(limits, lacking, now), () -> {
+            leasedAhead(limits, lacking, now, held, call[0]);
+            leasing.countDown();
+        });
+        return call[0];
+    }
+
+    /** Under the lock: the decision for a request admitted ahead. */
+    private Decision aheadDecision(List<Limit> limits, List<Integer> lacking, Lease[] held, long now) {
+        Limit first = limits.get(0);
+        // what Redis has left is not known yet: as if the subject had spent nothing else in this window
+        long remaining = lacking.contains(0) ? first.perWindow() - 1 : held[0].permits + held[0].leftInRedis;
+        return new Decision(true, first.scope(), first.perWindow(), remaining, 0, resetSeconds(first, now));
+    }
+
+    /** The answer to a lease sent ahead: its permits after the first, or a refusal, or Redis unreachable. */
+    private void leasedAhead(List<Limit> limits, List<Integer> lacking, long now, Lease[] held,
+            LeaseBatches.Call call) {
+        List<?> result;
+        try {
+            result = call.result();
+        } catch (RuntimeException e) {
+            // the local limiter stands in, as for any decision without Redis: it counts the request admitted ahead
+            unreachable(limits, e);
+            release(lacking, held);
+            return;
+        }
+        synchronized (this) {
+            if (((Long) result.get(0)) == 1L) {
+                for (int j = 0; j < lacking.size(); j++) {
+                    Lease lease = held[lacking.get(j)];
+                    lease.permits += (Long) result.get(2 + 2 * j) - 1;
+                    lease.leftInRedis = (Long) result.get(3 + 2 * j);
+                }
+            } else {
+                // the request admitted ahead was over the limit: the one request per instance and window this costs
+                overLimit.increment();
+                held[lacking.get(((Long) result.get(1)).intValue() - 1)].refusedUntilMs = now + (Long) result.get(2);
+            }
+        }
+        release(lacking, held);
+    }
+
+    private synchronized void release(List<Integer> lacking, Lease[] held) {
+        for (int i : lacking) {
+            held[i].leasing = null;
+        }
     }
 
     private static boolean await(CountDownLatch latch, long deadlineNanos) {
@@ -264,23 +384,38 @@ public final class RateLimiter implements MeterBinder {
 
     /** One lease script call for the scopes {@code which} of {@code limits}: the script's answer. */
     private List<?> call(List<Limit> limits, List<Integer> which, long[] index, long now) throws TimeoutException {
-        List<String> keys = new ArrayList<>(which.size() * 2);
-        List<String> args = new ArrayList<>(which.size() * 3 + 1);
-        args.add(Long.toString(windowMs));
-        for (int i : which) {
-            Limit limit = limits.get(i);
-            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i]));
-            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i] - 1));
-            args.add(Long.toString(limit.perWindow()));
-            args.add(Long.toString(leaseSize(limit.perWindow())));
-            args.add(Long.toString(elapsed(limit, now)));
-        }
+        List<String> keys = keys(limits, which, index);
+        List<String> args = args(limits, which, now);
         long start = System.nanoTime();
         try {
             return batches.call(new LeaseBatches.Call(keys, args), start + leaseTimeoutNanos);
         } finally {
             leaseWait.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /** The lease script's keys for the scopes {@code which}: each one's current and previous window counter. */
+    private static List<String> keys(List<Limit> limits, List<Integer> which, long[] index) {
+        List<String> keys = new ArrayList<>(which.size() * 2);
+        for (int i : which) {
+            Limit limit = limits.get(i);
+            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i]));
+            keys.add(RedisKeys.rateLimit(limit.scope().wireName(), limit.subject(), index[i] - 1));
+        }
+        return keys;
+    }
+
+    /** The lease script's arguments: the window, then per scope of {@code which} its limit, lease and elapsed time. */
+    private List<String> args(List<Limit> limits, List<Integer> which, long now) {
+        List<String> args = new ArrayList<>(which.size() * 3 + 1);
+        args.add(Long.toString(windowMs));
+        for (int i : which) {
+            Limit limit = limits.get(i);
+            args.add(Long.toString(limit.perWindow()));
+            args.add(Long.toString(leaseSize(limit.perWindow())));
+            args.add(Long.toString(elapsed(limit, now)));
+        }
+        return args;
     }
 
     /**
@@ -353,6 +488,12 @@ public final class RateLimiter implements MeterBinder {
                 .register(registry);
         FunctionCounter.builder("dbm_api_rate_limit_lease_calls", batches, LeaseBatches::calls)
                 .description("Rate-limit lease script calls sent to Redis").register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_admitted_ahead", admittedAhead, LongAdder::sum)
+                .description("Requests admitted while the lease of their subject's window was asked from Redis")
+                .register(registry);
+        FunctionCounter.builder("dbm_api_rate_limit_over_limit", overLimit, LongAdder::sum)
+                .description("Requests admitted ahead of a lease that Redis then refused: admitted over the limit")
+                .register(registry);
         FunctionCounter.builder("dbm_api_rate_limit_local_refusals", localRefusals, LongAdder::sum)
                 .description("Refusals decided without Redis: the subject was refused and its retry time is ahead")
                 .register(registry);

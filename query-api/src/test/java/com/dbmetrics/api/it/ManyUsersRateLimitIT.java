@@ -51,12 +51,17 @@ class ManyUsersRateLimitIT {
     /** Every user asks {@code asks} times, spread over the instances and threads; returns admissions per user. */
     private AtomicIntegerArray admittedPerUser(int users, int limit, int asks, List<PrometheusMeterRegistry> meters)
             throws Exception {
+        return admittedPerUser(users, limit, asks, meters, false);
+    }
+
+    /** The same, the instances admitting each user's first request ahead of its lease when {@code ahead}. */
+    private AtomicIntegerArray admittedPerUser(int users, int limit, int asks, List<PrometheusMeterRegistry> meters,
+            boolean ahead) throws Exception {
         List<JedisPooled> pools = new ArrayList<>();
         for (int i = 0; i < INSTANCES; i++) {
             JedisPooled redis = TestServices.redis(TestServices.REDIS_API);
             pools.add(redis);
-            RateLimiter limiter = new RateLimiter(GuardedRedis.of(redis), clock, Duration.ofMinutes(1), false,
-                    com.github.benmanes.caffeine.cache.Ticker.systemTicker());
+            RateLimiter limiter = limiter(redis, ahead);
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             limiter.bindTo(registry);
             meters.add(registry);
@@ -90,6 +95,12 @@ class ManyUsersRateLimitIT {
             pools.forEach(JedisPooled::close);
         }
         return admitted;
+    }
+
+    /** Failing closed, or (admitting ahead) open: a limiter that must refuse without Redis never admits ahead. */
+    private RateLimiter limiter(JedisPooled redis, boolean ahead) {
+        return new RateLimiter(GuardedRedis.of(redis), clock, Duration.ofMinutes(1), ahead, ahead,
+                com.github.benmanes.caffeine.cache.Ticker.systemTicker());
     }
 
     private static double meter(List<PrometheusMeterRegistry> meters, String name) {
@@ -126,5 +137,55 @@ class ManyUsersRateLimitIT {
         }
         assertThat(meter(meters, "dbm_api_rate_limit_lease_calls"))
                 .as("about one call per 4 admissions, not one per request").isLessThan(users * 230 / 2.0);
+    }
+
+    @Test
+    void shouldAdmitEachUsersFirstRequestPerInstanceAheadAndOvershootByAtMostOnePerInstance() throws Exception {
+        List<PrometheusMeterRegistry> meters = new ArrayList<>();
+        int users = 500;
+
+        // limit 200, leases of 4, every user's first request at each instance admitted while its lease is asked:
+        // early by at most (3 - 1) x (4 - 1) = 6, over by at most one per instance (its request admitted ahead)
+        AtomicIntegerArray admitted = admittedPerUser(users, 200, 230, meters, true);
+
+        long over = 0;
+        for (int u = 0; u < users; u++) {
+            assertThat(admitted.get(u)).as("user %d", u).isBetween(194, 200 + INSTANCES);
+            over += Math.max(0, admitted.get(u) - 200);
+        }
+        assertThat(meter(meters, "dbm_api_rate_limit_admitted_ahead")).as("each user's first at each instance")
+                .isEqualTo(users * INSTANCES);
+        // an admission beyond the limit is a request admitted ahead whose lease Redis refused, and is counted
+        assertThat(meter(meters, "dbm_api_rate_limit_over_limit")).isGreaterThanOrEqualTo(over)
+                .isLessThanOrEqualTo(users * INSTANCES);
+        assertThat(meter(meters, "dbm_api_rate_limit_fail_open")).as("Redis answered every lease").isZero();
+    }
+
+    @Test
+    void shouldCountTheRequestAdmittedAheadOfARefusedLeaseAndRefuseTheNextFromMemory() throws Exception {
+        String user = "over-" + run;
+        try (JedisPooled a = TestServices.redis(TestServices.REDIS_API);
+                JedisPooled b = TestServices.redis(TestServices.REDIS_API)) {
+            RateLimits first = new RateLimits(limiter(a, true), 100, 1000, 0);
+            RateLimiter second = limiter(b, true);
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            second.bindTo(registry);
+            RateLimits other = new RateLimits(second, 100, 1000, 0);
+            RateLimits waiting = new RateLimits(limiter(b, false), 100, 1000, 0);
+            instances.addAll(List.of(first, other, waiting));
+
+            int spent = 0;
+            while (first.admitRequest(user).allowed()) {
+                spent++;
+            }
+            assertThat(spent).as("one instance alone: exactly the limit").isEqualTo(100);
+
+            assertThat(other.admitRequest(user).allowed()).as("first at another instance: admitted ahead").isTrue();
+            assertThat(other.admitRequest(user).allowed()).as("its lease refused: refused from memory").isFalse();
+            assertThat(registry.find("dbm_api_rate_limit_admitted_ahead").functionCounter().count()).isEqualTo(1);
+            assertThat(registry.find("dbm_api_rate_limit_over_limit").functionCounter().count()).isEqualTo(1);
+            assertThat(registry.find("dbm_api_rate_limit_local_refusals").functionCounter().count()).isEqualTo(1);
+            assertThat(waiting.admitRequest(user).allowed()).as("a limiter waiting for its lease: refused").isFalse();
+        }
     }
 }
