@@ -70,7 +70,7 @@ public final class RateLimiter implements MeterBinder {
     private final long windowMs;
     private final long leaseTimeoutNanos;
     private final boolean failOpen;
-    /** Whether a subject's first request here in a window is admitted while its lease is asked (see {@link #decide}). */
+    /** Whether a subject's first request here in a window is admitted while its lease is asked ({@link #decide}). */
     private final boolean admitAhead;
     /** Redis Cluster: each scope's keys have their own slot, so each scope is leased in its own script call. */
     private final boolean scopeAtATime;
@@ -89,8 +89,8 @@ public final class RateLimiter implements MeterBinder {
 
     /**
      * What this instance holds of one subject's current window: permits leased and not yet spent, what Redis had left
-     * when it last leased, and, once Redis refused, until when it refuses (a refusal holds until its retry time: permits
-     * only free up as the window slides, so asking Redis again before then cannot change the answer).
+     * when it last leased, and, once Redis refused, until when it refuses (a refusal holds until its retry time:
+     * permits only free up as the window slides, so asking Redis again before then cannot change the answer).
      */
     private static final class Lease {
         final long window;
@@ -499,6 +499,7 @@ public final class RateLimiter implements MeterBinder {
                 .register(registry);
         Gauge.builder("dbm_api_rate_limit_subjects", leases, l -> l.values().stream()
                         .mapToLong(Cache::estimatedSize).sum())
-                .description("Subjects (users, databases, global) with lease state in this instance").register(registry);
+                .description("Subjects (users, databases, global) with lease state in this instance")
+                .register(registry);
     }
 }

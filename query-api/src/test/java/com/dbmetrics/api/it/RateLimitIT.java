@@ -90,7 +90,8 @@ class RateLimitIT {
         // (instances - 1) x (lease - 1) = 3, and never admit more than 200. That bound holds within one window and
         // while Redis answers within the budget: on the wall clock a window may end during the test (unspent permits
         // of the old one are forgotten), and a lease answered after API_REDIS_TIMEOUT is counted in Redis but never
-        // spent (194 seen once on a busy machine); so one fixed clock, and a budget no answer here exceeds
+        // spent (194 seen once on a busy machine); so one fixed clock, and a budget no answer here exceeds. Each
+        // instance's first request goes ahead of its lease (decision 32), but both come first, far below the limit
         Map<String, String> limits = Map.of("METRICS_RATE_LIMIT_PER_USER", "200", "API_REDIS_TIMEOUT", "2s");
         Clock clock = Clock.fixed(Instant.now(), ZoneOffset.UTC);
         String id = "lease-" + run;
