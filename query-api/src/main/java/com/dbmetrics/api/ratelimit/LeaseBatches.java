@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.LockSupport;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
@@ -39,7 +40,7 @@ final class LeaseBatches {
         /** The thread waiting for the answer; null for a call sent ahead ({@link #submit}), which nobody waits for. */
         private final Thread caller;
         /** What runs once the answer (or failure) is there, on the thread that got it; for calls sent ahead. */
-        private final Runnable whenDone;
+        private final Consumer<Call> whenDone;
         /** Set when a leader takes the call into a batch: from then on only that leader's answer is awaited. */
         private volatile boolean taken;
         private volatile List<?> answer;
@@ -49,7 +50,7 @@ final class LeaseBatches {
             this(keys, args, Thread.currentThread(), null);
         }
 
-        private Call(List<String> keys, List<String> args, Thread caller, Runnable whenDone) {
+        private Call(List<String> keys, List<String> args, Thread caller, Consumer<Call> whenDone) {
             this.keys = keys;
             this.args = args;
             this.caller = caller;
@@ -57,7 +58,7 @@ final class LeaseBatches {
         }
 
         /** A call nobody waits for: {@code whenDone} runs once its answer (or failure) is there. */
-        static Call ahead(List<String> keys, List<String> args, Runnable whenDone) {
+        static Call ahead(List<String> keys, List<String> args, Consumer<Call> whenDone) {
             return new Call(keys, args, null, whenDone);
         }
 
@@ -77,7 +78,7 @@ final class LeaseBatches {
 
         private void finished() {
             if (whenDone != null) {
-                whenDone.run();
+                whenDone.accept(this);
             } else {
                 LockSupport.unpark(caller);
             }

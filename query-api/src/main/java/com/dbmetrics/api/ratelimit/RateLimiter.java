@@ -223,14 +223,7 @@ public final class RateLimiter implements MeterBinder {
             } catch (TimeoutException | RuntimeException e) {
                 return unreachable(limits, e);
             } finally {
-                synchronized (this) {
-                    for (int i : lacking) {
-                        if (held[i].leasing == leasing) {
-                            held[i].leasing = null;
-                        }
-                    }
-                }
-                leasing.countDown();
+                release(lacking, held, leasing);
             }
             if (decided != null) {
                 return decided;
@@ -271,12 +264,13 @@ public final class RateLimiter implements MeterBinder {
             }
         }
         admittedAhead.increment();
-        LeaseBatches.Call[] call = new LeaseBatches.Call[1];
-        call[0] = LeaseBatches.Call.ahead(keys(limits, lacking, index), args(limits, lacking, now), () -> {
-            leasedAhead(limits, lacking, now, held, call[0]);
-            leasing.countDown();
+        return LeaseBatches.Call.ahead(keys(limits, lacking, index), args(limits, lacking, now), call -> {
+            try {
+                leasedAhead(limits, lacking, now, held, call);
+            } finally {
+                release(lacking, held, leasing);
+            }
         });
-        return call[0];
     }
 
     /** Under the lock: the decision for a request admitted ahead. */
@@ -296,29 +290,44 @@ public final class RateLimiter implements MeterBinder {
         } catch (RuntimeException e) {
             // the local limiter stands in, as for any decision without Redis: it counts the request admitted ahead
             unreachable(limits, e);
-            release(lacking, held);
             return;
         }
-        synchronized (this) {
-            if (((Long) result.get(0)) == 1L) {
-                for (int j = 0; j < lacking.size(); j++) {
-                    Lease lease = held[lacking.get(j)];
-                    lease.permits += (Long) result.get(2 + 2 * j) - 1;
-                    lease.leftInRedis = (Long) result.get(3 + 2 * j);
-                }
-            } else {
-                // the request admitted ahead was over the limit: the one request per instance and window this costs
-                overLimit.increment();
-                held[lacking.get(((Long) result.get(1)).intValue() - 1)].refusedUntilMs = now + (Long) result.get(2);
-            }
+        if (record(result, lacking, held, now, 1) >= 0) {
+            // the request admitted ahead was over the limit: the one request per instance and window this costs
+            overLimit.increment();
         }
-        release(lacking, held);
     }
 
-    private synchronized void release(List<Integer> lacking, Lease[] held) {
-        for (int i : lacking) {
-            held[i].leasing = null;
+    /**
+     * Records a lease script's answer for the scopes {@code which}: their permits, less the {@code spent} ones the
+     * requests that asked for it have already taken, or the refusing scope's retry time. Returns the index (in
+     * {@code held}) of the scope Redis refused, or -1 when it granted. A lease the cache dropped meanwhile is recorded
+     * all the same: its other permits are forgotten (spent in Redis: early refusals at worst, never more admissions).
+     */
+    private synchronized int record(List<?> result, List<Integer> which, Lease[] held, long now, long spent) {
+        if (((Long) result.get(0)) != 1L) {
+            int refused = which.get(((Long) result.get(1)).intValue() - 1);
+            held[refused].refusedUntilMs = now + (Long) result.get(2);
+            return refused;
         }
+        for (int j = 0; j < which.size(); j++) {
+            Lease lease = held[which.get(j)];
+            lease.permits += (Long) result.get(2 + 2 * j) - spent;
+            lease.leftInRedis = (Long) result.get(3 + 2 * j);
+        }
+        return -1;
+    }
+
+    /** Ends the lease {@code leasing} of the scopes {@code lacking}: the requests waiting for its permits go on. */
+    private void release(List<Integer> lacking, Lease[] held, CountDownLatch leasing) {
+        synchronized (this) {
+            for (int i : lacking) {
+                if (held[i].leasing == leasing) {
+                    held[i].leasing = null;
+                }
+            }
+        }
+        leasing.countDown();
     }
 
     private static boolean await(CountDownLatch latch, long deadlineNanos) {
@@ -352,24 +361,12 @@ public final class RateLimiter implements MeterBinder {
         List<List<Integer>> calls = scopeAtATime ? lacking.stream().map(List::of).toList() : List.of(lacking);
         for (List<Integer> call : calls) {
             List<?> result = call(limits, call, index, now);
-            if (((Long) result.get(0)) != 1L) {
-                int i = call.get(((Long) result.get(1)).intValue() - 1);
+            int i = record(result, call, held, now, 0);
+            if (i >= 0) {
                 Limit refused = limits.get(i);
                 long retryMs = (Long) result.get(2);
-                synchronized (this) {
-                    held[i].refusedUntilMs = now + retryMs;
-                }
                 return new Decision(false, refused.scope(), refused.perWindow(), 0,
                         LocalRateLimiter.ceilSeconds(retryMs), resetSeconds(refused, now));
-            }
-            synchronized (this) {
-                for (int j = 0; j < call.size(); j++) {
-                    // the lease asked for, even if the cache dropped it meanwhile: then its other permits are
-                    // forgotten (spent in Redis: early refusals at worst, never more admissions)
-                    Lease lease = held[call.get(j)];
-                    lease.permits += (Long) result.get(2 + 2 * j);
-                    lease.leftInRedis = (Long) result.get(3 + 2 * j);
-                }
             }
         }
         synchronized (this) {
