@@ -106,12 +106,17 @@ stop_api() {
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 }
 
-# heap_after_gc PID -> bytes of Java heap in use right after a full collection (jcmd GC.run, then GC.heap_info: G1's
-# "garbage-first heap total ...K, used ...K"): what the process really holds, caches included, garbage excluded
+# heap_after_gc PID -> bytes of Java heap in use right after a full collection (jcmd GC.run, then GC.heap_info): what
+# the process really holds, caches included, garbage excluded. Any collector: G1 prints "used 1234K,", ZGC "used 42M,"
+# and Shenandoah "1234K used".
 heap_after_gc() {
   jcmd "$1" GC.run >/dev/null
-  jcmd "$1" GC.heap_info | awk '/heap/ && /used/ { for (i = 1; i <= NF; i++) if ($i == "used") {
-      v = $(i + 1); sub(/K,?$/, "", v); printf "%d\n", v * 1024; exit } }'
+  jcmd "$1" GC.heap_info | awk '
+    function bytes(v) { sub(/,$/, "", v); u = substr(v, length(v)); n = substr(v, 1, length(v) - 1)
+      return n * (u == "G" ? 1073741824 : u == "M" ? 1048576 : 1024) }
+    { for (i = 1; i <= NF; i++) if ($i == "used") {
+        if ($(i + 1) ~ /^[0-9]+[KMG],?$/) { printf "%d\n", bytes($(i + 1)); exit }
+        if (i > 1 && $(i - 1) ~ /^[0-9]+[KMG]$/) { printf "%d\n", bytes($(i - 1)); exit } } }'
 }
 
 # start_plain BODY_FILE -> prints the port of a plain Javalin endpoint answering every GET with those bytes (no auth,

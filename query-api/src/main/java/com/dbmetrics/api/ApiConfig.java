@@ -223,7 +223,7 @@ public record ApiConfig(
     public static final String API_MAX_STREAMS_PER_USER = "API_MAX_STREAMS_PER_USER";
     /** Events a stream may have waiting for a slow client before it is closed (default 64). */
     public static final String API_STREAM_BUFFER = "API_STREAM_BUFFER";
-    /** How often an idle stream gets a heartbeat comment, so proxies keep it open (default 15s). */
+    /** The longest a stream goes without a write: an idle one then gets a heartbeat comment (default 15s). */
     public static final String API_STREAM_HEARTBEAT = "API_STREAM_HEARTBEAT";
 
     public static final int MIN_SECRET_BYTES = 32;

@@ -24,6 +24,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>Each database's events go out in event-time order and once: a frame not newer than the last one sent for its
  * database is skipped (the first snapshot, a resumed history and live events may overlap). Frames that arrive while
  * the stream sends its first snapshot(s) wait until those are queued, so nothing newer is overtaken by something older.
+ *
+ * <p>The feed's frames are handed over by {@link #offer} (a short lock of its own, never held across a write, so the
+ * fan-out does not wait for a stream's socket) and written by {@link #writeQueued} on a writer thread: frames that
+ * arrive while the stream waits for its writer go out in the same write (the fan-out coalesces under load).
  */
 public final class LiveStream implements WriteListener, AsyncListener {
 
@@ -61,6 +65,13 @@ public final class LiveStream implements WriteListener, AsyncListener {
     private ServletOutputStream out;
     private boolean flushPending;
     private boolean closed;
+    /** {@link System#nanoTime()} of the last write to the connection. */
+    private long lastWrite = System.nanoTime();
+    /** Guards {@link #offered} and {@link #scheduled}: the hand-over from the fan-out. */
+    private final Object offers = new Object();
+    private List<Frame> offered = new ArrayList<>();
+    /** Waiting for a writer ({@link #offer} said so): more frames join the same write. */
+    private boolean scheduled;
 
     LiveStream(StreamHub hub, String user, String databaseId, String projectKey, String fieldsKey,
             java.util.Set<com.dbmetrics.schemas.Metric> fields, int buffer) {
@@ -103,6 +114,32 @@ public final class LiveStream implements WriteListener, AsyncListener {
         finishIf(ended);
     }
 
+    /**
+     * A frame from the feed (the fan-out's one thread hands them over oldest first); true when the stream now waits for
+     * a writer to call {@link #writeQueued} (false: it already waits for one).
+     */
+    boolean offer(Frame frame) {
+        synchronized (offers) {
+            offered.add(frame);
+            if (scheduled) {
+                return false;
+            }
+            scheduled = true;
+            return true;
+        }
+    }
+
+    /** Writes what the feed handed over (all of it in one write when the connection takes it): a writer's call. */
+    void writeQueued() {
+        List<Frame> frames;
+        synchronized (offers) {
+            frames = offered;
+            offered = new ArrayList<>(frames.size());
+            scheduled = false;
+        }
+        offerAll(frames);
+    }
+
     /** Frames from the feed, oldest first: queued, then written in one go. */
     void offerAll(List<Frame> frames) {
         boolean ended = false;
@@ -130,11 +167,14 @@ public final class LiveStream implements WriteListener, AsyncListener {
         finishIf(ended);
     }
 
-    /** A comment line, when nothing waits: keeps proxies from closing an idle stream, and finds clients gone. */
-    void heartbeat() {
+    /**
+     * A comment line, when nothing waits and nothing was written for {@code idleNanos}: keeps proxies from closing an
+     * idle stream, and finds clients gone. A stream that gets events needs none.
+     */
+    void heartbeat(long now, long idleNanos) {
         boolean ended;
         synchronized (this) {
-            if (closed || arrivedWhileStarting != null || !queue.isEmpty()) {
+            if (closed || arrivedWhileStarting != null || !queue.isEmpty() || now - lastWrite < idleNanos) {
                 return;
             }
             queue.add(HEARTBEAT);
@@ -197,6 +237,7 @@ public final class LiveStream implements WriteListener, AsyncListener {
                     next = joined.toByteArray();
                 }
                 out.write(next);
+                lastWrite = System.nanoTime();
                 flushPending = true;
                 hub.sent(frames);
             }

@@ -25,12 +25,11 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,10 +37,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Every live stream of this instance, and the fan-out of the one upstream feed to them: each snapshot the feed brings
- * is rendered once per distinct {@code ?fields=} and offered to the streams of its database and of its project, a
- * tick's snapshots to each stream in one write (a slow stream's full queue closes that stream, never delays the
- * others; writes never block). Holds the limits: streams per user and per
- * instance; a stream asked past them is refused before it opens.
+ * is rendered once per distinct {@code ?fields=} and queued on the streams of its database and of its project; writer
+ * threads then write each stream's queue, all of it in one write, so the snapshots that arrive while a stream waits
+ * for its writer share that write (a slow stream's full queue closes that stream, never delays the others; writes
+ * never block). Holds the limits: streams per user and per instance; a stream asked past them is refused before it
+ * opens.
  */
 public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, AutoCloseable {
 
@@ -72,11 +72,15 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
     /** Feed changes waiting for the fan-out, at most {@link #MAX_PENDING_CHANGES}. */
     private final BlockingQueue<Object> changes = new LinkedBlockingQueue<>(MAX_PENDING_CHANGES);
     private final Thread fanOut = new Thread(this::fanOut, "stream-fan-out");
-    private final ExecutorService writers = Executors.newFixedThreadPool(WRITERS, r -> {
-        Thread t = new Thread(r, "stream-writer");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * Streams with frames queued, each once until its writer takes it, in the order the fan-out queued them; and after
+     * each batch's streams, its {@link BatchQueued} (the fan-out timer's end mark).
+     */
+    private final Queue<Object> ready = new ConcurrentLinkedQueue<>();
+    /** Where idle writers wait; the fan-out wakes them once per {@link #WAKE_EVERY} streams it queues, not for each. */
+    private final Object writersIdle = new Object();
+    private int idleWriters; // guarded by writersIdle
+    private final List<Thread> writers = new ArrayList<>();
 
     private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
     /** How long the fan-out waits after a first change for the rest of its tick. */
@@ -84,7 +88,7 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
     static final int MAX_PENDING_CHANGES = 100_000;
     /** Threads writing to the streams, one per core: a write is a system call on each stream's socket. */
     static final int WRITERS = Math.max(1, Runtime.getRuntime().availableProcessors());
-    static final int MIN_STREAMS_PER_WRITER = 256;
+    static final int WAKE_EVERY = 128;
 
     public StreamHub(SnapshotRenderer renderer, ApiConfig.Live settings) {
         this.renderer = renderer;
@@ -98,13 +102,19 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
         }
         fanOut.setDaemon(true);
         fanOut.start();
+        for (int i = 0; i < WRITERS; i++) {
+            Thread writer = new Thread(this::write, "stream-writer");
+            writer.setDaemon(true);
+            writer.start();
+            writers.add(writer);
+        }
     }
 
     /** Stops the fan-out and its writers (the streams themselves end with {@link #closeAll()}). */
     @Override
     public void close() {
         fanOut.interrupt();
-        writers.shutdownNow();
+        writers.forEach(Thread::interrupt);
     }
 
     /** Takes a place for one more stream of {@code user}; null when taken, else which limit refused it. */
@@ -200,11 +210,15 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
         }
     }
 
+    /** Where a batch's streams end in {@link #ready}: the writer that takes it records the batch's fan-out time. */
+    private record BatchQueued(long startNanos) {}
+
     /**
      * The fan-out thread: takes what the feed brought, waits {@link #LINGER_MILLIS} for the rest of a tick (a tick's
-     * snapshots reach Redis in one pipeline, within a millisecond or two), then gives each stream all its frames of the
-     * batch in one write, the streams split among {@link #WRITERS} threads. Each frame is rendered once per distinct
-     * {@code ?fields=}. One batch at a time, so a stream's frames keep their order.
+     * snapshots reach Redis within some tens of milliseconds), hands each stream its frames of the batch, and the
+     * stream to the writers unless it already waits for one: the streams not yet written when the next batch comes get
+     * its frames in the same write. Each frame is rendered once per distinct {@code ?fields=}. A stream's frames are
+     * handed over in the order the feed brought them, by this one thread.
      */
     private void fanOut() {
         List<Object> batch = new ArrayList<>();
@@ -219,27 +233,78 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
             long start = System.nanoTime();
             try {
                 deliver(batch);
-                Timer timer = fanOutTimer;
-                if (timer != null) {
-                    timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                }
             } catch (RuntimeException e) {
                 log.error("Fan-out of {} live-feed changes failed", batch.size(), e);
             }
+            ready.add(new BatchQueued(start));
+            wakeWriters();
             batch.clear();
         }
     }
 
+    /**
+     * A writer thread: writes each ready stream's queue. A stream that gets more frames while it waits here writes them
+     * in the same call; one that gets them after its writer took it comes back to the end of the line.
+     */
+    private void write() {
+        while (!Thread.currentThread().isInterrupted()) {
+            Object next = ready.poll();
+            if (next == null) {
+                try {
+                    next = awaitReady();
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            try {
+                if (next instanceof LiveStream stream) {
+                    stream.writeQueued();
+                } else if (next instanceof BatchQueued queued) {
+                    Timer timer = fanOutTimer;
+                    if (timer != null) {
+                        timer.record(System.nanoTime() - queued.startNanos(), TimeUnit.NANOSECONDS);
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.error("Writing to a live stream failed", e);
+            }
+        }
+    }
+
+    private Object awaitReady() throws InterruptedException {
+        synchronized (writersIdle) {
+            Object next;
+            while ((next = ready.poll()) == null) {
+                idleWriters++;
+                try {
+                    writersIdle.wait();
+                } finally {
+                    idleWriters--;
+                }
+            }
+            return next;
+        }
+    }
+
+    /** Wakes the idle writers, if any: a handful of system calls per batch instead of one per stream. */
+    private void wakeWriters() {
+        synchronized (writersIdle) {
+            if (idleWriters > 0) {
+                writersIdle.notifyAll();
+            }
+        }
+    }
+
     private void deliver(List<Object> batch) {
-        Map<LiveStream, List<LiveStream.Frame>> perStream = new HashMap<>();
+        int queued = 0;
         for (Object change : batch) {
             if (change instanceof MetricsSnapshot snapshot) {
                 Map<String, LiveStream.Frame> rendered = new HashMap<>(4);
                 for (Set<LiveStream> set : List.of(byDatabase.getOrDefault(snapshot.databaseId(), Set.of()),
                         byProject.getOrDefault(key(snapshot), Set.of()))) {
                     for (LiveStream s : set) {
-                        perStream.computeIfAbsent(s, k -> new ArrayList<>(batch.size())).add(rendered.computeIfAbsent(
-                                s.fieldsKey, k -> frame(snapshot, s.fields, Layer.L2)));
+                        queued = hand(s, rendered.computeIfAbsent(s.fieldsKey, k -> frame(snapshot, s.fields,
+                                Layer.L2)), queued);
                     }
                 }
             } else if (change instanceof Removal removal) {
@@ -248,34 +313,23 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
                         removal.projectKey() == null ? Set.<LiveStream>of()
                                 : byProject.getOrDefault(removal.projectKey(), Set.of()))) {
                     for (LiveStream s : set) {
-                        perStream.computeIfAbsent(s, k -> new ArrayList<>(batch.size())).add(frame);
+                        queued = hand(s, frame, queued);
                     }
                 }
             }
         }
-        List<Map.Entry<LiveStream, List<LiveStream.Frame>>> work = new ArrayList<>(perStream.entrySet());
-        int parts = Math.min(WRITERS, Math.max(1, work.size() / MIN_STREAMS_PER_WRITER));
-        if (parts == 1) {
-            work.forEach(e -> e.getKey().offerAll(e.getValue()));
-            return;
+    }
+
+    /** Hands a frame to a stream, and the stream to the writers unless it already waits for one; the count queued. */
+    private int hand(LiveStream stream, LiveStream.Frame frame, int queued) {
+        if (!stream.offer(frame)) {
+            return queued;
         }
-        CountDownLatch done = new CountDownLatch(parts);
-        for (int p = 0; p < parts; p++) {
-            List<Map.Entry<LiveStream, List<LiveStream.Frame>>> part =
-                    work.subList(p * work.size() / parts, (p + 1) * work.size() / parts);
-            writers.execute(() -> {
-                try {
-                    part.forEach(e -> e.getKey().offerAll(e.getValue()));
-                } finally {
-                    done.countDown();
-                }
-            });
+        ready.add(stream);
+        if (queued % WAKE_EVERY == 0) {
+            wakeWriters();
         }
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return queued + 1;
     }
 
     private static LiveStream.Frame removalFrame(String databaseId, long eventMillis) {
@@ -285,9 +339,15 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
                 .getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Sends a heartbeat comment to every idle stream: called every {@code API_STREAM_HEARTBEAT}. */
+    /**
+     * Sends a heartbeat comment to every stream idle for half of {@code API_STREAM_HEARTBEAT}: called every half of it,
+     * so no stream goes longer than {@code API_STREAM_HEARTBEAT} without a write. Streams that get snapshots more often
+     * get no heartbeats (at 10,000 streams, heartbeats to all of them at once were a burst of 10,000 writes).
+     */
     public void heartbeat() {
-        forEach(LiveStream::heartbeat);
+        long now = System.nanoTime();
+        long idle = settings.heartbeat().toNanos() / 2;
+        forEach(s -> s.heartbeat(now, idle));
     }
 
     /** Ends every stream with a last {@code shutdown} event: the first step of stopping the server. */
@@ -344,7 +404,8 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
                 .register(registry));
         fanOutTimer = Timer.builder("dbm_api_stream_fan_out").publishPercentileHistogram()
                 .maximumExpectedValue(java.time.Duration.ofSeconds(5))
-                .description("Time to hand one batch of feed changes to every stream it concerns").register(registry);
+                .description("Time to hand one batch of feed changes to every stream it concerns (until a writer took the "
+                        + "last of them)").register(registry);
         FunctionCounter.builder("dbm_api_stream_feed_overflow", feedOverflow, LongAdder::sum)
                 .description("Live-feed changes the stream fan-out could not take (it was that far behind)")
                 .register(registry);

@@ -1,0 +1,106 @@
+package com.dbmetrics.api.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.dbmetrics.api.ApiConfig;
+import com.dbmetrics.api.service.SnapshotRenderer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** One stream against a connection that always takes writes: what goes out in which write. */
+class LiveStreamTest {
+
+    /** A connection that is always ready and keeps each write apart. */
+    private static final class Connection extends ServletOutputStream {
+        final List<String> writes = new ArrayList<>();
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void setWriteListener(WriteListener listener) {
+            // always ready: the stream writes when it is given something
+        }
+
+        @Override
+        public void write(int b) {
+            writes.add(String.valueOf((char) b));
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            writes.add(new String(b, off, len, StandardCharsets.UTF_8));
+        }
+    }
+
+    private final Connection connection = new Connection();
+    private StreamHub hub;
+    private LiveStream stream;
+
+    @BeforeEach
+    void open() {
+        hub = new StreamHub(new SnapshotRenderer(null, new ObjectMapper(), Clock.systemUTC(), Duration.ZERO),
+                new ApiConfig.Live(true, 10, 10, 8, Duration.ofSeconds(15)));
+        stream = new LiveStream(hub, "alice", null, "acme/shop", "", null, 8);
+        AsyncContext async = (AsyncContext) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {AsyncContext.class}, (proxy, method, args) -> null);
+        stream.attach(async, connection);
+        stream.start(List.of());
+        assertThat(connection.writes).containsExactly("retry: 2000\n\n");
+        connection.writes.clear();
+    }
+
+    @AfterEach
+    void close() {
+        hub.close();
+    }
+
+    private static LiveStream.Frame frame(String db, long millis) {
+        return new LiveStream.Frame(db, millis, ("id: " + millis + "\ndata: " + db + "\n\n")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void framesHandedOverWhileWaitingForTheWriterGoOutInOneWrite() {
+        assertThat(stream.offer(frame("pg", 1000))).as("the first frame asks for a writer").isTrue();
+        assertThat(stream.offer(frame("redis", 1000))).as("it waits for one already").isFalse();
+        assertThat(stream.offer(frame("pg", 900))).as("an older frame of pg: handed over, then skipped").isFalse();
+        assertThat(connection.writes).as("nothing is written on the fan-out's thread").isEmpty();
+
+        stream.writeQueued();
+
+        assertThat(connection.writes).containsExactly("id: 1000\ndata: pg\n\nid: 1000\ndata: redis\n\n");
+        assertThat(stream.offer(frame("pg", 2000))).as("written: the next frame asks for a writer again").isTrue();
+        stream.writeQueued();
+        assertThat(connection.writes).last().isEqualTo("id: 2000\ndata: pg\n\n");
+    }
+
+    @Test
+    void onlyAStreamWithoutWritesForHalfTheHeartbeatGetsOne() {
+        long idle = TimeUnit.SECONDS.toNanos(30);
+        stream.heartbeat(System.nanoTime(), idle);
+        assertThat(connection.writes).as("just written to (its retry line)").isEmpty();
+
+        stream.heartbeat(System.nanoTime() + idle, idle);
+
+        assertThat(connection.writes).containsExactly(":\n\n");
+        stream.offer(frame("pg", 1000));
+        stream.writeQueued();
+        stream.heartbeat(System.nanoTime() + idle / 2, idle);
+        assertThat(connection.writes).as("an event was just written").hasSize(2);
+    }
+}
