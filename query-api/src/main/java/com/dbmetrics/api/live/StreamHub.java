@@ -404,8 +404,8 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
                 .register(registry));
         fanOutTimer = Timer.builder("dbm_api_stream_fan_out").publishPercentileHistogram()
                 .maximumExpectedValue(java.time.Duration.ofSeconds(5))
-                .description("Time to hand one batch of feed changes to every stream it concerns (until a writer took the "
-                        + "last of them)").register(registry);
+                .description("Time to hand one batch of feed changes to every stream it concerns (until a writer "
+                        + "took the last of them)").register(registry);
         FunctionCounter.builder("dbm_api_stream_feed_overflow", feedOverflow, LongAdder::sum)
                 .description("Live-feed changes the stream fan-out could not take (it was that far behind)")
                 .register(registry);
