@@ -129,21 +129,20 @@ public final class LiveStream implements WriteListener, AsyncListener {
         }
     }
 
-    /** Writes what the feed handed over (all of it in one write when the connection takes it): a writer's call. */
+    /**
+     * Writes what the feed handed over (all of it in one write when the connection takes it): a writer's call. The
+     * hand-over is taken under the stream's lock, so that two writers taking the same stream one after the other queue
+     * its frames in the order the feed brought them (a newer frame queued first would make the older ones skipped).
+     */
     void writeQueued() {
-        List<Frame> frames;
-        synchronized (offers) {
-            frames = offered;
-            offered = new ArrayList<>(frames.size());
-            scheduled = false;
-        }
-        offerAll(frames);
-    }
-
-    /** Frames from the feed, oldest first: queued, then written in one go. */
-    void offerAll(List<Frame> frames) {
         boolean ended = false;
         synchronized (this) {
+            List<Frame> frames;
+            synchronized (offers) {
+                frames = offered;
+                offered = new ArrayList<>(frames.size());
+                scheduled = false;
+            }
             if (closed) {
                 return;
             }

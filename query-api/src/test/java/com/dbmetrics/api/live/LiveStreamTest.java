@@ -55,13 +55,20 @@ class LiveStreamTest {
     void open() {
         hub = new StreamHub(new SnapshotRenderer(null, new ObjectMapper(), Clock.systemUTC(), Duration.ZERO),
                 new ApiConfig.Live(true, 10, 10, 8, Duration.ofSeconds(15)));
-        stream = new LiveStream(hub, "alice", null, "acme/shop", "", null, 8);
+        stream = attached(8);
+    }
+
+    /** A stream on {@link #connection} that has sent its first line, holding at most {@code buffer} frames. */
+    private LiveStream attached(int buffer) {
+        connection.writes.clear();
+        LiveStream s = new LiveStream(hub, "alice", null, "acme/shop", "", null, buffer);
         AsyncContext async = (AsyncContext) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {AsyncContext.class}, (proxy, method, args) -> null);
-        stream.attach(async, connection);
-        stream.start(List.of());
+        s.attach(async, connection);
+        s.start(List.of());
         assertThat(connection.writes).containsExactly("retry: 2000\n\n");
         connection.writes.clear();
+        return s;
     }
 
     @AfterEach
@@ -87,6 +94,49 @@ class LiveStreamTest {
         assertThat(stream.offer(frame("pg", 2000))).as("written: the next frame asks for a writer again").isTrue();
         stream.writeQueued();
         assertThat(connection.writes).last().isEqualTo("id: 2000\ndata: pg\n\n");
+    }
+
+    @Test
+    void twoWritersTakingTheSameStreamInTurnKeepTheFeedsOrderAndLoseNothing() throws Exception {
+        int frames = 20_000;
+        LiveStream stream = attached(frames); // what waits is bounded by the writers' pace here, not by a client
+        java.util.concurrent.BlockingQueue<Object> ready = new java.util.concurrent.LinkedBlockingQueue<>();
+        Object stop = new Object();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) { // as StreamHub's writers: whichever is free takes the stream next
+            Thread writer = new Thread(() -> {
+                try {
+                    for (Object next = ready.take(); next != stop; next = ready.take()) {
+                        stream.writeQueued();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            writer.start();
+            writers.add(writer);
+        }
+        for (int i = 1; i <= frames; i++) { // the fan-out's one thread
+            if (stream.offer(frame("pg", i))) {
+                ready.add(stream);
+            }
+        }
+        ready.add(stop);
+        ready.add(stop);
+        for (Thread writer : writers) {
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        }
+        stream.writeQueued(); // anything handed over after the last writer's turn
+
+        List<Long> ids = new ArrayList<>();
+        for (String write : connection.writes) {
+            for (String line : write.split("\n")) {
+                if (line.startsWith("id: ")) {
+                    ids.add(Long.parseLong(line.substring(4)));
+                }
+            }
+        }
+        assertThat(ids).as("every frame once, in the feed's order").hasSize(frames).isSorted().doesNotHaveDuplicates();
     }
 
     @Test
