@@ -86,7 +86,8 @@ public final class StreamsApp implements AutoCloseable {
         });
         IqCounters iqCounters = new IqCounters();
         StreamsMetrics metrics = new StreamsMetrics(streams, counters, deadLetters, mirror, iqCounters, restore);
-        IqServer iq = new IqServer(new SnapshotQueries(streams, config.applicationServer()), iqCounters, mapper,
+        SnapshotQueries queries = new SnapshotQueries(streams, config.applicationServer(), topics.snapshots());
+        IqServer iq = new IqServer(queries, iqCounters, mapper,
                 config.iqToken(), config.iqBindHost(), config.applicationServer().port());
         ManagementServer management = new ManagementServer(
                 new InetSocketAddress(config.managementBindHost(), config.managementPort()), metrics::scrape,

@@ -127,6 +127,10 @@ final class IqHandlers {
             ArrayNode items = body.putArray("items");
             page.items().forEach(s -> items.add(mapper.valueToTree(s)));
             body.put("next_cursor", page.nextCursor());
+            if (local) { // for the gathering instance: which partitions this part covers
+                ArrayNode partitions = body.putArray("partitions");
+                page.partitions().forEach(partitions::add);
+            }
             IqReplies.json(ctx, mapper.writeValueAsBytes(body), page.lagOffsets());
             counters.count(IqCounters.Query.PROJECT, page.outcome());
         } else {

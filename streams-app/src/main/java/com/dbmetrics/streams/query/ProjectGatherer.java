@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.kafka.streams.state.HostInfo;
 
 /**
@@ -21,16 +23,21 @@ import org.apache.kafka.streams.state.HostInfo;
  * Each instance is asked for one more than the page, so that the gatherer knows whether a next page exists. A request
  * that is itself a gathering instance's ({@code local}) answers this instance's part only, without a cursor. An
  * instance that does not answer is left out when the others hold standby copies of all its partitions (the listing
- * is then complete, possibly behind, and counted as a standby answer); otherwise the listing is unavailable.
+ * is then complete, possibly behind, and counted as a standby answer); otherwise the listing is unavailable. Each part
+ * names the partitions it could read; a listing whose parts together miss a partition (its task being rebuilt from
+ * scratch, with no readable copy elsewhere) is unavailable rather than silently short of that partition's databases.
  */
 final class ProjectGatherer {
 
     /** A page of the listing, or why there is none. */
     sealed interface Listing {}
 
-    /** Sorted by database id; {@code nextCursor} null on the last page; the lag of this instance's stores. */
-    record Page(List<MetricsSnapshot> items, String nextCursor, long lagOffsets, IqCounters.Outcome outcome)
-            implements Listing {}
+    /**
+     * Sorted by database id; {@code nextCursor} null on the last page; the lag of this instance's stores; the
+     * partitions the page covers (those of this instance only, for a gathering instance's request).
+     */
+    record Page(List<MetricsSnapshot> items, String nextCursor, long lagOffsets, IqCounters.Outcome outcome,
+            Set<Integer> partitions) implements Listing {}
 
     /** This instance's stores cannot answer now (rebalancing or restoring). */
     record StoresUnavailable() implements Listing {}
@@ -51,11 +58,12 @@ final class ProjectGatherer {
     /** The page after {@code cursor} (null: the first) of at most {@code limit} databases. */
     Listing list(String domain, String project, String cursor, int limit, boolean local) throws IOException {
         int fetch = local ? limit : limit + 1;
-        StoreResult<List<MetricsSnapshot>> mine = queries.localProjectPage(domain, project, cursor, fetch);
-        if (!(mine instanceof StoreResult.Found<List<MetricsSnapshot>> found)) {
+        StoreResult<SnapshotQueries.ProjectPart> mine = queries.localProjectPage(domain, project, cursor, fetch);
+        if (!(mine instanceof StoreResult.Found<SnapshotQueries.ProjectPart> found)) {
             return new StoresUnavailable();
         }
-        List<MetricsSnapshot> all = new ArrayList<>(found.value());
+        List<MetricsSnapshot> all = new ArrayList<>(found.value().snapshots());
+        Set<Integer> covered = new TreeSet<>(found.value().partitions());
         IqCounters.Outcome outcome = found.standby() ? IqCounters.Outcome.STANDBY : IqCounters.Outcome.LOCAL;
         if (!local) {
             String path = "/internal/v1/projects/" + domain + "/" + project + "/snapshots?" + IqHandlers.LOCAL_PARAM
@@ -70,8 +78,14 @@ final class ProjectGatherer {
                 }
                 answering.add(host);
                 outcome = IqCounters.Outcome.GATHERED;
-                for (JsonNode item : mapper.readTree(answer.get().body()).path("items")) {
+                JsonNode part = mapper.readTree(answer.get().body());
+                for (JsonNode item : part.path("items")) {
                     all.add(mapper.treeToValue(item, MetricsSnapshot.class));
+                }
+                if (part.path("partitions").isArray()) {
+                    part.path("partitions").forEach(p -> covered.add(p.asInt()));
+                } else { // an instance of an earlier version: what it holds, as before
+                    covered.addAll(queries.partitionsOf(host));
                 }
             }
             if (!missing.isEmpty()) {
@@ -82,11 +96,22 @@ final class ProjectGatherer {
                 }
                 outcome = IqCounters.Outcome.STANDBY;
             }
+            if (!covers(covered, queries.activePartitions())) {
+                return new StoresUnavailable();
+            }
         }
         List<MetricsSnapshot> merged = merge(all);
         List<MetricsSnapshot> page = merged.subList(0, Math.min(limit, merged.size()));
         String next = !local && merged.size() > limit ? page.get(page.size() - 1).databaseId() : null;
-        return new Page(page, next, found.lagOffsets(), outcome);
+        return new Page(page, next, found.lagOffsets(), outcome, covered);
+    }
+
+    /**
+     * Whether the parts read cover every partition some instance is active for (false when that is not known yet).
+     * Package-private for the tests.
+     */
+    static boolean covers(Set<Integer> covered, Set<Integer> active) {
+        return !active.isEmpty() && covered.containsAll(active);
     }
 
     /**

@@ -10,6 +10,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -33,11 +35,21 @@ public final class SnapshotQueries {
 
     private final KafkaStreams streams;
     private final HostInfo self;
+    /** The topic whose partitions the latest and project-index stores are split by. */
+    private final String snapshotsTopic;
 
-    public SnapshotQueries(KafkaStreams streams, HostInfo self) {
+    public SnapshotQueries(KafkaStreams streams, HostInfo self, String snapshotsTopic) {
         this.streams = streams;
         this.self = self;
+        this.snapshotsTopic = snapshotsTopic;
     }
+
+    /**
+     * This instance's part of a project listing, and the partitions of the snapshots topic it covers: those whose
+     * stores it could read. A partition whose task is being rebuilt from scratch cannot be read, and its databases are
+     * then missing from the part: the gatherer needs to know which.
+     */
+    public record ProjectPart(List<MetricsSnapshot> snapshots, Set<Integer> partitions) {}
 
     /**
      * The latest snapshot of {@code id}: from the active store when this instance owns it; when {@code localOnly}
@@ -81,43 +93,91 @@ public final class SnapshotQueries {
      * The project's snapshots held by this instance, sorted by database id, after {@code cursor}, at most limit;
      * project {@code *}: every project of the domain.
      */
-    public StoreResult<List<MetricsSnapshot>> localProjectPage(String domain, String project, String cursor,
-            int limit) {
+    public StoreResult<ProjectPart> localProjectPage(String domain, String project, String cursor, int limit) {
+        Set<Integer> partitions;
         try {
-            ReadOnlyKeyValueStore<String, String> index = streams.store(StoreQueryParameters.fromNameAndType(
-                    MetricsTopology.PROJECT_INDEX_STORE, QueryableStoreTypes.<String, String>keyValueStore())
-                    .enableStaleStores());
-            ReadOnlyKeyValueStore<String, MetricsSnapshot> latest = streams.store(StoreQueryParameters.fromNameAndType(
-                    MetricsTopology.LATEST_STORE, QueryableStoreTypes.<String, MetricsSnapshot>keyValueStore())
-                    .enableStaleStores());
-            boolean wholeDomain = project.equals(IqHandlers.ALL_PROJECTS);
-            String prefix = wholeDomain ? MetricsTopology.domainPrefix(domain)
-                    : MetricsTopology.projectPrefix(domain, project);
-            List<String> ids = new ArrayList<>();
-            try (KeyValueIterator<String, String> it = index.prefixScan(prefix, Serdes.String().serializer())) {
-                while (it.hasNext()) {
-                    String id = it.next().value;
-                    if (cursor == null || id.compareTo(cursor) > 0) {
-                        ids.add(id);
+            partitions = partitionsOf(self);
+        } catch (IllegalStateException | InvalidStateStoreException e) { // not started yet, or stopping
+            return new StoreResult.Unavailable<>("streams-app is not running");
+        }
+        boolean wholeDomain = project.equals(IqHandlers.ALL_PROJECTS);
+        String prefix = wholeDomain ? MetricsTopology.domainPrefix(domain)
+                : MetricsTopology.projectPrefix(domain, project);
+        // database id -> the latest store of its partition, read partition by partition (restoring and standby
+        // copies too), so that a partition that cannot be read is known rather than silently left out
+        TreeMap<String, ReadOnlyKeyValueStore<String, MetricsSnapshot>> ids = new TreeMap<>();
+        Set<Integer> covered = new TreeSet<>();
+        for (int partition : partitions) {
+            try {
+                ReadOnlyKeyValueStore<String, String> index = streams.store(scoped(StoreQueryParameters.fromNameAndType(
+                        MetricsTopology.PROJECT_INDEX_STORE, QueryableStoreTypes.<String, String>keyValueStore()),
+                        partition, true));
+                ReadOnlyKeyValueStore<String, MetricsSnapshot> latest = streams.store(scoped(
+                        StoreQueryParameters.fromNameAndType(MetricsTopology.LATEST_STORE,
+                                QueryableStoreTypes.<String, MetricsSnapshot>keyValueStore()), partition, true));
+                try (KeyValueIterator<String, String> it = index.prefixScan(prefix, Serdes.String().serializer())) {
+                    while (it.hasNext()) {
+                        String id = it.next().value;
+                        if (cursor == null || id.compareTo(cursor) > 0) {
+                            ids.put(id, latest);
+                        }
                     }
                 }
+                covered.add(partition);
+            } catch (InvalidStateStoreException e) {
+                // this partition's task is being (re)built or moved: not covered by this part
             }
-            ids.sort(null);
-            List<MetricsSnapshot> page = new ArrayList<>();
-            for (String id : ids) {
+        }
+        if (covered.isEmpty() && !partitions.isEmpty()) {
+            return new StoreResult.Unavailable<>("stores are rebalancing or restoring");
+        }
+        List<MetricsSnapshot> page = new ArrayList<>();
+        try {
+            for (Map.Entry<String, ReadOnlyKeyValueStore<String, MetricsSnapshot>> e : ids.entrySet()) {
                 if (page.size() >= limit) {
                     break;
                 }
-                MetricsSnapshot snapshot = latest.get(id);
+                MetricsSnapshot snapshot = e.getValue().get(e.getKey());
                 if (snapshot != null && (wholeDomain ? snapshot.domain().equals(domain)
                         : snapshot.belongsTo(domain, project))) {
                     page.add(snapshot);
                 }
             }
-            return new StoreResult.Found<>(page, maxLag(MetricsTopology.LATEST_STORE));
-        } catch (InvalidStateStoreException e) {
+        } catch (InvalidStateStoreException e) { // a task moved away meanwhile
             return new StoreResult.Unavailable<>("stores are rebalancing or restoring");
         }
+        return new StoreResult.Found<>(new ProjectPart(page, covered), maxLag(MetricsTopology.LATEST_STORE));
+    }
+
+    /** The partitions of the snapshots topic {@code host} holds, active or standby (none when it holds none). */
+    public Set<Integer> partitionsOf(HostInfo host) {
+        Set<Integer> partitions = new TreeSet<>();
+        for (StreamsMetadata m : streams.streamsMetadataForStore(MetricsTopology.LATEST_STORE)) {
+            if (m.hostInfo().equals(host)) {
+                for (Set<TopicPartition> set : List.of(m.topicPartitions(), m.standbyTopicPartitions())) {
+                    set.stream().filter(tp -> tp.topic().equals(snapshotsTopic))
+                            .forEach(tp -> partitions.add(tp.partition()));
+                }
+            }
+        }
+        return partitions;
+    }
+
+    /**
+     * The partitions of the snapshots topic some instance is active for: what a complete listing covers. Empty when
+     * the group's metadata is not available.
+     */
+    public Set<Integer> activePartitions() {
+        Set<Integer> partitions = new TreeSet<>();
+        try {
+            for (StreamsMetadata m : streams.streamsMetadataForStore(MetricsTopology.LATEST_STORE)) {
+                m.topicPartitions().stream().filter(tp -> tp.topic().equals(snapshotsTopic))
+                        .forEach(tp -> partitions.add(tp.partition()));
+            }
+        } catch (IllegalStateException | InvalidStateStoreException e) {
+            return Set.of();
+        }
+        return partitions;
     }
 
     /** Every other instance that hosts the latest store, for gathering a project listing. */

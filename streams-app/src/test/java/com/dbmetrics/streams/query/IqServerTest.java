@@ -4,6 +4,7 @@ import com.dbmetrics.schemas.config.InternalToken;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.dbmetrics.schemas.Json;
+import com.dbmetrics.schemas.Topics;
 import com.dbmetrics.schemas.config.Secret;
 import com.dbmetrics.streams.UnstartedStreams;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -44,7 +45,8 @@ class IqServerTest {
     @BeforeEach
     void setUp() {
         streams = UnstartedStreams.create("iq-server-test", stateDir);
-        server = new IqServer(new SnapshotQueries(streams, new HostInfo("127.0.0.1", 7070)), counters, mapper,
+        SnapshotQueries queries = new SnapshotQueries(streams, new HostInfo("127.0.0.1", 7070), Topics.SNAPSHOTS);
+        server = new IqServer(queries, counters, mapper,
                 InternalToken.of(Secret.of(TOKEN, "test")), "127.0.0.1", 0).start();
     }
 

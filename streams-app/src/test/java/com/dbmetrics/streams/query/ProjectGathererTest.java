@@ -8,6 +8,7 @@ import com.dbmetrics.schemas.MetricsSnapshot;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ProjectGathererTest {
@@ -31,5 +32,16 @@ class ProjectGathererTest {
 
         assertThat(merged).extracting(MetricsSnapshot::databaseId).containsExactly("db-a", "db-b", "db-c");
         assertThat(merged).extracting(s -> s.value(Metric.CONNECTIONS)).containsExactly(3.0, 2.0, 4.0);
+    }
+
+    @Test
+    void shouldAnswerOnlyWhenThePartsCoverEveryActivePartition() {
+        assertThat(ProjectGatherer.covers(Set.of(0, 1, 2, 3), Set.of(0, 1, 2, 3))).isTrue();
+        assertThat(ProjectGatherer.covers(Set.of(0, 1, 2, 3, 4), Set.of(0, 1, 2, 3)))
+                .as("standby copies read as well").isTrue();
+        assertThat(ProjectGatherer.covers(Set.of(0, 1, 2), Set.of(0, 1, 2, 3)))
+                .as("partition 3's task rebuilt from scratch, no copy read elsewhere: its databases would be missing")
+                .isFalse();
+        assertThat(ProjectGatherer.covers(Set.of(), Set.of())).as("the group's assignment not known yet").isFalse();
     }
 }
