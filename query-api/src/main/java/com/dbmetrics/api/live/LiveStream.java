@@ -109,7 +109,7 @@ public final class LiveStream implements WriteListener, AsyncListener {
             for (Frame f : arrived) {
                 push(f);
             }
-            ended = drain();
+            ended = settle();
         }
         finishIf(ended);
     }
@@ -146,22 +146,14 @@ public final class LiveStream implements WriteListener, AsyncListener {
             if (closed) {
                 return;
             }
-            if (arrivedWhileStarting != null) {
-                if (arrivedWhileStarting.size() + frames.size() > buffer) {
-                    ended = end(End.SLOW);
-                } else {
-                    arrivedWhileStarting.addAll(frames);
-                    return;
-                }
-            } else {
-                for (Frame f : frames) {
-                    ended = push(f);
-                    if (ended) {
-                        break;
-                    }
-                }
-                ended = ended || drain();
+            if (arrivedWhileStarting != null) { // start() runs now, on the opening request's thread: it takes them
+                arrivedWhileStarting.addAll(frames);
+                return;
             }
+            for (Frame f : frames) {
+                push(f);
+            }
+            ended = settle();
         }
         finishIf(ended);
     }
@@ -191,21 +183,30 @@ public final class LiveStream implements WriteListener, AsyncListener {
         finishIf(ended);
     }
 
-    /** Queues a frame unless its database already got a newer one; true when that ended the stream (too slow). */
-    private boolean push(Frame frame) {
+    /** Queues a frame unless its database already got a newer one. */
+    private void push(Frame frame) {
         if (closed) {
-            return false;
+            return;
         }
         Long last = lastSent.get(frame.databaseId());
         if (last != null && last >= frame.eventMillis()) {
-            return false;
-        }
-        if (queue.size() >= buffer) {
-            return end(End.SLOW);
+            return;
         }
         lastSent.put(frame.databaseId(), frame.eventMillis());
         queue.add(frame.bytes());
-        return false;
+    }
+
+    /**
+     * Writes what the connection takes; then, when more than {@code buffer} frames still wait for the client, it is too
+     * slow and the stream ends ({@link End#SLOW}). Counted after writing, so that one hand-over larger than the buffer
+     * (a tick of a project with more databases than that, or a stream's first snapshots) does not end a client that
+     * reads. True when the stream ended.
+     */
+    private boolean settle() {
+        if (drain()) {
+            return true;
+        }
+        return !closed && queue.size() > buffer && end(End.SLOW);
     }
 
     /** Writes while the connection takes it; true when the connection failed (the stream ended). */

@@ -25,10 +25,12 @@ class LiveStreamTest {
     /** A connection that is always ready and keeps each write apart. */
     private static final class Connection extends ServletOutputStream {
         final List<String> writes = new ArrayList<>();
+        /** False: a client that stopped reading (its socket buffers full). */
+        volatile boolean ready = true;
 
         @Override
         public boolean isReady() {
-            return true;
+            return ready;
         }
 
         @Override
@@ -137,6 +139,33 @@ class LiveStreamTest {
             }
         }
         assertThat(ids).as("every frame once, in the feed's order").hasSize(frames).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aHandOverLargerThanTheBufferGoesToAClientThatReads() {
+        for (int db = 0; db < 20; db++) { // a tick of a project with 20 databases; the buffer holds 8
+            stream.offer(frame("db-" + db, 1000));
+        }
+        stream.writeQueued();
+
+        assertThat(connection.writes).hasSize(1).first().asString().contains("data: db-0\n", "data: db-19\n");
+        assertThat(stream.done()).as("the client reads: not too slow").isNotDone();
+    }
+
+    @Test
+    void aClientThatStopsReadingIsDroppedOnceMoreThanTheBufferWaits() {
+        connection.ready = false;
+        for (int db = 0; db < 8; db++) {
+            stream.offer(frame("db-" + db, 1000));
+        }
+        stream.writeQueued();
+        assertThat(stream.done()).as("8 frames wait: the buffer holds them").isNotDone();
+
+        stream.offer(frame("db-8", 1000));
+        stream.writeQueued();
+
+        assertThat(stream.done()).as("9 wait: too slow").isDone();
+        assertThat(connection.writes).isEmpty();
     }
 
     @Test
