@@ -14,6 +14,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -102,7 +104,7 @@ class LiveStreamTest {
     void twoWritersTakingTheSameStreamInTurnKeepTheFeedsOrderAndLoseNothing() throws Exception {
         int frames = 20_000;
         LiveStream stream = attached(frames); // what waits is bounded by the writers' pace here, not by a client
-        java.util.concurrent.BlockingQueue<Object> ready = new java.util.concurrent.LinkedBlockingQueue<>();
+        BlockingQueue<Object> ready = new LinkedBlockingQueue<>();
         Object stop = new Object();
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 2; w++) { // as StreamHub's writers: whichever is free takes the stream next

@@ -154,13 +154,20 @@ public final class SnapshotQueries {
         Set<Integer> partitions = new TreeSet<>();
         for (StreamsMetadata m : streams.streamsMetadataForStore(MetricsTopology.LATEST_STORE)) {
             if (m.hostInfo().equals(host)) {
-                for (Set<TopicPartition> set : List.of(m.topicPartitions(), m.standbyTopicPartitions())) {
-                    set.stream().filter(tp -> tp.topic().equals(snapshotsTopic))
-                            .forEach(tp -> partitions.add(tp.partition()));
-                }
+                addSnapshotPartitions(m.topicPartitions(), partitions);
+                addSnapshotPartitions(m.standbyTopicPartitions(), partitions);
             }
         }
         return partitions;
+    }
+
+    /** Adds to {@code to} the numbers of the snapshots topic's partitions among {@code from}. */
+    private void addSnapshotPartitions(Set<TopicPartition> from, Set<Integer> to) {
+        for (TopicPartition tp : from) {
+            if (tp.topic().equals(snapshotsTopic)) {
+                to.add(tp.partition());
+            }
+        }
     }
 
     /**
@@ -171,8 +178,7 @@ public final class SnapshotQueries {
         Set<Integer> partitions = new TreeSet<>();
         try {
             for (StreamsMetadata m : streams.streamsMetadataForStore(MetricsTopology.LATEST_STORE)) {
-                m.topicPartitions().stream().filter(tp -> tp.topic().equals(snapshotsTopic))
-                        .forEach(tp -> partitions.add(tp.partition()));
+                addSnapshotPartitions(m.topicPartitions(), partitions);
             }
         } catch (IllegalStateException | InvalidStateStoreException e) {
             return Set.of();
