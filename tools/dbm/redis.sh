@@ -97,8 +97,10 @@ start_redis_cluster() {
     is_running "$c" && continue
     p=$(redis_cluster_port "$c")
     rm -rf "${DATA_DIR:?}/$c"
+    # the cluster bus port: port + 1000, not Redis' default port + 10000 (374xx for the test stack, inside Linux's
+    # ephemeral range 32768-60999: a client connection's TIME-WAIT on 37404 once kept node 4 from starting)
     start_redis_node "$c" "$p" '' "cluster-enabled yes" "cluster-config-file $DATA_DIR/$c/nodes.conf" \
-      "cluster-node-timeout 5000" "tls-cluster yes"
+      "cluster-node-timeout 5000" "tls-cluster yes" "cluster-port $((p + 1000))"
     started=1
   done
   ((started)) || return 0
