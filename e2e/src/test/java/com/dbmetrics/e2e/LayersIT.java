@@ -39,8 +39,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import redis.clients.jedis.JedisPooled;
 import com.dbmetrics.schemas.testing.TestServices;
@@ -48,9 +51,11 @@ import com.dbmetrics.schemas.testing.TestServices;
 /**
  * Each layer of the read path serving, with the real streams-app, Kafka and Redis: IQ when Redis has nothing, L1 on
  * the next read, L2 once L1 expired and Redis has the key again, the project listing gathered by the streams-app. The
- * API runs in this JVM on a clock the test moves: its L1 TTL passes when the test says so, not while it sleeps.
+ * API runs in this JVM on a clock the test moves: its L1 TTL passes when the test says so, not while it sleeps. The
+ * listing test runs last: it ends by stopping the streams-app, and the listing is then the page the API read last.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class LayersIT {
 
@@ -117,6 +122,7 @@ class LayersIT {
     }
 
     @Test
+    @Order(1)
     void shouldServeFromIqThenL1ThenL2() throws Exception {
         String project = "layers-" + run;
         String id = "iq-" + run;
@@ -145,21 +151,42 @@ class LayersIT {
     }
 
     @Test
-    void shouldListTheProjectThroughTheStreamsApp() throws Exception {
+    @Order(2)
+    void shouldListTheProjectThroughTheStreamsAppThenThePageReadLastWhenItIsGone() throws Exception {
         String project = "layers-" + run;
+        String listing = "/api/v1/domain/acme/project/" + project + "/databases?limit=2&fields=connections";
         for (int i = 0; i < 3; i++) {
             produce("list-" + i + "-" + run, project);
         }
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             // the API's clock stands still: a page read before the third database arrived would be held forever
             apiClock.advance(L1_TTL.plusMillis(1));
-            HttpResponse<String> page = get("/api/v1/domain/acme/project/" + project
-                    + "/databases?limit=2&fields=connections");
+            HttpResponse<String> page = get(listing);
             assertThat(page.statusCode()).isEqualTo(200);
             var body = mapper.readTree(page.body());
             assertThat(body.path("items").size()).isEqualTo(2);
             assertThat(body.path("items").get(0).path("metrics").size()).isEqualTo(1);
             assertThat(body.path("next_cursor").isTextual()).isTrue();
         });
+
+        // the streams-app is gone: the listing is the page read last, marked STALE, each snapshot with its own age
+        streams.close();
+        streams = null;
+        apiClock.advance(L1_TTL.plusMillis(1));
+        HttpResponse<String> held = get(listing);
+        assertThat(held.statusCode()).isEqualTo(200);
+        assertThat(held.headers().firstValue("X-Cache")).hasValue("STALE");
+        var items = mapper.readTree(held.body()).path("items");
+        assertThat(items.size()).isEqualTo(2);
+        assertThat(items.get(0).path("metrics").path("connections").asInt()).isEqualTo(7);
+        // past the snapshots' bound (2 × 15 s + the 5 s grace): the API's clock 40 s after their event time
+        Instant pastBound = Instant.parse(items.get(1).path("timestamp").asText()).plusSeconds(40);
+        apiClock.set(pastBound.isAfter(apiClock.instant()) ? pastBound : apiClock.instant());
+        var aged = mapper.readTree(get(listing).body()).path("items").get(1);
+        assertThat(aged.path("age_seconds").asLong()).isGreaterThanOrEqualTo(40);
+        assertThat(aged.path("stale").asBoolean()).isTrue();
+        assertThat(aged.path("reason").asText()).isEqualTo("Source unavailable");
+        // a page never read before has nothing to fall back on
+        assertThat(get("/api/v1/domain/acme/project/" + project + "/databases?limit=3").statusCode()).isEqualTo(503);
     }
 }

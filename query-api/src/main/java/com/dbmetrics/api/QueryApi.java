@@ -156,10 +156,11 @@ public final class QueryApi implements AutoCloseable {
         }
         PromApi prometheus = new PromApi(projects, history, renderer, limits, clock,
                 Objects.requireNonNullElse(QueryApi.class.getPackage().getImplementationVersion(), "dev"));
-        CacheStats stats = new CacheStats(lookup, service, prometheus, limits, load, mapper);
+        CacheStats stats = new CacheStats(lookup, service, projects, prometheus, limits, load, mapper);
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         lookup.bindTo(registry);
+        projects.bindTo(registry);
         authenticator.bindTo(registry);
         limits.bindTo(registry);
         prometheus.bindTo(registry);

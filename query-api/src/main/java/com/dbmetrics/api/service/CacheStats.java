@@ -13,15 +13,17 @@ public final class CacheStats {
 
     private final SnapshotLookup lookup;
     private final MetricsService metrics;
+    private final ProjectService projects;
     private final PromApi prometheus;
     private final RateLimits limits;
     private final LoadShedder load;
     private final ObjectMapper mapper;
 
-    public CacheStats(SnapshotLookup lookup, MetricsService metrics, PromApi prometheus, RateLimits limits,
-            LoadShedder load, ObjectMapper mapper) {
+    public CacheStats(SnapshotLookup lookup, MetricsService metrics, ProjectService projects, PromApi prometheus,
+            RateLimits limits, LoadShedder load, ObjectMapper mapper) {
         this.lookup = lookup;
         this.metrics = metrics;
+        this.projects = projects;
         this.prometheus = prometheus;
         this.limits = limits;
         this.load = load;
@@ -39,6 +41,7 @@ public final class CacheStats {
         body.put("l2_hits", l2);
         body.put("source_hits", source);
         body.put("stale_hits", stale);
+        body.put("listing_stale_pages", projects.staleAnswers());
         body.put("rate_limited", limits.refusedTotal());
         body.put("rate_limited_user", limits.refused(Scope.USER));
         body.put("rate_limited_database", limits.refused(Scope.DATABASE));

@@ -8,6 +8,7 @@ import com.dbmetrics.api.source.Layer;
 import com.dbmetrics.schemas.Identifiers;
 import com.dbmetrics.schemas.Metric;
 import com.dbmetrics.schemas.MetricsSnapshot;
+import com.dbmetrics.schemas.RedisKeys;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,18 +16,27 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The latest snapshot of every database of a project, paged ({@code limit} 1-1000, default 100; {@code cursor} from the
  * previous page). Pages come from the streams-app (which gathers them from all its instances) and are held in memory
- * for the L1 TTL; freshness is rendered per request.
+ * for the L1 TTL; freshness is rendered per request. A page is kept after its TTL as long as Redis keeps a stale copy
+ * of a snapshot ({@link RedisKeys#STALE_TTL_SECONDS}): when the streams-app cannot answer (every instance down, or a
+ * partition's task being rebuilt), the last page read is answered ({@code X-Cache: STALE}), each snapshot with its own
+ * age and, once past its bound, flagged stale; only a page never read is a 503.
  */
-public final class ProjectService {
+public final class ProjectService implements MeterBinder {
 
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
@@ -35,7 +45,27 @@ public final class ProjectService {
     private final SnapshotRenderer renderer;
     private final RateLimits limits;
     private final ObjectMapper mapper;
-    private final Cache<String, IqClient.Page> pages;
+    private final Cache<String, Held> pages;
+    private final Ticker ticker;
+    private final long ttlNanos;
+    private final Map<Source, LongAdder> answered = new EnumMap<>(Source.class);
+
+    /** A page and when it was read from the streams-app ({@link Ticker} nanoseconds). */
+    private record Held(IqClient.Page page, long readAtNanos) {}
+
+    /** A page to answer, and where it came from. */
+    private record Served(IqClient.Page page, Source source) {}
+
+    /** Where a page came from: held within the TTL, gathered now, or held past the TTL for want of the streams-app. */
+    private enum Source {
+        HELD(Layer.L1), GATHERED(Layer.IQ), STALE(Layer.STALE);
+
+        final Layer layer;
+
+        Source(Layer layer) {
+            this.layer = layer;
+        }
+    }
 
     public ProjectService(IqClient iq, SnapshotRenderer renderer, RateLimits limits, ObjectMapper mapper, Duration ttl,
             Ticker ticker) {
@@ -43,7 +73,13 @@ public final class ProjectService {
         this.renderer = renderer;
         this.limits = limits;
         this.mapper = mapper;
-        this.pages = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(ttl).ticker(ticker).build();
+        this.ticker = ticker;
+        this.ttlNanos = ttl.toNanos();
+        this.pages = Caffeine.newBuilder().maximumSize(10_000)
+                .expireAfterWrite(Duration.ofSeconds(RedisKeys.STALE_TTL_SECONDS)).ticker(ticker).build();
+        for (Source s : Source.values()) {
+            answered.put(s, new LongAdder());
+        }
     }
 
     public ReadResult.Answer list(Principal caller, String domain, String project, String limitParam, String cursor,
@@ -70,14 +106,13 @@ public final class ProjectService {
         Decision rate = admission.rate();
         if (!caller.canRead(domain, project)) {
             // an unknown project and someone else's look the same: an empty first page
-            return new ReadResult.Answer(render(new IqClient.Page(java.util.List.of(), null), fields, "IQ"), rate);
+            return new ReadResult.Answer(render(new IqClient.Page(java.util.List.of(), null), fields, Layer.IQ), rate);
         }
-        boolean[] held = {true};
-        Optional<IqClient.Page> page = page(domain, project, cursor, limit, held);
-        if (page.isEmpty()) {
+        Optional<Served> served = page(domain, project, cursor, limit);
+        if (served.isEmpty()) {
             return new ReadResult.Answer(new ReadResult.Unavailable(1), rate);
         }
-        return new ReadResult.Answer(render(page.get(), fields, held[0] ? "L1" : "IQ"), rate);
+        return new ReadResult.Answer(render(served.get().page(), fields, served.get().source().layer), rate);
     }
 
     /**
@@ -89,12 +124,12 @@ public final class ProjectService {
         List<MetricsSnapshot> all = new ArrayList<>();
         String cursor = null;
         do {
-            Optional<IqClient.Page> page = page(domain, project, cursor, MAX_LIMIT, new boolean[1]);
-            if (page.isEmpty()) {
+            Optional<Served> served = page(domain, project, cursor, MAX_LIMIT);
+            if (served.isEmpty()) {
                 return Optional.empty();
             }
-            all.addAll(page.get().items());
-            cursor = page.get().nextCursor();
+            all.addAll(served.get().page().items());
+            cursor = served.get().page().nextCursor();
         } while (cursor != null && all.size() < MAX_STREAMED);
         return Optional.of(all);
     }
@@ -105,37 +140,60 @@ public final class ProjectService {
     /** Databases a project stream starts with at most. */
     static final int MAX_STREAMED = 10_000;
 
-    /** A page held for the TTL, else read from the streams-app ({@code held[0]} false) and checked. */
-    private Optional<IqClient.Page> page(String domain, String project, String cursor, int limit, boolean[] held) {
+    /**
+     * A page held within the TTL, else read from the streams-app and checked, else (the streams-app could not answer)
+     * the page held last, past its TTL; empty when none is held.
+     */
+    private Optional<Served> page(String domain, String project, String cursor, int limit) {
         String key = domain + '/' + project + '?' + limit + '&' + cursor;
-        IqClient.Page cached = pages.getIfPresent(key);
-        if (cached != null) {
-            held[0] = true;
-            return Optional.of(cached);
+        Held held = pages.getIfPresent(key);
+        if (held != null && ticker.read() - held.readAtNanos() < ttlNanos) {
+            return served(held.page(), Source.HELD);
         }
-        held[0] = false;
+        long readAt = ticker.read();
         Optional<IqClient.Page> page = iq.projectPage(domain, project, cursor, limit);
         if (page.isEmpty()) {
-            return page;
+            return held == null ? Optional.empty() : served(held.page(), Source.STALE);
         }
         IqClient.Page checked = new IqClient.Page(page.get().items().stream()
                 .filter(s -> project.equals(ALL_PROJECTS) ? s.domain().equals(domain) : s.belongsTo(domain, project))
                 .toList(), page.get().nextCursor());
-        pages.put(key, checked);
-        return Optional.of(checked);
+        pages.put(key, new Held(checked, readAt));
+        return served(checked, Source.GATHERED);
     }
 
-    private ReadResult render(IqClient.Page page, Set<Metric> fields, String layer) {
+    private Optional<Served> served(IqClient.Page page, Source source) {
+        answered.get(source).increment();
+        return Optional.of(new Served(page, source));
+    }
+
+    /** Pages answered from the held copy past its TTL because the streams-app could not answer. */
+    public long staleAnswers() {
+        return answered.get(Source.STALE).sum();
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        for (Source s : Source.values()) {
+            FunctionCounter.builder("dbm_api_listing_pages", answered.get(s), LongAdder::sum)
+                    .description("Project pages served (listings, project streams' first snapshots, Prometheus-API "
+                            + "instant queries), by source: held (within the L1 TTL), gathered (from the streams-app), "
+                            + "stale (held past the TTL: the streams-app could not answer)")
+                    .tag("source", s.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
+        }
+    }
+
+    private ReadResult render(IqClient.Page page, Set<Metric> fields, Layer layer) {
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         long maxAge = Long.MAX_VALUE;
         for (MetricsSnapshot snapshot : page.items()) {
-            items.add(renderer.render(snapshot, fields, Layer.IQ));
+            items.add(renderer.render(snapshot, fields, layer));
             maxAge = Math.min(maxAge, renderer.freshness(snapshot).maxAgeSeconds());
         }
         body.put("next_cursor", page.nextCursor());
         try {
-            return new ReadResult.Ok(mapper.writeValueAsBytes(body), layer, 0, null,
+            return new ReadResult.Ok(mapper.writeValueAsBytes(body), layer.name(), 0, null,
                     maxAge == Long.MAX_VALUE ? 0 : maxAge, false);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render project page", e);
