@@ -23,13 +23,10 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -48,18 +45,6 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
     private static final Logger log = LoggerFactory.getLogger(SnapshotLookup.class);
     /** Refreshes waiting for the refresh thread at most; beyond it a refresh is cancelled and a later hit retries. */
     static final int REFRESH_QUEUE = 10_000;
-    /**
-     * How long a reader's load waits for the streams-app when Redis has no fresh copy, before it answers Redis' stale
-     * copy (flagged stale) and lets the streams-app's answer replace it in L1 when it comes. The streams-app answers
-     * from its local store in milliseconds; one that accepts connections but does not answer (paused, overloaded)
-     * held every reader of a database for the query's 3 s timeout (./dbm chaos streams-stop: 9 client timeouts).
-     * Without a stale copy the reader waits for the answer (its own deadline bounds it).
-     */
-    static final Duration IQ_READER_WAIT = Duration.ofMillis(250);
-    /** Interactive queries in flight for readers at most, and waiting; beyond, a reader asks on its own thread. */
-    static final int IQ_THREADS = 8;
-    static final int IQ_QUEUE = 64;
-
     private final LoadingCache<String, L1Entry> l1;
     private final Ticker ticker;
     private final long ttlNanos;
@@ -78,16 +63,9 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
     private final LongAdder iqFailures = new LongAdder();
     private final LongAdder feedReplaced = new LongAdder();
     private final LongAdder iqLate = new LongAdder();
-    /** Readers' interactive queries, so that a reader waits for one at most {@link #IQ_READER_WAIT}. */
-    private final ThreadPoolExecutor iqCalls = new ThreadPoolExecutor(IQ_THREADS, IQ_THREADS, 30, TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(IQ_QUEUE), r -> {
-                Thread t = new Thread(r, "iq-read");
-                t.setDaemon(true);
-                return t;
-            }, new ThreadPoolExecutor.AbortPolicy());
     private volatile Timer iqReads;
 
-    /** L1 of {@code ttl} and at most {@code maxEntries} databases on {@code ticker}, refreshed by a thread of its own. */
+    /** L1 of {@code ttl}, at most {@code maxEntries} databases, on {@code ticker}; refreshed by a thread of its own. */
     public SnapshotLookup(RedisSnapshots redis, IqClient iq, Duration ttl, int maxEntries, Ticker ticker) {
         this(redis, iq, ttl, maxEntries, ticker, refreshThread());
     }
@@ -205,7 +183,8 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
             return new Lookup.RateLimited(gate);
         }
         CompletableFuture<Lookup> pending = askIqAsync(id);
-        Lookup fromIq = within(pending, IQ_READER_WAIT);
+        Lookup fromIq = IqClient.within(pending, IqClient.READER_WAIT,
+                e -> new Lookup.Unavailable(String.valueOf(e)));
         // Redis' stale copy, read once: the answer now when the streams-app is late, or when it found nothing
         Optional<MetricsSnapshot> stale = Optional.empty();
         if (redisUp && !(fromIq instanceof Lookup.Found)) {
@@ -249,27 +228,9 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         }
     }
 
-    /** The streams-app's answer on the interactive-query threads; on the caller's when they are all busy. */
+    /** The streams-app's answer on the readers' threads of the client; on the caller's when they are all busy. */
     private CompletableFuture<Lookup> askIqAsync(String id) {
-        try {
-            return CompletableFuture.supplyAsync(() -> askIq(id), iqCalls);
-        } catch (RejectedExecutionException e) {
-            return CompletableFuture.completedFuture(askIq(id));
-        }
-    }
-
-    /** What {@code pending} answered within {@code wait}, or null when it has not answered yet. */
-    private static Lookup within(CompletableFuture<Lookup> pending, Duration wait) {
-        try {
-            return pending.get(wait.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return null;
-        } catch (ExecutionException e) {
-            return new Lookup.Unavailable(String.valueOf(e.getCause()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Lookup.Unavailable("interrupted");
-        }
+        return iq.async(() -> askIq(id));
     }
 
     private Lookup askIq(String id) {
@@ -346,7 +307,7 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
                         + " with that one").register(registry);
         FunctionCounter.builder("dbm_api_iq_late", iqLate, LongAdder::sum)
                 .description("Reads answered Redis' stale copy because the streams-app had not answered within "
-                        + IQ_READER_WAIT.toMillis() + " ms").register(registry);
+                        + IqClient.READER_WAIT.toMillis() + " ms").register(registry);
         FunctionCounter.builder("dbm_api_l1_feed_replaced", feedReplaced, LongAdder::sum)
                 .description("L1 copies replaced by a newer snapshot from the live feed").register(registry);
         Gauge.builder("dbm_api_memory_cache_size", this, SnapshotLookup::size).register(registry);
@@ -358,6 +319,5 @@ public final class SnapshotLookup implements MeterBinder, AutoCloseable, Snapsho
         if (refresher instanceof ExecutorService service) {
             service.shutdownNow();
         }
-        iqCalls.shutdownNow();
     }
 }

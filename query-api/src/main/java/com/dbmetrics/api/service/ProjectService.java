@@ -26,7 +26,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The latest snapshot of every database of a project, paged ({@code limit} 1-1000, default 100; {@code cursor} from the
@@ -37,6 +41,8 @@ import java.util.concurrent.atomic.LongAdder;
  * age and, once past its bound, flagged stale; only a page never read is a 503.
  */
 public final class ProjectService implements MeterBinder {
+
+    private static final Logger log = LoggerFactory.getLogger(ProjectService.class);
 
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
@@ -49,6 +55,9 @@ public final class ProjectService implements MeterBinder {
     private final Ticker ticker;
     private final long ttlNanos;
     private final Map<Source, LongAdder> answered = new EnumMap<>(Source.class);
+    /** Pages being read from the streams-app, by key: readers of the same page wait for the same gathering. */
+    private final ConcurrentHashMap<String, CompletableFuture<Optional<IqClient.Page>>> gathering =
+            new ConcurrentHashMap<>();
 
     /** A page and when it was read from the streams-app ({@link Ticker} nanoseconds). */
     private record Held(IqClient.Page page, long readAtNanos) {}
@@ -142,7 +151,9 @@ public final class ProjectService implements MeterBinder {
 
     /**
      * A page held within the TTL, else read from the streams-app and checked, else (the streams-app could not answer)
-     * the page held last, past its TTL; empty when none is held.
+     * the page held last, past its TTL; empty when none is held. With a page held, the streams-app is waited for
+     * {@link IqClient#READER_WAIT} at most, and its page replaces the held one when it comes. One gathering per page is
+     * in flight at a time: readers of the same page share it.
      */
     private Optional<Served> page(String domain, String project, String cursor, int limit) {
         String key = domain + '/' + project + '?' + limit + '&' + cursor;
@@ -150,16 +161,39 @@ public final class ProjectService implements MeterBinder {
         if (held != null && ticker.read() - held.readAtNanos() < ttlNanos) {
             return served(held.page(), Source.HELD);
         }
-        long readAt = ticker.read();
-        Optional<IqClient.Page> page = iq.projectPage(domain, project, cursor, limit);
-        if (page.isEmpty()) {
-            return held == null ? Optional.empty() : served(held.page(), Source.STALE);
+        CompletableFuture<Optional<IqClient.Page>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<IqClient.Page>> pending = gathering.putIfAbsent(key, mine);
+        if (pending == null) {
+            pending = mine;
+            iq.async(() -> gather(key, domain, project, cursor, limit)).whenComplete((page, failure) -> {
+                gathering.remove(key, mine);
+                mine.complete(failure == null ? page : Optional.empty());
+            });
         }
-        IqClient.Page checked = new IqClient.Page(page.get().items().stream()
-                .filter(s -> project.equals(ALL_PROJECTS) ? s.domain().equals(domain) : s.belongsTo(domain, project))
-                .toList(), page.get().nextCursor());
-        pages.put(key, new Held(checked, readAt));
-        return served(checked, Source.GATHERED);
+        Optional<IqClient.Page> page = held == null ? pending.join()
+                : IqClient.within(pending, IqClient.READER_WAIT, failure -> Optional.empty());
+        if (page != null && page.isPresent()) {
+            return served(page.get(), Source.GATHERED);
+        }
+        return held == null ? Optional.empty() : served(held.page(), Source.STALE);
+    }
+
+    /** The page from the streams-app, checked and held; empty when it could not answer. */
+    private Optional<IqClient.Page> gather(String key, String domain, String project, String cursor, int limit) {
+        long readAt = ticker.read();
+        Optional<IqClient.Page> page;
+        try {
+            page = iq.projectPage(domain, project, cursor, limit);
+        } catch (RuntimeException e) {
+            log.warn("Project page {} could not be read from the streams-app: {}", key, e.toString());
+            return Optional.empty();
+        }
+        return page.map(p -> {
+            IqClient.Page checked = new IqClient.Page(p.items().stream().filter(s -> project.equals(ALL_PROJECTS)
+                    ? s.domain().equals(domain) : s.belongsTo(domain, project)).toList(), p.nextCursor());
+            pages.put(key, new Held(checked, readAt));
+            return checked;
+        });
     }
 
     private Optional<Served> served(IqClient.Page page, Source source) {

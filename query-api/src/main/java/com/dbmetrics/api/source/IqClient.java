@@ -13,17 +13,43 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Asks the streams-app's interactive-query API (any instance routes to the owner). Tries the configured instances in
- * turn, starting from the last one that answered, until one gives a definite answer.
+ * turn, starting from the last one that answered, until one gives a definite answer. A reader that has something to
+ * answer meanwhile (Redis' stale copy, a page read before) asks through {@link #async} and waits {@link #READER_WAIT}
+ * at most ({@link #within}): a streams-app that accepts connections but does not answer (paused, overloaded) would
+ * otherwise hold it for the query's timeout.
  */
 public final class IqClient {
 
     private static final Logger log = LoggerFactory.getLogger(IqClient.class);
+    /**
+     * How long a reader with something to answer meanwhile waits for the streams-app, then answers that and lets the
+     * streams-app's answer replace it when it comes. The streams-app answers from its local store in milliseconds; one
+     * that accepts connections but does not answer held every reader of a database for the query's 3 s timeout
+     * (./dbm chaos streams-stop: 9 client timeouts). Without anything to answer meanwhile, a reader waits for the
+     * answer.
+     */
+    public static final Duration READER_WAIT = Duration.ofMillis(250);
+    /** Interactive queries in flight for readers at most, and waiting; beyond, a reader asks on its own thread. */
+    static final int READER_THREADS = 8;
+    static final int READER_QUEUE = 64;
+
+    /** Readers' queries; idle threads end after 30 s, so a client needs no closing. */
+    private final ThreadPoolExecutor readerCalls = readerCalls();
 
     private final HttpClient http;
     private final List<URI> instances;
@@ -42,6 +68,40 @@ public final class IqClient {
         this.instances = List.copyOf(instances);
         this.snapshots = snapshots;
         this.timeout = timeout;
+    }
+
+    private static ThreadPoolExecutor readerCalls() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(READER_THREADS, READER_THREADS, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(READER_QUEUE), r -> {
+                    Thread t = new Thread(r, "iq-read");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    /** {@code call} (a query of this client's) on the readers' threads; on the caller's when they are all busy. */
+    public <T> CompletableFuture<T> async(Supplier<T> call) {
+        try {
+            return CompletableFuture.supplyAsync(call, readerCalls);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(call.get());
+        }
+    }
+
+    /** What {@code pending} answered within {@code wait}; null when it has not answered yet; {@code failed} of why. */
+    public static <T> T within(CompletableFuture<T> pending, Duration wait, Function<Throwable, T> failed) {
+        try {
+            return pending.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (ExecutionException e) {
+            return failed.apply(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed.apply(e);
+        }
     }
 
     /** A GET of {@code url} carrying the token: every call to the internal API goes through here. */
@@ -114,7 +174,8 @@ public final class IqClient {
             int index = (start + i) % instances.size();
             URI base = instances.get(index);
             try {
-                HttpResponse<byte[]> response = http.send(request(base + path), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> response = http.send(request(base + path),
+                        HttpResponse.BodyHandlers.ofByteArray());
                 if (response.statusCode() != 200) {
                     continue;
                 }

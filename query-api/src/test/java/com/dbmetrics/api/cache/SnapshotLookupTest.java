@@ -63,9 +63,8 @@ class SnapshotLookupTest {
     /** A lookup whose streams-app is {@code streamsApp}, asked with a deadline of 5 s (a late answer still counts). */
     private SnapshotLookup lookup(Executor refresher, URI streamsApp) {
         IqClient iq = new IqClient(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build(),
-                List.of(streamsApp),
-                InternalToken.of(Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test")), JsonSerde.snapshots(Json.newMapper()), Json.newMapper(),
-                Duration.ofSeconds(5));
+                List.of(streamsApp), InternalToken.of(Secret.of("iq-token-0123456789abcdef0123456789abcdef", "test")),
+                JsonSerde.snapshots(Json.newMapper()), Json.newMapper(), Duration.ofSeconds(5));
         return new SnapshotLookup(redis.snapshots(), iq, TTL, 100, clock::nanos, refresher);
     }
 
@@ -276,7 +275,7 @@ class SnapshotLookupTest {
 
     /**
      * A streams-app that takes the query but answers late (paused, overloaded) while Redis has only its stale copy:
-     * the reader gets that copy after {@link SnapshotLookup#IQ_READER_WAIT} instead of waiting for the query's
+     * the reader gets that copy after {@link IqClient#READER_WAIT} instead of waiting for the query's
      * deadline, and the streams-app's answer replaces it in L1 when it comes (./dbm chaos streams-stop).
      */
     @Test
@@ -382,7 +381,7 @@ class SnapshotLookupTest {
         assertThat(stale.layer()).isEqualTo(Layer.STALE);
         assertThat(stale.snapshot()).isEqualTo(s);
         assertThat(counter("dbm_api_stale_hits")).isEqualTo(1);
-        // counted when the refused query ends, which may be after the reader got the stale copy (IQ_READER_WAIT)
+        // counted when the refused query ends, which may be after the reader got the stale copy (IqClient.READER_WAIT)
         Awaitility.await().atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(counter("dbm_api_iq_failures")).isEqualTo(1));
     }

@@ -1,6 +1,7 @@
 package com.dbmetrics.api.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.dbmetrics.api.auth.Principal;
 import com.dbmetrics.api.ratelimit.RateLimiter;
@@ -30,9 +31,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -41,8 +46,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A project listing when the streams-app cannot answer: the page read last is answered ({@code STALE}), each snapshot
  * with its own age and flagged stale past its bound, for as long as Redis keeps a stale copy; a page never read is a
- * 503. Fake time; the streams-app is a local HTTP server that answers one page, or 503 as a streams-app whose task is
- * being rebuilt does.
+ * 503. A slow streams-app costs a reader {@link IqClient#READER_WAIT} at most, and its page replaces the held one
+ * when it comes. Fake time; the streams-app is a local HTTP server that answers one page, slowly when told, or 503
+ * as a streams-app whose task is being rebuilt does.
  */
 class ProjectServiceTest {
 
@@ -53,6 +59,10 @@ class ProjectServiceTest {
     private final ObjectMapper mapper = Json.newMapper();
     private final MutableClock clock = new MutableClock(T0);
     private final AtomicBoolean answering = new AtomicBoolean(true);
+    /** How long the streams-app takes to answer (ms): a paused or overloaded one is slow, not down. */
+    private final AtomicInteger answerAfterMillis = new AtomicInteger();
+    /** The connections every snapshot of the page has. */
+    private final AtomicInteger connections = new AtomicInteger(7);
     private final AtomicInteger asked = new AtomicInteger();
     private final HttpServer iq = streamsApp();
     private final ProjectService service;
@@ -74,8 +84,14 @@ class ProjectServiceTest {
     private HttpServer streamsApp() {
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.setExecutor(Executors.newFixedThreadPool(4));
             server.createContext("/internal/v1/projects/acme/shop/snapshots", exchange -> {
                 asked.incrementAndGet();
+                try {
+                    Thread.sleep(answerAfterMillis.get());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 if (!answering.get()) {
                     exchange.sendResponseHeaders(503, -1);
                     exchange.close();
@@ -86,7 +102,7 @@ class ProjectServiceTest {
                 for (String id : List.of("db-1", "db-2")) {
                     items.add(mapper.readTree(JsonSerde.snapshots(mapper).serialize(null, MetricsSnapshot.of(
                             new DatabaseRef(id, id, "postgresql", "acme", "shop"), T0, 15,
-                            Map.of(Metric.CONNECTIONS, 7d)))));
+                            Map.of(Metric.CONNECTIONS, (double) connections.get())))));
                 }
                 page.putNull("next_cursor");
                 byte[] body = mapper.writeValueAsBytes(page);
@@ -104,6 +120,7 @@ class ProjectServiceTest {
     @AfterEach
     void close() {
         iq.stop(0);
+        ((ExecutorService) iq.getExecutor()).shutdownNow();
     }
 
     private ReadResult list() {
@@ -160,9 +177,42 @@ class ProjectServiceTest {
         answering.set(false);
         clock.advance(Duration.ofSeconds(RedisKeys.STALE_TTL_SECONDS).plusSeconds(1));
 
-        assertThat(list()).as("kept as long as Redis' stale copy, not longer").isInstanceOf(ReadResult.Unavailable.class);
+        assertThat(list()).as("kept as long as Redis' stale copy, not longer")
+                .isInstanceOf(ReadResult.Unavailable.class);
         assertThat(service.all("acme", "shop")).isEmpty();
         assertThat(pages("stale")).isZero();
+    }
+
+    @Test
+    void shouldAnswerThePageReadLastWithinTheReaderWaitWhenTheStreamsAppIsSlowThenItsNewPage() throws Exception {
+        assertThat(list()).isInstanceOf(ReadResult.Ok.class);
+        answerAfterMillis.set(1_500);
+        connections.set(9);
+        clock.advance(TTL);
+        ExecutorService readers = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<ReadResult>> answers = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int i = 0; i < 8; i++) {
+                answers.add(readers.submit(this::list));
+            }
+            for (Future<ReadResult> answer : answers) {
+                ReadResult r = answer.get();
+                assertThat(((ReadResult.Ok) r).layer()).isEqualTo("STALE");
+                assertThat(body(r).path("items").get(0).path("metrics").path("connections").asInt()).isEqualTo(7);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("the reader wait, not the slow answer")
+                    .isLessThan(Duration.ofMillis(1_200));
+        } finally {
+            readers.shutdownNow();
+        }
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            ReadResult r = list();
+            assertThat(((ReadResult.Ok) r).layer()).as("the late page, held now").isEqualTo("L1");
+            assertThat(body(r).path("items").get(0).path("metrics").path("connections").asInt()).isEqualTo(9);
+        });
+        assertThat(asked.get()).as("eight readers of one page: one gathering").isEqualTo(2);
     }
 
     @Test
