@@ -59,7 +59,12 @@ public final class LiveStream implements WriteListener, AsyncListener {
     private final int buffer;
     private final StreamHub hub;
     private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
-    private final Map<String, Long> lastSent = new HashMap<>();
+    /**
+     * The event time last queued per database, updated in place: a stream lives for hours and its objects end up in
+     * the old generation, where every store of a new object (a boxed time, a new list) is a card the collector must
+     * refine and, until the next young collection, scan; at 10,000 streams those were most of a pause's work.
+     */
+    private final Map<String, long[]> lastSent = new HashMap<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private List<Frame> arrivedWhileStarting = new ArrayList<>();
     private ServletOutputStream out;
@@ -67,9 +72,11 @@ public final class LiveStream implements WriteListener, AsyncListener {
     private boolean closed;
     /** {@link System#nanoTime()} of the last write to the connection. */
     private long lastWrite = System.nanoTime();
-    /** Guards {@link #offered} and {@link #scheduled}: the hand-over from the fan-out. */
+    /** Guards {@link #offered}, {@link #taken} and {@link #scheduled}: the hand-over from the fan-out. */
     private final Object offers = new Object();
     private List<Frame> offered = new ArrayList<>();
+    /** The list a writer took last, emptied: the next hand-over's, so that no list is made per write. */
+    private List<Frame> taken = new ArrayList<>();
     /** Waiting for a writer ({@link #offer} said so): more frames join the same write. */
     private boolean scheduled;
 
@@ -140,20 +147,23 @@ public final class LiveStream implements WriteListener, AsyncListener {
             List<Frame> frames;
             synchronized (offers) {
                 frames = offered;
-                offered = new ArrayList<>(frames.size());
+                offered = taken;
                 scheduled = false;
             }
-            if (closed) {
-                return;
+            if (!closed) {
+                if (arrivedWhileStarting != null) { // start() runs now, on the opening request's thread: it takes them
+                    arrivedWhileStarting.addAll(frames);
+                } else {
+                    for (Frame f : frames) {
+                        push(f);
+                    }
+                    ended = settle();
+                }
             }
-            if (arrivedWhileStarting != null) { // start() runs now, on the opening request's thread: it takes them
-                arrivedWhileStarting.addAll(frames);
-                return;
+            frames.clear(); // holds no frame until the next hand-over
+            synchronized (offers) {
+                taken = frames;
             }
-            for (Frame f : frames) {
-                push(f);
-            }
-            ended = settle();
         }
         finishIf(ended);
     }
@@ -188,11 +198,14 @@ public final class LiveStream implements WriteListener, AsyncListener {
         if (closed) {
             return;
         }
-        Long last = lastSent.get(frame.databaseId());
-        if (last != null && last >= frame.eventMillis()) {
+        long[] last = lastSent.get(frame.databaseId());
+        if (last == null) {
+            lastSent.put(frame.databaseId(), new long[] {frame.eventMillis()});
+        } else if (last[0] >= frame.eventMillis()) {
             return;
+        } else {
+            last[0] = frame.eventMillis();
         }
-        lastSent.put(frame.databaseId(), frame.eventMillis());
         queue.add(frame.bytes());
     }
 
