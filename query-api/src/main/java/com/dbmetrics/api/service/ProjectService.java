@@ -46,6 +46,11 @@ public final class ProjectService implements MeterBinder {
 
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
+    /**
+     * Snapshots held in pages at most (a page weighs 1 + its items), the least used leaving first: about 50 MB of
+     * heap whatever the number of projects and pages read, although pages are kept for minutes, not the L1 TTL.
+     */
+    static final long MAX_HELD_SNAPSHOTS = 100_000;
 
     private final IqClient iq;
     private final SnapshotRenderer renderer;
@@ -78,13 +83,19 @@ public final class ProjectService implements MeterBinder {
 
     public ProjectService(IqClient iq, SnapshotRenderer renderer, RateLimits limits, ObjectMapper mapper, Duration ttl,
             Ticker ticker) {
+        this(iq, renderer, limits, mapper, ttl, ticker, MAX_HELD_SNAPSHOTS);
+    }
+
+    ProjectService(IqClient iq, SnapshotRenderer renderer, RateLimits limits, ObjectMapper mapper, Duration ttl,
+            Ticker ticker, long maxHeldSnapshots) {
         this.iq = iq;
         this.renderer = renderer;
         this.limits = limits;
         this.mapper = mapper;
         this.ticker = ticker;
         this.ttlNanos = ttl.toNanos();
-        this.pages = Caffeine.newBuilder().maximumSize(10_000)
+        this.pages = Caffeine.newBuilder().maximumWeight(maxHeldSnapshots)
+                .weigher((String key, Held held) -> 1 + held.page().items().size())
                 .expireAfterWrite(Duration.ofSeconds(RedisKeys.STALE_TTL_SECONDS)).ticker(ticker).build();
         for (Source s : Source.values()) {
             answered.put(s, new LongAdder());
@@ -199,6 +210,12 @@ public final class ProjectService implements MeterBinder {
     private Optional<Served> served(IqClient.Page page, Source source) {
         answered.get(source).increment();
         return Optional.of(new Served(page, source));
+    }
+
+    /** Snapshots held in pages now (each page weighing 1 + its items), after pending evictions. */
+    long heldWeight() {
+        pages.cleanUp();
+        return pages.policy().eviction().orElseThrow().weightedSize().orElseThrow();
     }
 
     /** Pages answered from the held copy past its TTL because the streams-app could not answer. */

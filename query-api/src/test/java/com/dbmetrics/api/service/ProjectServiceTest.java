@@ -65,18 +65,21 @@ class ProjectServiceTest {
     private final AtomicInteger connections = new AtomicInteger(7);
     private final AtomicInteger asked = new AtomicInteger();
     private final HttpServer iq = streamsApp();
+    private final IqClient client;
+    private final SnapshotRenderer renderer;
+    private final RateLimits limits;
     private final ProjectService service;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     ProjectServiceTest() {
-        IqClient client = new IqClient(HttpClient.newHttpClient(),
+        client = new IqClient(HttpClient.newHttpClient(),
                 List.of(URI.create("http://127.0.0.1:" + iq.getAddress().getPort())),
                 InternalToken.of(Secret.of("project-service-iq-token-0123456789", "test")), JsonSerde.snapshots(mapper),
                 mapper, Duration.ofSeconds(2));
-        RateLimits limits = new RateLimits(new RateLimiter(GuardedRedis.of(null), clock, Duration.ofMinutes(1), true,
+        limits = new RateLimits(new RateLimiter(GuardedRedis.of(null), clock, Duration.ofMinutes(1), true,
                 clock::nanos), 1_000_000, 1_000_000, 0);
-        service = new ProjectService(client, new SnapshotRenderer(new FakeRedis().snapshots(), mapper, clock,
-                Duration.ofSeconds(5)), limits, mapper, TTL, clock::nanos);
+        renderer = new SnapshotRenderer(new FakeRedis().snapshots(), mapper, clock, Duration.ofSeconds(5));
+        service = new ProjectService(client, renderer, limits, mapper, TTL, clock::nanos);
         service.bindTo(registry);
     }
 
@@ -213,6 +216,17 @@ class ProjectServiceTest {
             assertThat(body(r).path("items").get(0).path("metrics").path("connections").asInt()).isEqualTo(9);
         });
         assertThat(asked.get()).as("eight readers of one page: one gathering").isEqualTo(2);
+    }
+
+    @Test
+    void shouldHoldPagesUpToTheirSnapshotsBound() {
+        ProjectService bounded = new ProjectService(client, renderer, limits, mapper, TTL, clock::nanos, 30);
+        for (int cursor = 0; cursor < 20; cursor++) { // 20 pages of the fake's two snapshots, each weighing 3
+            assertThat(bounded.list(READER, "acme", "shop", null, "c" + cursor, null).result())
+                    .isInstanceOf(ReadResult.Ok.class);
+        }
+
+        assertThat(bounded.heldWeight()).as("the least used pages left").isPositive().isLessThanOrEqualTo(30);
     }
 
     @Test
