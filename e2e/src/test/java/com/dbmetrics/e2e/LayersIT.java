@@ -118,7 +118,8 @@ class LayersIT {
                         .plusSeconds(300))).build());
         jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-                .header("Authorization", "Bearer " + jwt.serialize()).GET().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", "Bearer " + jwt.serialize()).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
