@@ -179,7 +179,7 @@ public final class QueryApi implements AutoCloseable {
                                 : "Not ready: neither Redis nor the streams-app can serve", load),
                 config.corsOrigins(), registry);
         QueryApi api = new QueryApi(config, jedis, lookup, server, feed, hub, authenticator, warmup);
-        long heartbeatMs = Math.max(1, config.live().heartbeat().toMillis() / 2); // see StreamHub.heartbeat
+        long heartbeatMs = hub.heartbeatEvery().toMillis();
         api.timers.scheduleWithFixedDelay(hub::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
         if (feed != null) {
             SnapshotFeed f = feed;

@@ -340,13 +340,21 @@ public final class StreamHub implements SnapshotFeed.Listener, MeterBinder, Auto
     }
 
     /**
-     * Sends a heartbeat comment to every stream idle for half of {@code API_STREAM_HEARTBEAT}: called every half of it,
-     * so no stream goes longer than {@code API_STREAM_HEARTBEAT} without a write. Streams that get snapshots more often
-     * get no heartbeats (at 10,000 streams, heartbeats to all of them at once were a burst of 10,000 writes).
+     * How often {@link #heartbeat} is to be called, and how long a stream may be idle before it gets one: half of
+     * {@code API_STREAM_HEARTBEAT}, so that no stream goes longer than that without a write.
+     */
+    public java.time.Duration heartbeatEvery() {
+        return java.time.Duration.ofMillis(Math.max(1, settings.heartbeat().toMillis() / 2));
+    }
+
+    /**
+     * Sends a heartbeat comment to every stream idle for {@link #heartbeatEvery}: called that often. Streams that get
+     * snapshots more often get no heartbeats (at 10,000 streams, heartbeats to all of them at once were a burst of
+     * 10,000 writes).
      */
     public void heartbeat() {
         long now = System.nanoTime();
-        long idle = settings.heartbeat().toNanos() / 2;
+        long idle = heartbeatEvery().toNanos();
         forEach(s -> s.heartbeat(now, idle));
     }
 
