@@ -72,10 +72,13 @@ public final class LiveStream implements WriteListener, AsyncListener {
     private boolean closed;
     /** {@link System#nanoTime()} of the last write to the connection. */
     private long lastWrite = System.nanoTime();
-    /** Guards {@link #offered}, {@link #taken} and {@link #scheduled}: the hand-over from the fan-out. */
+    /** Guards {@link #offered} and {@link #scheduled}: the hand-over from the fan-out. */
     private final Object offers = new Object();
     private List<Frame> offered = new ArrayList<>();
-    /** The list a writer took last, emptied: the next hand-over's, so that no list is made per write. */
+    /**
+     * The list a writer took last, emptied: the next hand-over's, so that no list is made per write. Only writers touch
+     * it, under the stream's lock.
+     */
     private List<Frame> taken = new ArrayList<>();
     /** Waiting for a writer ({@link #offer} said so): more frames join the same write. */
     private boolean scheduled;
@@ -161,9 +164,7 @@ public final class LiveStream implements WriteListener, AsyncListener {
                 }
             }
             frames.clear(); // holds no frame until the next hand-over
-            synchronized (offers) {
-                taken = frames;
-            }
+            taken = frames;
         }
         finishIf(ended);
     }
