@@ -23,6 +23,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -69,6 +71,27 @@ class ListingIT {
         return items;
     }
 
+    /**
+     * The partitions whose stores the instance on {@code port} can read now (its part of a listing, as a gathering
+     * instance asks for it); null if it did not answer.
+     */
+    private Set<Integer> readablePartitions(int port) throws Exception {
+        HttpResponse<String> part;
+        try {
+            part = http.send(ItServices.authorized(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/internal/v1/projects/acme/" + project + "/snapshots?limit=1&local=true")))
+                    .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return null;
+        }
+        if (part.statusCode() != 200) {
+            return null;
+        }
+        Set<Integer> partitions = new TreeSet<>();
+        mapper.readTree(part.body()).path("partitions").forEach(p -> partitions.add(p.asInt()));
+        return partitions;
+    }
+
     @Test
     void shouldListEachDatabaseOnceWithItsNewestSnapshotThroughEveryInstance() throws Exception {
         assertThat(ItServices.JAR).as("the streams-app jar is built before the integration tests (package phase)")
@@ -111,7 +134,22 @@ class ListingIT {
             });
 
             // one instance down (kill -9, as in a crash or the middle of a rolling restart, before the group notices):
-            // the other two hold standby copies of its partitions, so their listings stay complete
+            // the other two hold standby copies of its partitions, so their listings stay complete. Those copies are
+            // readable once their standby tasks have started: wait for that first (a kill before it made the listing
+            // an honest 503 in one full run: a partition no instance could read)
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                Set<Integer> all = new TreeSet<>();
+                Set<Integer> survivors = new TreeSet<>();
+                for (int i = 0; i < ports.length; i++) {
+                    Set<Integer> readable = readablePartitions(ports[i]);
+                    assertThat(readable).as("the partitions readable through %d", ports[i]).isNotNull();
+                    all.addAll(readable);
+                    if (i > 0) {
+                        survivors.addAll(readable);
+                    }
+                }
+                assertThat(survivors).as("partitions the two survivors can read").containsAll(all);
+            });
             instances.get(0).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             for (int port : new int[] {ports[1], ports[2]}) {
                 List<JsonNode> items = list(port, 5);
