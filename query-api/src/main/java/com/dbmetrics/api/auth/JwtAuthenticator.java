@@ -1,8 +1,5 @@
 package com.dbmetrics.api.auth;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Interner;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -27,15 +24,14 @@ import java.util.Set;
  * Verifies bearer JWTs with pinned algorithms (HS256 with a shared secret, by {@link Hs256Verifier}, or RS256/ES256
  * with keys from a JWKS file, re-read when it changes, by {@link NimbusVerifier}): signature, {@code exp} (required), {@code nbf}, {@code iss}/{@code aud} when configured,
  * and a lifetime ({@code exp - iat}, or {@code exp - now} without {@code iat}) no longer than the maximum. Verified
- * tokens are cached until they expire (bounded, keyed by the token's SHA-256 digest, never the token), so signature
- * checks stay off the hot path; failed checks are bounded per client and globally by an {@link AuthFailureLimit}:
+ * tokens are cached until they expire, 5 minutes at most ({@link VerifiedTokens}: a fixed table, keyed by the token's
+ * SHA-256 digest, never the token), so signature checks stay off the hot path; failed checks are bounded per client and globally by an {@link AuthFailureLimit}:
  * past it a token not in the cache is refused without checking its signature.
  */
 public final class JwtAuthenticator implements MeterBinder {
 
     /** Longest token lifetime accepted unless told otherwise. */
     public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(24);
-    private static final int MAX_CACHED_TOKENS = 100_000;
     private static final long MAX_CACHE_NANOS = 5L * 60 * 1_000_000_000;
     static final int MAX_TOKEN_CHARS = 8192;
 
@@ -49,7 +45,7 @@ public final class JwtAuthenticator implements MeterBinder {
 
     private final TokenVerifier verifier;
     private final JwksFile jwks;
-    private final Cache<TokenDigest, Verified> verified;
+    private final VerifiedTokens verified;
     /** One instance per distinct tenant list and role set: thousands of users of a project share one list. */
     private final Interner<List<String>> tenantLists = Interner.newWeakInterner();
     private final Interner<Set<String>> roleSets = Interner.newWeakInterner();
@@ -67,11 +63,8 @@ public final class JwtAuthenticator implements MeterBinder {
     static final String WARMUP_ISSUER = "dbmetrics-warmup";
     public static final String WARMUP_SUBJECT = "dbm-warmup:";
 
-    private record Verified(Principal principal, long expiresAtMillis) {}
-
     /**
-     * A token's SHA-256 digest as four longs: the cache key (48 bytes, against 96 for a byte array in a ByteBuffer),
-     * so the cache never holds a usable credential.
+     * A token's SHA-256 digest as four longs: the cache key, so the cache never holds a usable credential.
      */
     record TokenDigest(long a, long b, long c, long d) {
 
@@ -97,29 +90,7 @@ public final class JwtAuthenticator implements MeterBinder {
         this.ticker = ticker;
         this.maxLifetimeMillis = maxLifetime.toMillis();
         this.failures = failures;
-        this.verified = Caffeine.newBuilder()
-                .maximumSize(MAX_CACHED_TOKENS)
-                .ticker(ticker)
-                .expireAfter(new Expiry<TokenDigest, Verified>() {
-                    @Override
-                    public long expireAfterCreate(TokenDigest digest, Verified v, long currentTime) {
-                        long left = (v.expiresAtMillis() - clock.millis()) * 1_000_000;
-                        return Math.max(0, Math.min(left, MAX_CACHE_NANOS));
-                    }
-
-                    @Override
-                    public long expireAfterUpdate(TokenDigest digest, Verified v, long currentTime,
-                            long currentDuration) {
-                        return currentDuration;
-                    }
-
-                    @Override
-                    public long expireAfterRead(TokenDigest digest, Verified v, long currentTime,
-                            long currentDuration) {
-                        return currentDuration;
-                    }
-                })
-                .build();
+        this.verified = new VerifiedTokens(VerifiedTokens.SLOTS, clock, ticker, MAX_CACHE_NANOS);
     }
 
     /** HS256 with {@code secret}; the default lifetime bound and no bound on failures (see {@link #limited}). */
@@ -160,9 +131,9 @@ public final class JwtAuthenticator implements MeterBinder {
             return reject(client, AuthFailureLimit.Reason.MALFORMED, "Invalid bearer token");
         }
         TokenDigest digest = digest(jwt);
-        Verified cached = verified.getIfPresent(digest);
-        if (cached != null && cached.expiresAtMillis() > clock.millis()) {
-            return new AuthResult.Authenticated(cached.principal());
+        Principal cached = verified.get(digest);
+        if (cached != null) {
+            return new AuthResult.Authenticated(cached);
         }
         long retryAfter = failures.retryAfterSeconds(client);
         if (retryAfter > 0) {
@@ -184,7 +155,7 @@ public final class JwtAuthenticator implements MeterBinder {
         }
         Principal principal = new Principal(token.subject(), tenantLists.intern(List.copyOf(token.tenants())),
                 roleSets.intern(Set.copyOf(token.roles())));
-        verified.put(digest, new Verified(principal, expires));
+        verified.put(digest, principal, expires);
         return new AuthResult.Authenticated(principal);
     }
 
@@ -219,7 +190,7 @@ public final class JwtAuthenticator implements MeterBinder {
     /** Ends the warm-up: its tokens are refused from now on, and the ones verified are dropped from the cache. */
     public void closeWarmup() {
         warmup = null;
-        verified.asMap().values().removeIf(v -> v.principal().userId().startsWith(WARMUP_SUBJECT));
+        verified.removeIf(p -> p.userId().startsWith(WARMUP_SUBJECT));
     }
 
     private AuthResult reject(String client, AuthFailureLimit.Reason reason, String message) {
@@ -233,12 +204,12 @@ public final class JwtAuthenticator implements MeterBinder {
     }
 
     long cachedTokens() {
-        return verified.estimatedSize();
+        return verified.size();
     }
 
     /** The keys the verified-token cache holds now: digests, never tokens. */
     Set<TokenDigest> cacheKeys() {
-        return Set.copyOf(verified.asMap().keySet());
+        return verified.digests();
     }
 
     @Override
