@@ -31,6 +31,7 @@ while read -r line; do
     "$(value "$line" bytes_per_user) | $(awk -v n="$(value "$line" ns_per_user)" 'BEGIN { printf "%.1f", n / 1000 }') |"
 done <<<"$out"
 emit
-emit "What bounds it in a running API: verified tokens are kept at most 5 minutes and 100,000 at most; the limiter's"
+emit "What bounds it in a running API: verified tokens are kept at most 5 minutes, in a fixed table of 131,072 slots"
+emit "(VerifiedTokens: 512 KB however many users, plus one entry per token held); the limiter's"
 emit "state per subject one window (1 minute) and 200,000 per scope at most (an evicted lease only forgets unspent permits: early refusals, never more admissions). So a running API holds at most the"
 emit "users of the last minutes, up to those bounds, whatever the number of users (docs/architecture.md, decision 19)."
