@@ -22,11 +22,12 @@ import java.util.Set;
 
 /**
  * Verifies bearer JWTs with pinned algorithms (HS256 with a shared secret, by {@link Hs256Verifier}, or RS256/ES256
- * with keys from a JWKS file, re-read when it changes, by {@link NimbusVerifier}): signature, {@code exp} (required), {@code nbf}, {@code iss}/{@code aud} when configured,
- * and a lifetime ({@code exp - iat}, or {@code exp - now} without {@code iat}) no longer than the maximum. Verified
- * tokens are cached until they expire, 5 minutes at most ({@link VerifiedTokens}: a fixed table, keyed by the token's
- * SHA-256 digest, never the token), so signature checks stay off the hot path; failed checks are bounded per client and globally by an {@link AuthFailureLimit}:
- * past it a token not in the cache is refused without checking its signature.
+ * with keys from a JWKS file, re-read when it changes, by {@link NimbusVerifier}): signature, {@code exp} (required),
+ * {@code nbf}, {@code iss}/{@code aud} when configured, and a lifetime ({@code exp - iat}, or {@code exp - now} without
+ * {@code iat}) no longer than the maximum. Verified tokens are cached until they expire, 5 minutes at most
+ * ({@link VerifiedTokens}: a fixed table, keyed by the token's SHA-256 digest, never the token), so signature checks
+ * stay off the hot path; failed checks are bounded per client and globally by an {@link AuthFailureLimit}: past it a
+ * token not in the cache is refused without checking its signature.
  */
 public final class JwtAuthenticator implements MeterBinder {
 

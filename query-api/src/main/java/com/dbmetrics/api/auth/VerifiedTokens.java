@@ -28,7 +28,8 @@ final class VerifiedTokens {
     /** Slots in the table (two per set): 131,072, room for the 100,000 tokens the cache held before. */
     static final int SLOTS = 1 << 17;
 
-    private record Entry(long a, long b, long c, long d, Principal principal, long expiresAtMillis, long cachedAtNanos) {
+    private record Entry(long a, long b, long c, long d, Principal principal, long expiresAtMillis,
+            long cachedAtNanos) {
 
         boolean is(JwtAuthenticator.TokenDigest digest) {
             return a == digest.a() && b == digest.b() && c == digest.c() && d == digest.d();
