@@ -109,6 +109,46 @@ class VerifiedTokensTest {
     }
 
     @Test
+    void shouldNeverAnswerAnotherTokensPrincipalWhileThreadsReplaceTheSameSet() throws Exception {
+        // four tokens in one set of two slots, inserted and read by four threads at once: each read is its own
+        // principal or a miss, never another token's (the whole digest is compared, entries are immutable)
+        int threads = 4;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+        java.util.concurrent.atomic.AtomicLong wrong = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong hits = new java.util.concurrent.atomic.AtomicLong();
+        List<Thread> running = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            JwtAuthenticator.TokenDigest mine = digest(t, 0);
+            Principal me = user("user-" + t);
+            Thread thread = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                for (int i = 0; i < 200_000; i++) {
+                    tokens.put(mine, me, IN_AN_HOUR);
+                    Principal seen = tokens.get(mine);
+                    if (seen != null && !seen.equals(me)) {
+                        wrong.incrementAndGet();
+                    } else if (seen != null) {
+                        hits.incrementAndGet();
+                    }
+                }
+            });
+            thread.start();
+            running.add(thread);
+        }
+        for (Thread thread : running) {
+            thread.join();
+        }
+
+        assertThat(wrong.get()).isZero();
+        assertThat(hits.get()).as("a token read right after its insert is mostly still there").isPositive();
+        assertThat(tokens.size()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
     void shouldRefuseATableThatIsNotAPowerOfTwo() {
         assertThatThrownBy(() -> new VerifiedTokens(6, clock, clock::nanos, MAX_AGE))
                 .isInstanceOf(IllegalArgumentException.class);
