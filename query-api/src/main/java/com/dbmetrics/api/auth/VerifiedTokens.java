@@ -9,8 +9,9 @@ import java.util.function.Predicate;
 /**
  * The tokens verified recently, by their SHA-256 digest: a fixed table of {@link #SLOTS} slots in sets of two, each
  * slot an immutable entry (the digest, the principal, the token's expiry, when it was cached). A token is looked up in
- * its set only; a new one takes the set's slot that is empty, unusable or older. A hit writes nothing, an insert
- * stores one reference; the table never grows, so memory is bounded whatever the number of users.
+ * its set only; a token verified again replaces its own entry, a new one takes the set's slot that is empty,
+ * unusable or older. A hit writes nothing, an insert stores one reference; the table never grows, so memory is
+ * bounded whatever the number of users.
  *
  * <p>Why not a Caffeine cache: with 100,000 users each reading twice a minute, nearly every request inserts a token.
  * Caffeine's insert links the entry into its hash table, its eviction and expiry orders and its buffers, and its hits
@@ -71,9 +72,13 @@ final class VerifiedTokens {
         Entry first = slots[set];
         Entry second = slots[set + 1];
         int at;
-        if (first == null || first.is(digest) || !usable(first, now, nanos)) {
+        if (first != null && first.is(digest)) {
+            at = set; // verified again: its own entry is replaced, never kept beside a new one
+        } else if (second != null && second.is(digest)) {
+            at = set + 1;
+        } else if (first == null || !usable(first, now, nanos)) {
             at = set;
-        } else if (second == null || second.is(digest) || !usable(second, now, nanos)) {
+        } else if (second == null || !usable(second, now, nanos)) {
             at = set + 1;
         } else {
             at = first.cachedAtNanos() - second.cachedAtNanos() <= 0 ? set : set + 1; // the older one goes

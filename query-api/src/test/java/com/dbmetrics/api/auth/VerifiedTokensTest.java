@@ -98,6 +98,21 @@ class VerifiedTokensTest {
     }
 
     @Test
+    void shouldReplaceItsOwnEntryInTheSecondSlotRatherThanTakeAnUnusableFirstOne() {
+        tokens.put(digest(1, 0), user("expiring"), NOW.plusSeconds(10).toEpochMilli());
+        tokens.put(digest(2, 0), user("alice"), IN_AN_HOUR); // the second slot: the first is usable
+        clock.advance(Duration.ofSeconds(11));
+
+        tokens.put(digest(2, 0), user("alice"), IN_AN_HOUR); // verified again by a racing request
+        assertThat(tokens.size()).as("alice once, not in both slots").isEqualTo(1);
+        tokens.put(digest(3, 0), user("bob"), IN_AN_HOUR);
+
+        assertThat(tokens.size()).as("bob in the slot that expired").isEqualTo(2);
+        assertThat(tokens.get(digest(2, 0))).isEqualTo(user("alice"));
+        assertThat(tokens.get(digest(3, 0))).isEqualTo(user("bob"));
+    }
+
+    @Test
     void shouldForgetThePrincipalsAskedFor() {
         tokens.put(digest(1, 0), user("dbm-warmup:1"), IN_AN_HOUR);
         tokens.put(digest(2, 2), user("alice"), IN_AN_HOUR);
