@@ -77,8 +77,10 @@ wait_http() {
 
 # start_api NAME [VAR=VALUE ...] -> prints the API port. The real query-api jar against the up stack's Redis and
 # streams-app, authentication on, the high limits above; extra variables override (e.g. METRICS_CACHE_MEMORY_TTL=1ms).
-# Heap API_HEAP, started through API_CMD_PREFIX when set (it must exec java, as taskset and env do, so the pid in
-# $WORK/api-NAME.pid is the JVM's); the management port goes to $WORK/api-NAME.mport.
+# Heap API_HEAP, all of it committed at start, and the JVM options of query-api/jvm.options, as ./dbm up runs the api
+# (decision 33). Started through API_CMD_PREFIX
+# when set (it must exec java, as taskset and env do, so the pid in $WORK/api-NAME.pid is the JVM's); the management
+# port goes to $WORK/api-NAME.mport.
 start_api() {
   local name=$1 port mport prefix=()
   shift
@@ -87,7 +89,7 @@ start_api() {
   mport=$(free_port)
   env REDIS_URL="$REDIS_URL" "${API_SECURITY_ENV[@]}" STREAMS_IQ_URLS="$IQ_URL" AUTH_JWT_SECRET="$SECRET" \
       API_PORT="$port" API_MANAGEMENT_PORT="$mport" METRICS_POLL_INTERVAL=5s "${HIGH_LIMITS[@]}" "$@" \
-      "${prefix[@]}" java "-Xmx$API_HEAP" -jar "$API_JAR" >"$WORK/api-$name.log" 2>&1 &
+      "${prefix[@]}" java "-Xms$API_HEAP" "-Xmx$API_HEAP" @query-api/jvm.options -jar "$API_JAR" >"$WORK/api-$name.log" 2>&1 &
   echo $! >"$WORK/api-$name.pid"
   echo "$mport" >"$WORK/api-$name.mport"
   # ready: the API has warmed up (load.Warmup, up to API_WARMUP_MAX_TIME, 30 s) as it does before a load balancer
@@ -123,8 +125,8 @@ heap_after_gc() {
 # no limits, no cache, no logging): the ceiling of this machine for an HTTP answer of that size. Jetty as the API sets
 # it up (query-api ApiServer): listen backlog 4096 (the JDK's 50 drops SYNs when thousands connect at once), no
 # per-connection header cache (~96 KB a connection: 10,000 connections would need ~1 GB), the body written straight to
-# the response stream (Javalin's result(bytes) copies it through a new 32 KB buffer per response), so the gap to the
-# API is the API's own work.
+# the response stream (Javalin's result(bytes) copies it through a new 32 KB buffer per response), its heap committed
+# at start as the API's is, so the gap to the API is the API's own work.
 start_plain() {
   local port
   mkdir -p "$WORK/plain"
@@ -158,7 +160,7 @@ public class Plain {
 JAVA
   javac -cp "$API_JAR" -d "$WORK/plain" "$WORK/plain/Plain.java"
   port=$(free_port)
-  java -Xmx512m -cp "$API_JAR:$WORK/plain" Plain "$port" "$1" >"$WORK/plain.log" 2>&1 &
+  java -Xms512m -Xmx512m -cp "$API_JAR:$WORK/plain" Plain "$port" "$1" >"$WORK/plain.log" 2>&1 &
   echo $! >"$WORK/plain.pid"
   wait_http "http://127.0.0.1:$port/"
   echo "$port"

@@ -22,8 +22,11 @@
 # API's JIT warm-up, not counted; 30: one core compiles slowly); OVERLOAD_RAMP_START (1000), OVERLOAD_RAMP_FACTOR
 # (1.25), OVERLOAD_RAMP_SECONDS (5), OVERLOAD_RAMP_WARMUP (2), OVERLOAD_RAMP_MAX_STEPS (20), OVERLOAD_RAMP_P99_MS (50); OVERLOAD_RATE (S: skips the ramp
 # when set); OVERLOAD_PHASE_SECONDS ("20 30 30": unloaded, overload, recovery), OVERLOAD_FACTOR (2), OVERLOAD_WARMUP
-# (5 s at S/2 before the schedule, not counted). No REPEATS: the schedule is one continuous run (the ramp's steps and
-# the per-second series show its noise).
+# (5 s at S/2 before the schedule, not counted); OVERLOAD_API_CPU_QUOTA (none: a share of one core in percent, e.g. 25)
+# and OVERLOAD_API_CPU_PERIOD_US (2000): the API's process in a cgroup of its own with that CPU quota per period (cgroup
+# v1 cpu.cfs_quota_us or v2 cpu.max; needs root), a smaller instance whose twice-sustained rate one generator core can
+# still send; the short period keeps each throttled stretch short (at most period - quota). No REPEATS: the schedule
+# is one continuous run (the ramp's steps and the per-second series show its noise).
 # shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=benchmarks/scenarios/_generator.sh
@@ -53,10 +56,37 @@ FLEET=0
 [[ -f .dbm/up/run/fleet.size ]] && FLEET=$(<.dbm/up/run/fleet.size)
 ((${#PHASE_SECONDS[@]} == 3)) || { echo "OVERLOAD_PHASE_SECONDS wants three numbers" >&2; exit 1; }
 
+CPU_QUOTA=${OVERLOAD_API_CPU_QUOTA:-}
+CPU_PERIOD_US=${OVERLOAD_API_CPU_PERIOD_US:-2000}
+
+# api_cgroup -> the directory of a new cgroup limited to CPU_QUOTA % of one core per CPU_PERIOD_US (v1 or v2)
+api_cgroup() {
+  local quota_us=$((CPU_PERIOD_US * CPU_QUOTA / 100)) name=dbm-bench-api-$$ dir
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then # v2
+    dir=/sys/fs/cgroup/$name
+    grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
+    mkdir "$dir" && echo "$quota_us $CPU_PERIOD_US" >"$dir/cpu.max"
+  else
+    dir=/sys/fs/cgroup/cpu/$name
+    mkdir "$dir" && echo "$CPU_PERIOD_US" >"$dir/cpu.cfs_period_us" && echo "$quota_us" >"$dir/cpu.cfs_quota_us"
+  fi || { echo "OVERLOAD_API_CPU_QUOTA needs a cgroup CPU controller this user may write (root)" >&2; exit 1; }
+  echo "$dir"
+}
+
 API_CMD_PREFIX="taskset -c $API_CPU"
+if [[ -n $CPU_QUOTA ]]; then
+  CGROUP=$(api_cgroup)
+  trap 'bench_cleanup; rmdir "$CGROUP" 2>/dev/null || true' EXIT
+  # joins the cgroup, then becomes the API's JVM (exec: the pid start_api records is the JVM's)
+  printf '#!/bin/sh\necho $$ >"%s/cgroup.procs" && exec "$@"\n' "$CGROUP" >"$WORK/in-cgroup"
+  chmod +x "$WORK/in-cgroup"
+  API_CMD_PREFIX+=" $WORK/in-cgroup"
+fi
 GEN_JAVA=(taskset -c "$GEN_CPU" "${GEN_JAVA[@]}")
 port=$(start_api overload "${DEFAULT_LIMITS[@]}")
 pid=$(<"$WORK/api-overload.pid")
+[[ -z $CPU_QUOTA ]] || grep -q ":/${CGROUP##*/}\$" "/proc/$pid/cgroup" ||
+  { echo "the API (pid $pid) is not in $CGROUP" >&2; exit 1; }
 echo "API on $port (pid $pid, $(taskset -cp "$pid")), heap $API_HEAP, limits ${DEFAULT_LIMITS[*]}; generator on" \
   "core $GEN_CPU; fleet of the up stack: $FLEET databases" >&2
 common=(--url "http://127.0.0.1:$port" --ids "$DEMO_IDS" --users "$USERS" --connections "$CONNECTIONS"
@@ -99,6 +129,8 @@ if [[ -z $S ]]; then
 fi
 
 emit "Overload of one API instance (issue 16): the query-api jar (this worktree's build) pinned to core $API_CPU"
+[[ -z $CPU_QUOTA ]] || emit "and limited to $CPU_QUOTA % of it (a cgroup of its own: $((CPU_PERIOD_US * CPU_QUOTA / 100)) µs of CPU" \
+  "per $CPU_PERIOD_US µs, OVERLOAD_API_CPU_QUOTA, OVERLOAD_API_CPU_PERIOD_US)"
 emit "(\`taskset -c $API_CPU\`, heap $API_HEAP as ./dbm up gives the api, DEFAULT rate limits: per user 100/min, per"
 emit "database 1000/min, global off), the open-loop generator pinned to core $GEN_CPU (the rest of the up stack, fleet"
 emit "$FLEET databases, runs on both); $USERS users with their own JWTs over the three demo databases, $CONNECTIONS"

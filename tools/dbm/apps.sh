@@ -56,13 +56,18 @@ app_env() {
   esac
 }
 
-# app_heap APP: the heap of an app (or of an instance's app) (APPS).
-app_heap() { rows "$APPS" | awk -v k="$(kind_of "$1")" '$1 == k { print $3 }'; }
+# app_jvm_options APP: the JVM options of an app (or of an instance's app), one per line (APPS): -Xmx, -Xms where the
+# heap is committed at start, and its argument file of further options.
+app_jvm_options() {
+  rows "$APPS" | awk -v k="$(kind_of "$1")" -v root="$ROOT" '$1 == k {
+    print "-Xmx" $3; if ($4 != "-") print "-Xms" $4; if ($5 != "-") print "@" root "/" $5 }'
+}
 
 start_apps() {
-  local c jar heap env=()
+  local c jar jvm=() env=()
   for c in $(app_components); do
-    jar=$(app_jar "$c") heap=$(app_heap "$c")
+    jar=$(app_jar "$c")
+    mapfile -t jvm < <(app_jvm_options "$c")
     is_running "$c" && { log "$c already running"; continue; }
     [[ -f $ROOT/$jar ]] || die "$jar is missing (the build should have made it)"
     mapfile -t env < <(app_env "$c")
@@ -70,7 +75,7 @@ start_apps() {
     # Run a private copy: a later build (./dbm test, mvn package) rewrites target/*.jar, and a JVM whose jar is
     # rewritten under it fails to load classes it has not loaded yet (requests then hang or fail).
     cp "$ROOT/$jar" "$DATA_DIR/$c/app.jar"
-    launch "$c" env "${env[@]}" java "-Xmx$heap" -jar "$DATA_DIR/$c/app.jar"
+    launch "$c" env "${env[@]}" java "${jvm[@]}" -jar "$DATA_DIR/$c/app.jar"
     log "$c started (pid $(running_pid "$c"))"
   done
   if ha; then start_lb; fi
