@@ -57,10 +57,10 @@ app_env() {
 }
 
 # app_jvm_options APP: the JVM options of an app (or of an instance's app), one per line (APPS): -Xmx, -Xms where the
-# heap is committed at start, and its argument file of further options.
+# heap is committed at start, and the argument file of its module's other options (MODULE/jvm.options).
 app_jvm_options() {
   rows "$APPS" | awk -v k="$(kind_of "$1")" -v root="$ROOT" '$1 == k {
-    print "-Xmx" $3; if ($4 != "-") print "-Xms" $4; if ($5 != "-") print "@" root "/" $5 }'
+    print "-Xmx" $3; if ($4 != "-") print "-Xms" $4; sub(/\/.*/, "", $2); print "@" root "/" $2 "/jvm.options" }'
 }
 
 start_apps() {

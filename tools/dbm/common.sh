@@ -76,14 +76,14 @@ PROCESS_GROUPS='
     mariadb-demo-1  mariadbd .*--port=%PORT%( |$)
 '
 
-# Apps: component, jar, heap (-Xmx), heap committed at start (-Xms; "-": the JVM's default, grown on demand), an
-# argument file of further JVM options ("-": none). Started in this order, stopped in reverse. The api commits its
-# whole heap: its reads' tail follows G1's young pauses, and a heap grown on demand kept eden small, so it paused about
-# once a second (docs/architecture.md, decision 33).
+# Apps: component, jar, heap (-Xmx), heap committed at start (-Xms; "-": the JVM's default, grown on demand); the
+# module's jvm.options (next to its target/) has its other JVM options. Started in this order, stopped in reverse. The
+# api commits its whole heap: its reads' tail follows G1's young pauses, and a heap grown on demand kept eden small, so
+# it paused about once a second (docs/architecture.md, decision 33).
 APPS='
-    poller   poller/target/dbmetrics-poller.jar             256m  -     -
-    streams  streams-app/target/dbmetrics-streams-app.jar   512m  -     -
-    api      query-api/target/dbmetrics-query-api.jar       256m  256m  query-api/jvm.options
+    poller   poller/target/dbmetrics-poller.jar             256m  -
+    streams  streams-app/target/dbmetrics-streams-app.jar   512m  -
+    api      query-api/target/dbmetrics-query-api.jar       256m  256m
 '
 
 SCRAPE_INTERVAL_SECONDS=5

@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,7 +36,8 @@ class ImageBuildIT {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize(); // e2e/ is the working directory
     private static final Pattern COPY = Pattern.compile("^COPY\\s+(?!--from)(.+)$");
     private static final Pattern RUN = Pattern.compile("^RUN\\s+(.+)$");
-    private static final Pattern RUNTIME_COPY = Pattern.compile("^COPY\\s+--from=build\\s+(\\S+)\\s+\\S+$");
+    private static final Pattern RUNTIME_COPY = Pattern.compile("^COPY\\s+--from=build\\s+(\\S+)\\s+(\\S+)$");
+    private static final Pattern ENTRYPOINT = Pattern.compile("^ENTRYPOINT\\s+\\[(.+)]$");
 
     @TempDir
     Path context;
@@ -70,14 +74,30 @@ class ImageBuildIT {
             }
         }
 
-        String jar = instructions.subList(runtime, instructions.size()).stream().map(RUNTIME_COPY::matcher)
-                .filter(Matcher::matches).map(m -> m.group(1)).findFirst().orElseThrow()
-                .replace("${SERVICE}", service);
-        Path built = context.resolve(jar.substring(1)); // /src/... is the stage's WORKDIR in our folder
-        assertThat(built).as("the jar the runtime stage copies").isRegularFile();
+        // what the runtime stage copies from the build stage (its destination in the image -> our copy), each present
+        Map<String, String> image = new HashMap<>();
+        for (String line : instructions.subList(runtime, instructions.size())) {
+            Matcher copy = RUNTIME_COPY.matcher(line);
+            if (copy.matches()) {
+                Path built = context.resolve(copy.group(1).replace("${SERVICE}", service).substring(1)); // /src/...
+                assertThat(built).as("what the runtime stage copies to %s", copy.group(2)).isRegularFile();
+                image.put(copy.group(2), built.toString());
+            }
+        }
+        assertThat(image).as("the runtime stage copies the jar").containsKey("/app/app.jar");
 
-        // It starts: with no configuration it refuses at once, naming a variable, without a stack trace.
-        ProcessBuilder p = new ProcessBuilder("java", "-jar", built.toString()).redirectErrorStream(true);
+        // It starts, as the image's entry point starts it (its JVM options file included): with no configuration it
+        // refuses at once, naming a variable, without a stack trace.
+        List<String> entrypoint = instructions.subList(runtime, instructions.size()).stream().map(ENTRYPOINT::matcher)
+                .filter(Matcher::matches).findFirst().map(m -> Arrays.stream(m.group(1).split(","))
+                        .map(word -> word.strip().replaceAll("^\"|\"$", ""))
+                        .map(word -> word.startsWith("@") // an argument file
+                                ? "@" + image.getOrDefault(word.substring(1), word.substring(1))
+                                : image.getOrDefault(word, word))
+                        .toList())
+                .orElseThrow(() -> new AssertionError("the runtime stage has no ENTRYPOINT [...]"));
+        assertThat(entrypoint).as("the entry point runs the jar it copies").contains(image.get("/app/app.jar"));
+        ProcessBuilder p = new ProcessBuilder(entrypoint).redirectErrorStream(true);
         p.environment().clear();
         p.environment().put("PATH", System.getenv("PATH"));
         Process started = p.start();

@@ -43,7 +43,6 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -53,7 +52,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.IdentityHashMap;
@@ -805,8 +803,6 @@ class KubernetesManifestsTest {
                 // the API commits its whole heap at start (decision 33): eden is not kept small by a growing heap
                 assertThat(options).as("JVM options of %s", service)
                         .contains("-XX:InitialRAMPercentage=" + m.group(1));
-                assertThat(options.split("\\s+")).as("JVM options of %s against query-api/jvm.options", service)
-                        .contains(apiJvmOptions());
             }
         }
         List<String> args = container("redis").getArgs();
@@ -814,19 +810,6 @@ class KubernetesManifestsTest {
         BigDecimal maxmemory = redisBytes(args.get(args.indexOf("--maxmemory") + 1));
         assertThat(bytes(container("redis").getResources().getLimits().get("memory")))
                 .as("Redis' memory limit leaves room above maxmemory").isGreaterThan(maxmemory);
-    }
-
-    /** The options of query-api/jvm.options (the argument file ./dbm and the benchmarks start the API with). */
-    private static String[] apiJvmOptions() {
-        try {
-            String[] options = Files.readAllLines(DIR.resolve("../../query-api/jvm.options").normalize()).stream()
-                    .map(line -> line.replaceFirst("#.*", "").strip()).filter(line -> !line.isEmpty())
-                    .flatMap(line -> Arrays.stream(line.split("\\s+"))).toArray(String[]::new);
-            assertThat(options).as("options in query-api/jvm.options").isNotEmpty();
-            return options;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** A Redis memory size: 512mb, 1gb, 100000 (bytes); k/m/g are powers of 1000, kb/mb/gb of 1024. */
