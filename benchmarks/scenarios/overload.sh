@@ -24,8 +24,10 @@
 # when set); OVERLOAD_PHASE_SECONDS ("20 30 30": unloaded, overload, recovery), OVERLOAD_FACTOR (2), OVERLOAD_WARMUP
 # (5 s at S/2 before the schedule, not counted); OVERLOAD_API_CPU_QUOTA (none: a share of one core in percent, e.g. 25)
 # and OVERLOAD_API_CPU_PERIOD_US (2000): the API's process in a cgroup of its own with that CPU quota per period (cgroup
-# v1 cpu.cfs_quota_us or v2 cpu.max; needs root), a smaller instance whose twice-sustained rate one generator core can
-# still send; the short period keeps each throttled stretch short (at most period - quota). No REPEATS: the schedule
+# v1 cpu.cfs_quota_us or v2 cpu.max; needs root) once its JIT warm-up is done: a smaller instance whose twice-sustained
+# rate one generator core can still send; a short period keeps each throttled stretch short (at most period - quota;
+# the kernel's least quota is 1000 µs); OVERLOAD_API_ENV (more VAR=value settings of the API, e.g.
+# "API_MAX_CONCURRENT_REQUESTS=4 API_MAX_QUEUED_REQUESTS=16"). No REPEATS: the schedule
 # is one continuous run (the ramp's steps and the per-second series show its noise).
 # shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -59,35 +61,39 @@ FLEET=0
 CPU_QUOTA=${OVERLOAD_API_CPU_QUOTA:-}
 CPU_PERIOD_US=${OVERLOAD_API_CPU_PERIOD_US:-2000}
 
-# api_cgroup -> the directory of a new cgroup limited to CPU_QUOTA % of one core per CPU_PERIOD_US (v1 or v2)
+# api_cgroup DIR: creates the cgroup DIR limited to CPU_QUOTA % of one core per CPU_PERIOD_US (v1 or v2)
 api_cgroup() {
-  local quota_us=$((CPU_PERIOD_US * CPU_QUOTA / 100)) name=dbm-bench-api-$$ dir
+  local quota_us=$((CPU_PERIOD_US * CPU_QUOTA / 100))
+  ((quota_us >= 1000)) || { echo "a CPU quota of $quota_us µs per period is below the kernel's 1000 µs: raise" \
+    "OVERLOAD_API_CPU_PERIOD_US to at least $((100000 / CPU_QUOTA))" >&2; exit 1; }
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then # v2
-    dir=/sys/fs/cgroup/$name
     grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
-    mkdir "$dir" && echo "$quota_us $CPU_PERIOD_US" >"$dir/cpu.max"
+    mkdir "$1" && echo "$quota_us $CPU_PERIOD_US" >"$1/cpu.max"
   else
-    dir=/sys/fs/cgroup/cpu/$name
-    mkdir "$dir" && echo "$CPU_PERIOD_US" >"$dir/cpu.cfs_period_us" && echo "$quota_us" >"$dir/cpu.cfs_quota_us"
+    mkdir "$1" && echo "$CPU_PERIOD_US" >"$1/cpu.cfs_period_us" && echo "$quota_us" >"$1/cpu.cfs_quota_us"
   fi || { echo "OVERLOAD_API_CPU_QUOTA needs a cgroup CPU controller this user may write (root)" >&2; exit 1; }
-  echo "$dir"
+}
+
+# remove_cgroup DIR: once the processes in it are gone (bench_cleanup kills them; they take a moment to exit)
+remove_cgroup() {
+  local _
+  for _ in $(seq 1 50); do [[ -d $1 ]] || return 0; rmdir "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "could not remove the cgroup $1" >&2
 }
 
 API_CMD_PREFIX="taskset -c $API_CPU"
 if [[ -n $CPU_QUOTA ]]; then
-  CGROUP=$(api_cgroup)
-  trap 'bench_cleanup; rmdir "$CGROUP" 2>/dev/null || true' EXIT
-  # joins the cgroup, then becomes the API's JVM (exec: the pid start_api records is the JVM's)
-  printf '#!/bin/sh\necho $$ >"%s/cgroup.procs" && exec "$@"\n' "$CGROUP" >"$WORK/in-cgroup"
-  chmod +x "$WORK/in-cgroup"
-  API_CMD_PREFIX+=" $WORK/in-cgroup"
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then CGROUP=/sys/fs/cgroup; else CGROUP=/sys/fs/cgroup/cpu; fi
+  CGROUP+=/dbm-bench-api-$$
+  trap 'bench_cleanup; remove_cgroup "$CGROUP"' EXIT
+  api_cgroup "$CGROUP"
 fi
 GEN_JAVA=(taskset -c "$GEN_CPU" "${GEN_JAVA[@]}")
-port=$(start_api overload "${DEFAULT_LIMITS[@]}")
+read -ra API_ENV <<<"${OVERLOAD_API_ENV:-}"
+port=$(start_api overload "${DEFAULT_LIMITS[@]}" "${API_ENV[@]}")
 pid=$(<"$WORK/api-overload.pid")
-[[ -z $CPU_QUOTA ]] || grep -q ":/${CGROUP##*/}\$" "/proc/$pid/cgroup" ||
-  { echo "the API (pid $pid) is not in $CGROUP" >&2; exit 1; }
-echo "API on $port (pid $pid, $(taskset -cp "$pid")), heap $API_HEAP, limits ${DEFAULT_LIMITS[*]}; generator on" \
+echo "API on $port (pid $pid, $(taskset -cp "$pid")), heap $API_HEAP, limits ${DEFAULT_LIMITS[*]} ${API_ENV[*]};" \
+  "generator on" \
   "core $GEN_CPU; fleet of the up stack: $FLEET databases" >&2
 common=(--url "http://127.0.0.1:$port" --ids "$DEMO_IDS" --users "$USERS" --connections "$CONNECTIONS"
         --secret-file .dbm/dev-jwt-secret --token-iat "$TOKEN_IAT")
@@ -95,6 +101,13 @@ for r in "${JIT_RATES[@]}"; do
   out=$("${GEN_JAVA[@]}" --rate "$r" --seconds "$JIT_SECONDS" --warmup 0 "${common[@]}" 2>&1) || true
   echo "JIT warm-up at $r/s: $(grep -E '^(views|NOT VALID|SATURATED|Exception)' <<<"$out" | head -2)" >&2
 done
+# the quota from here on: the JIT compiled with the whole core (a smaller instance is not a colder one; warmed at 20 %
+# of a core, the first ramp step, 1,000 reads/s, had a p99 of 130 ms)
+if [[ -n $CPU_QUOTA ]]; then
+  echo "$pid" >"$CGROUP/cgroup.procs" # every thread of the process (v1 and v2)
+  grep -q ":/${CGROUP##*/}\$" "/proc/$pid/cgroup" || { echo "the API (pid $pid) is not in $CGROUP" >&2; exit 1; }
+  echo "API (pid $pid) from now on in $CGROUP: $CPU_QUOTA % of a core per $CPU_PERIOD_US µs" >&2
+fi
 
 # 1. the ramp
 ramp_rows=()
@@ -129,13 +142,14 @@ if [[ -z $S ]]; then
 fi
 
 emit "Overload of one API instance (issue 16): the query-api jar (this worktree's build) pinned to core $API_CPU"
-[[ -z $CPU_QUOTA ]] || emit "and limited to $CPU_QUOTA % of it (a cgroup of its own: $((CPU_PERIOD_US * CPU_QUOTA / 100)) µs of CPU" \
-  "per $CPU_PERIOD_US µs, OVERLOAD_API_CPU_QUOTA, OVERLOAD_API_CPU_PERIOD_US)"
+[[ -z $CPU_QUOTA ]] || emit "and, after its JIT warm-up, limited to $CPU_QUOTA % of it (a cgroup of its own:" \
+  "$((CPU_PERIOD_US * CPU_QUOTA / 100)) µs of CPU per $CPU_PERIOD_US µs; OVERLOAD_API_CPU_QUOTA, OVERLOAD_API_CPU_PERIOD_US)"
 emit "(\`taskset -c $API_CPU\`, heap $API_HEAP as ./dbm up gives the api, DEFAULT rate limits: per user 100/min, per"
 emit "database 1000/min, global off), the open-loop generator pinned to core $GEN_CPU (the rest of the up stack, fleet"
 emit "$FLEET databases, runs on both); $USERS users with their own JWTs over the three demo databases, $CONNECTIONS"
 emit "keep-alive connections, latency from each read's intended send time; JIT warm-up at ${JIT_RATES[*]} reads/s for"
 emit "${JIT_SECONDS} s each first (not counted)."
+((${#API_ENV[@]} == 0)) || emit "API settings beyond the defaults (OVERLOAD_API_ENV): \`${API_ENV[*]}\`."
 emit
 if ((${#ramp_rows[@]} > 0)); then
   emit "Ramp (${RAMP_SECONDS} s per step after ${RAMP_WARMUP} s not counted, ×$RAMP_FACTOR from $RAMP_START reads/s; a step is"
