@@ -144,7 +144,8 @@ fi
 emit "Overload of one API instance (issue 16): the query-api jar (this worktree's build) pinned to core $API_CPU"
 [[ -z $CPU_QUOTA ]] || emit "and, after its JIT warm-up, limited to $CPU_QUOTA % of it (a cgroup of its own:" \
   "$((CPU_PERIOD_US * CPU_QUOTA / 100)) µs of CPU per $CPU_PERIOD_US µs; OVERLOAD_API_CPU_QUOTA, OVERLOAD_API_CPU_PERIOD_US)"
-emit "(\`taskset -c $API_CPU\`, heap $API_HEAP as ./dbm up gives the api, DEFAULT rate limits: per user 100/min, per"
+emit "(\`taskset -c $API_CPU\`, heap $API_HEAP committed at start and query-api/jvm.options as ./dbm up runs the api,"
+emit "DEFAULT rate limits: per user 100/min, per"
 emit "database 1000/min, global off), the open-loop generator pinned to core $GEN_CPU (the rest of the up stack, fleet"
 emit "$FLEET databases, runs on both); $USERS users with their own JWTs over the three demo databases, $CONNECTIONS"
 emit "keep-alive connections, latency from each read's intended send time; JIT warm-up at ${JIT_RATES[*]} reads/s for"
