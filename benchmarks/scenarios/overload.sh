@@ -27,8 +27,8 @@
 # v1 cpu.cfs_quota_us or v2 cpu.max; needs root) once its JIT warm-up is done: a smaller instance whose twice-sustained
 # rate one generator core can still send; a short period keeps each throttled stretch short (at most period - quota;
 # the kernel's least quota is 1000 µs); OVERLOAD_API_ENV (more VAR=value settings of the API, e.g.
-# "API_MAX_CONCURRENT_REQUESTS=4 API_MAX_QUEUED_REQUESTS=16"). No REPEATS: the schedule
-# is one continuous run (the ramp's steps and the per-second series show its noise).
+# "API_MAX_CONCURRENT_REQUESTS=4 API_MAX_QUEUED_REQUESTS=16"). No REPEATS: the schedule is one continuous run (the
+# ramp's steps and the per-second series show its noise).
 # shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=benchmarks/scenarios/_generator.sh
@@ -93,8 +93,7 @@ read -ra API_ENV <<<"${OVERLOAD_API_ENV:-}"
 port=$(start_api overload "${DEFAULT_LIMITS[@]}" "${API_ENV[@]}")
 pid=$(<"$WORK/api-overload.pid")
 echo "API on $port (pid $pid, $(taskset -cp "$pid")), heap $API_HEAP, limits ${DEFAULT_LIMITS[*]} ${API_ENV[*]};" \
-  "generator on" \
-  "core $GEN_CPU; fleet of the up stack: $FLEET databases" >&2
+  "generator on core $GEN_CPU; fleet of the up stack: $FLEET databases" >&2
 common=(--url "http://127.0.0.1:$port" --ids "$DEMO_IDS" --users "$USERS" --connections "$CONNECTIONS"
         --secret-file .dbm/dev-jwt-secret --token-iat "$TOKEN_IAT")
 for r in "${JIT_RATES[@]}"; do
@@ -145,11 +144,10 @@ emit "Overload of one API instance (issue 16): the query-api jar (this worktree'
 [[ -z $CPU_QUOTA ]] || emit "and, after its JIT warm-up, limited to $CPU_QUOTA % of it (a cgroup of its own:" \
   "$((CPU_PERIOD_US * CPU_QUOTA / 100)) µs of CPU per $CPU_PERIOD_US µs; OVERLOAD_API_CPU_QUOTA, OVERLOAD_API_CPU_PERIOD_US)"
 emit "(\`taskset -c $API_CPU\`, heap $API_HEAP committed at start and query-api/jvm.options as ./dbm up runs the api,"
-emit "DEFAULT rate limits: per user 100/min, per"
-emit "database 1000/min, global off), the open-loop generator pinned to core $GEN_CPU (the rest of the up stack, fleet"
-emit "$FLEET databases, runs on both); $USERS users with their own JWTs over the three demo databases, $CONNECTIONS"
-emit "keep-alive connections, latency from each read's intended send time; JIT warm-up at ${JIT_RATES[*]} reads/s for"
-emit "${JIT_SECONDS} s each first (not counted)."
+emit "DEFAULT rate limits: per user 100/min, per database 1000/min, global off), the open-loop generator pinned to"
+emit "core $GEN_CPU (the rest of the up stack, fleet $FLEET databases, runs on both); $USERS users with their own JWTs"
+emit "over the three demo databases, $CONNECTIONS keep-alive connections, latency from each read's intended send time;"
+emit "JIT warm-up at ${JIT_RATES[*]} reads/s for ${JIT_SECONDS} s each first (not counted)."
 ((${#API_ENV[@]} == 0)) || emit "API settings beyond the defaults (OVERLOAD_API_ENV): \`${API_ENV[*]}\`."
 emit
 if ((${#ramp_rows[@]} > 0)); then
