@@ -66,7 +66,7 @@ api_cgroup() {
   local quota_us=$((CPU_PERIOD_US * CPU_QUOTA / 100))
   ((quota_us >= 1000)) || { echo "a CPU quota of $quota_us µs per period is below the kernel's 1000 µs: raise" \
     "OVERLOAD_API_CPU_PERIOD_US to at least $((100000 / CPU_QUOTA))" >&2; exit 1; }
-  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then # v2
+  if [[ $1 != /sys/fs/cgroup/cpu/* ]]; then # v2 (see CGROUP below)
     grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
     mkdir "$1" && echo "$quota_us $CPU_PERIOD_US" >"$1/cpu.max"
   else
@@ -83,6 +83,7 @@ remove_cgroup() {
 
 API_CMD_PREFIX="taskset -c $API_CPU"
 if [[ -n $CPU_QUOTA ]]; then
+  # v2 has one hierarchy (its root lists its controllers), v1 one per controller
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then CGROUP=/sys/fs/cgroup; else CGROUP=/sys/fs/cgroup/cpu; fi
   CGROUP+=/dbm-bench-api-$$
   trap 'bench_cleanup; remove_cgroup "$CGROUP"' EXIT
