@@ -90,8 +90,8 @@ public record ApiConfig(
      * instance warms up before it reports ready ({@code warmupRequests} to itself, within {@code warmupMaxTime}), see
      * {@code load.Warmup}.
      */
-    public record Load(int maxConcurrent, int maxQueued, Duration queueWait, Duration overloadQueueWait,
-            int warmupRequests, Duration warmupMaxTime) {
+    public record Load(int minConcurrent, int maxConcurrent, int maxQueued, Duration queueWait,
+            Duration overloadQueueWait, Duration slotHoldTarget, int warmupRequests, Duration warmupMaxTime) {
 
         /**
          * Running requests per core by default (at least {@link #MIN_CONCURRENT}): enough that requests waiting for a
@@ -100,12 +100,19 @@ public record ApiConfig(
          */
         static final int CONCURRENT_PER_CORE = 16;
         static final int MIN_CONCURRENT = 32;
+        /**
+         * The least the slots fall to per core while the CPU is saturated: reads from memory take ~0.1 ms of CPU
+         * each, so two per core keep a core busy without making them share it.
+         */
+        static final int LEAST_CONCURRENT_PER_CORE = 2;
 
         public Load {
-            Env.requireAtLeast(API_MAX_CONCURRENT_REQUESTS, maxConcurrent, 1);
+            Env.requireAtLeast(API_MIN_CONCURRENT_REQUESTS, minConcurrent, 1);
+            Env.requireAtLeast(API_MAX_CONCURRENT_REQUESTS, maxConcurrent, minConcurrent);
             Env.requireAtLeast(API_MAX_QUEUED_REQUESTS, maxQueued, 0);
             Env.requirePositive(API_QUEUE_WAIT, queueWait);
             Env.requirePositive(API_OVERLOAD_QUEUE_WAIT, overloadQueueWait);
+            Env.requirePositive(API_SLOT_HOLD_TARGET, slotHoldTarget);
             Env.requireAtLeast(API_WARMUP_REQUESTS, warmupRequests, 0);
             Env.requirePositive(API_WARMUP_MAX_TIME, warmupMaxTime);
             if (overloadQueueWait.compareTo(queueWait) > 0) {
@@ -115,12 +122,17 @@ public record ApiConfig(
         }
 
         static Load fromEnv(Env env) {
+            int cores = Runtime.getRuntime().availableProcessors();
             int concurrent = env.integer(API_MAX_CONCURRENT_REQUESTS,
-                    Math.max(MIN_CONCURRENT, CONCURRENT_PER_CORE * Runtime.getRuntime().availableProcessors()));
-            return new Load(concurrent, env.integer(API_MAX_QUEUED_REQUESTS, 4 * concurrent),
+                    Math.max(MIN_CONCURRENT, CONCURRENT_PER_CORE * cores));
+            int least = env.integer(API_MIN_CONCURRENT_REQUESTS,
+                    Math.min(concurrent, LEAST_CONCURRENT_PER_CORE * cores));
+            return new Load(least, concurrent, env.integer(API_MAX_QUEUED_REQUESTS, 4 * concurrent),
                     env.duration(API_QUEUE_WAIT, Duration.ofMillis(100)),
                     env.duration(API_OVERLOAD_QUEUE_WAIT, Duration.ofMillis(5)),
-                    env.integer(API_WARMUP_REQUESTS, 20_000), env.duration(API_WARMUP_MAX_TIME, Duration.ofSeconds(30)));
+                    env.duration(API_SLOT_HOLD_TARGET, Duration.ofMillis(1)),
+                    env.integer(API_WARMUP_REQUESTS, 20_000),
+                    env.duration(API_WARMUP_MAX_TIME, Duration.ofSeconds(30)));
         }
     }
 
@@ -186,6 +198,8 @@ public record ApiConfig(
     public static final String API_CORS_ORIGINS = "API_CORS_ORIGINS";
     /** API requests (under /api/) running at once at most (default 16 per core, at least 32); more wait for a slot. */
     public static final String API_MAX_CONCURRENT_REQUESTS = "API_MAX_CONCURRENT_REQUESTS";
+    /** The least the overload guard's slots fall to while the CPU is saturated (default 2 per core). */
+    public static final String API_MIN_CONCURRENT_REQUESTS = "API_MIN_CONCURRENT_REQUESTS";
     /** Requests waiting for a slot at most (default 4 × the concurrency); more are answered 503 at once. */
     public static final String API_MAX_QUEUED_REQUESTS = "API_MAX_QUEUED_REQUESTS";
     /**
@@ -195,6 +209,11 @@ public record ApiConfig(
     public static final String API_QUEUE_WAIT = "API_QUEUE_WAIT";
     /** How long a request may wait for a slot while overloaded (default 5ms); then it is answered 503. */
     public static final String API_OVERLOAD_QUEUE_WAIT = "API_OVERLOAD_QUEUE_WAIT";
+    /**
+     * The mean time admitted requests may hold their slot over an interval ({@code API_QUEUE_WAIT}) before the slots
+     * are halved (default 1ms: a read from memory takes about a tenth of that; longer means they wait for the CPU).
+     */
+    public static final String API_SLOT_HOLD_TARGET = "API_SLOT_HOLD_TARGET";
     /**
      * Requests a starting instance sends itself, through its own API port, before {@code /readyz} answers 200
      * (default 20000; 0: ready at once). See {@code load.Warmup}.

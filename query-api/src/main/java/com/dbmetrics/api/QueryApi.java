@@ -148,8 +148,8 @@ public final class QueryApi implements AutoCloseable {
                     mapper).listen(lookup).listen(history).listen(hub);
         }
         ApiConfig.Load bounds = config.load();
-        LoadShedder load = new LoadShedder(bounds.maxConcurrent(), bounds.maxQueued(), bounds.queueWait(),
-                bounds.overloadQueueWait(), System::nanoTime);
+        LoadShedder load = new LoadShedder(bounds.minConcurrent(), bounds.maxConcurrent(), bounds.maxQueued(),
+                bounds.queueWait(), bounds.overloadQueueWait(), bounds.slotHoldTarget(), System::nanoTime);
         Warmup warmup = new Warmup(bounds.warmupRequests(), bounds.warmupMaxTime());
         if (feed != null) {
             feed.listen(warmup);

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.http;
 
+import com.dbmetrics.api.load.IoWaits;
 import com.dbmetrics.api.load.LoadShedder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -11,11 +12,12 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The first handler of the public server: every {@code /api/} and {@code /prometheus/} request needs a slot of the {@link LoadShedder} before
- * anything else runs (authentication, limits, routing, rendering); a request refused gets 503 with
- * {@code Retry-After: 1} and the usual JSON error body, written here at the cost of a few hundred bytes. Health and
- * readiness checks are not counted: a load balancer must see an overloaded instance as alive and ready (refusing
- * fast is what keeps it serving), and the management port is another server.
+ * The first handler of the public server: every {@code /api/} and {@code /prometheus/} request needs a slot of the
+ * {@link LoadShedder} before anything else runs (authentication, limits, routing, rendering); a request refused gets
+ * 503 with {@code Retry-After: 1} and the usual JSON error body, written here at the cost of a few hundred bytes. How
+ * long admitted requests hold their slot, less their waits for I/O ({@link IoWaits}), sizes the slots. Health and
+ * readiness checks are not counted: a load balancer must see an overloaded instance as alive and ready (refusing fast
+ * is what keeps it serving), and the management port is another server.
  */
 final class OverloadGuard extends Handler.Wrapper {
 
@@ -55,7 +57,7 @@ final class OverloadGuard extends Handler.Wrapper {
             response.write(true, ByteBuffer.wrap(BODY), callback);
             return true;
         }
-        Slot slot = new Slot();
+        Slot slot = new Slot(IoWaits.begin());
         request.setAttribute(SLOT_ATTRIBUTE, slot);
         boolean handled;
         try {
@@ -63,6 +65,8 @@ final class OverloadGuard extends Handler.Wrapper {
         } catch (Throwable t) {
             slot.release();
             throw t;
+        } finally {
+            IoWaits.end();
         }
         if (!handled) {
             slot.release();
@@ -73,10 +77,17 @@ final class OverloadGuard extends Handler.Wrapper {
     /** An admitted request's slot, given back once whichever way the request ends. */
     private final class Slot {
         private final AtomicBoolean released = new AtomicBoolean();
+        private final long acquiredNanos = shedder.nanoTime();
+        private final IoWaits.Counter ioWaits;
 
+        Slot(IoWaits.Counter ioWaits) {
+            this.ioWaits = ioWaits;
+        }
+
+        /** Gives the slot back, with the time it was held less the request's waits for I/O (see IoWaits). */
         void release() {
             if (released.compareAndSet(false, true)) {
-                shedder.release();
+                shedder.release(Math.max(0, shedder.nanoTime() - acquiredNanos - ioWaits.nanos()));
             }
         }
     }

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.ratelimit;
 
+import com.dbmetrics.api.load.IoWaits;
 import com.dbmetrics.api.source.GuardedRedis;
 import com.dbmetrics.schemas.redis.LuaScript;
 import java.util.ArrayList;
@@ -170,7 +171,9 @@ final class LeaseBatches {
                 }
                 throw new TimeoutException("no answer from Redis for a rate-limit lease in time");
             }
+            long waiting = IoWaits.start();
             LockSupport.parkNanos(this, Math.min(left, FOLLOWER_RECHECK_NANOS));
+            IoWaits.stop(waiting);
         }
         return call.result();
     }

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.ratelimit;
 
+import com.dbmetrics.api.load.IoWaits;
 import com.dbmetrics.api.source.GuardedRedis;
 import com.dbmetrics.schemas.RedisKeys;
 import com.dbmetrics.schemas.redis.LuaScript;
@@ -331,11 +332,14 @@ public final class RateLimiter implements MeterBinder {
     }
 
     private static boolean await(CountDownLatch latch, long deadlineNanos) {
+        long waiting = IoWaits.start();
         try {
             return latch.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        } finally {
+            IoWaits.stop(waiting);
         }
     }
 

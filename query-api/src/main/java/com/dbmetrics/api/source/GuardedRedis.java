@@ -1,5 +1,6 @@
 package com.dbmetrics.api.source;
 
+import com.dbmetrics.api.load.IoWaits;
 import java.time.Duration;
 import java.util.function.Function;
 import redis.clients.jedis.UnifiedJedis;
@@ -15,7 +16,7 @@ public record GuardedRedis(UnifiedJedis client, RedisBreaker breaker, Duration b
 
     /** Runs {@code call} on the client through the breaker. */
     public <T> T call(Function<UnifiedJedis, T> call) {
-        return breaker.call(() -> call.apply(client));
+        return IoWaits.during(() -> breaker.call(() -> call.apply(client)));
     }
 
     /** {@code client} with a 1 s budget and a breaker that probes every second: for tests and benchmarks. */

@@ -1,5 +1,6 @@
 package com.dbmetrics.api.source;
 
+import com.dbmetrics.api.load.IoWaits;
 import com.dbmetrics.schemas.JsonSerde;
 import com.dbmetrics.schemas.MetricsSnapshot;
 import com.dbmetrics.schemas.config.InternalToken;
@@ -86,12 +87,13 @@ public final class IqClient {
         try {
             return CompletableFuture.supplyAsync(call, readerCalls);
         } catch (RejectedExecutionException e) {
-            return CompletableFuture.completedFuture(call.get());
+            return CompletableFuture.completedFuture(IoWaits.during(call));
         }
     }
 
     /** What {@code pending} answered within {@code wait}; null when it has not answered yet; {@code failed} of why. */
     public static <T> T within(CompletableFuture<T> pending, Duration wait, Function<Throwable, T> failed) {
+        long waiting = IoWaits.start();
         try {
             return pending.get(wait.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -101,6 +103,8 @@ public final class IqClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return failed.apply(e);
+        } finally {
+            IoWaits.stop(waiting);
         }
     }
 

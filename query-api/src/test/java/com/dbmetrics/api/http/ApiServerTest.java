@@ -23,13 +23,13 @@ class ApiServerTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicReference<String> notReady = new AtomicReference<>();
-    private final LoadShedder load = new LoadShedder(1, 0, Duration.ofMillis(100), Duration.ofMillis(5),
-            System::nanoTime);
+    private final LoadShedder load = new LoadShedder(1, 1, 0, Duration.ofMillis(100), Duration.ofMillis(5),
+            Duration.ofMillis(1), System::nanoTime);
 
     private ApiServer server() {
         load.bindTo(registry);
-        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, null, null, null, null, notReady::get,
-                load), List.of(), registry);
+        return new ApiServer("127.0.0.1", 0, 0, new ApiServer.Services(null, null, null, null, null, null, null, null,
+                notReady::get, load), List.of(), registry);
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {
@@ -77,7 +77,7 @@ class ApiServerTest {
             assertThat(get(server.managementPort(), "/metrics").body())
                     .contains("dbm_api_overload_refused_total{reason=\"queue_full\"} 1.0")
                     .contains("dbm_api_requests_in_flight 1.0");
-            load.release();
+            load.release(0);
             assertThat(load.inFlight()).isZero();
         }
     }

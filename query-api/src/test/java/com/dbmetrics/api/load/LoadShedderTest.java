@@ -17,11 +17,14 @@ class LoadShedderTest {
 
     private static final Duration QUEUE_WAIT = Duration.ofSeconds(10); // long: a loaded machine never times it out
     private static final Duration OVERLOAD_WAIT = Duration.ofMillis(5);
+    private static final Duration HOLD_TARGET = Duration.ofMillis(1);
+    /** Twice the target: a mean above it even with one quick request in the interval. */
+    private static final Duration SLOW = HOLD_TARGET.multipliedBy(2);
 
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
 
     private LoadShedder shedder(int concurrent, int queued) {
-        return new LoadShedder(concurrent, queued, QUEUE_WAIT, OVERLOAD_WAIT, nanos::get);
+        return new LoadShedder(concurrent, concurrent, queued, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
     }
 
     private void advance(Duration d) {
@@ -37,7 +40,7 @@ class LoadShedderTest {
         assertThat(shedder.inFlight()).isEqualTo(2);
         assertThat(shedder.acquire()).as("no slot, no place in the queue").isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
 
-        shedder.release();
+        shedder.release(0);
 
         assertThat(shedder.acquire()).isNull();
         assertThat(shedder.refused(LoadShedder.Refusal.QUEUE_FULL)).isEqualTo(1);
@@ -67,7 +70,7 @@ class LoadShedderTest {
         assertThat(shedder.overloaded()).isTrue();
         assertThat(shedder.allowedWaitNanos()).isEqualTo(OVERLOAD_WAIT.toNanos());
 
-        shedder.release(); // the waiting request gets the slot
+        shedder.release(0); // the waiting request gets the slot
         assertThat(waiting.get(5, TimeUnit.SECONDS)).isNull();
         assertThat(shedder.queued()).isZero();
         assertThat(shedder.overloaded()).as("the queue emptied: back to normal by itself").isFalse();
@@ -76,7 +79,8 @@ class LoadShedderTest {
 
     @Test
     void shouldRefuseARequestThatWaitedTheLongestAllowed() throws Exception {
-        LoadShedder shedder = new LoadShedder(1, 10, Duration.ofMillis(20), Duration.ofMillis(5), System::nanoTime);
+        LoadShedder shedder = new LoadShedder(1, 1, 10, Duration.ofMillis(20), Duration.ofMillis(5),
+                Duration.ofMillis(1), System::nanoTime);
         // nothing between the two: on a loaded machine loading the assertion classes took longer than the 20 ms burst
         // wait, after which the queue counts as standing and the short wait applies
         LoadShedder.Refusal first = shedder.acquire();
@@ -93,9 +97,97 @@ class LoadShedderTest {
 
     @Test
     void shouldRefuseBadBounds() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(0, 1, QUEUE_WAIT, OVERLOAD_WAIT,
-                nanos::get)).isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(1, 1, OVERLOAD_WAIT, QUEUE_WAIT,
-                nanos::get)).isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(0, 1, 1, QUEUE_WAIT,
+                OVERLOAD_WAIT, HOLD_TARGET, nanos::get)).isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(1, 1, 1, OVERLOAD_WAIT,
+                QUEUE_WAIT, HOLD_TARGET, nanos::get)).isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LoadShedder(3, 2, 1, QUEUE_WAIT,
+                OVERLOAD_WAIT, HOLD_TARGET, nanos::get)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** {@code n} requests, one after the other, each holding its slot as long as given. */
+    private void serve(LoadShedder shedder, int n, Duration held) throws InterruptedException {
+        for (int i = 0; i < n; i++) {
+            assertThat(shedder.acquire()).isNull();
+            shedder.release(held.toNanos());
+        }
+    }
+
+    /** Ends the interval; the next arrival closes it and sizes the slots. */
+    private void closeInterval(LoadShedder shedder) throws InterruptedException {
+        advance(QUEUE_WAIT);
+        assertThat(shedder.acquire()).isNull();
+        shedder.release(0);
+    }
+
+    @Test
+    void shouldHalveTheSlotsWhileRequestsHeldThemLongerThanTheTargetOnAverage() throws Exception {
+        LoadShedder shedder = new LoadShedder(2, 16, 64, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+
+        for (int expected : new int[] {8, 4, 2, 2}) {
+            serve(shedder, LoadShedder.MIN_JUDGED, SLOW);
+            closeInterval(shedder);
+            assertThat(shedder.concurrencyLimit()).as("halved, not below the least").isEqualTo(expected);
+            assertThat(shedder.queueBound()).as("the queue in proportion").isEqualTo(64 * expected / 16);
+        }
+    }
+
+    @Test
+    void shouldKeepTheSlotsWhenTheMeanIsWithinTheTargetOrTooFewRequestsCameToJudge() throws Exception {
+        LoadShedder shedder = new LoadShedder(2, 16, 64, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+
+        serve(shedder, 1, Duration.ofMillis(5)); // one waited for Redis, or for a pause, without using the CPU
+        serve(shedder, 9, Duration.ofMillis(0));
+        closeInterval(shedder);
+        assertThat(shedder.concurrencyLimit()).as("the mean, 0.5 ms, is within the target").isEqualTo(16);
+
+        serve(shedder, LoadShedder.MIN_JUDGED - 2, SLOW);
+        closeInterval(shedder);
+        assertThat(shedder.concurrencyLimit()).as("too few to say").isEqualTo(16);
+    }
+
+    @Test
+    void shouldAddASlotPerIntervalInWhichRequestsWereQuickAndSomeFoundNoSlot() throws Exception {
+        LoadShedder shedder = new LoadShedder(1, 4, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+        serve(shedder, LoadShedder.MIN_JUDGED, SLOW);
+        closeInterval(shedder);
+        serve(shedder, LoadShedder.MIN_JUDGED, SLOW);
+        closeInterval(shedder);
+        assertThat(shedder.concurrencyLimit()).isEqualTo(1);
+
+        serve(shedder, LoadShedder.MIN_JUDGED, Duration.ZERO);
+        closeInterval(shedder);
+        assertThat(shedder.concurrencyLimit()).as("quick, but none waited: no reason for more").isEqualTo(1);
+
+        assertThat(shedder.acquire()).isNull();
+        assertThat(shedder.acquire()).isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
+        shedder.release(0);
+        closeInterval(shedder);
+        assertThat(shedder.concurrencyLimit()).isEqualTo(2);
+        assertThat(shedder.acquire()).isNull();
+        assertThat(shedder.acquire()).as("the added slot").isNull();
+        assertThat(shedder.inFlight()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldLetTheHoldersOfTakenAwaySlotsGiveThemBack() throws Exception {
+        LoadShedder shedder = new LoadShedder(1, 4, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+        serve(shedder, LoadShedder.MIN_JUDGED, SLOW);
+        for (int i = 0; i < 4; i++) {
+            assertThat(shedder.acquire()).isNull();
+        }
+        advance(QUEUE_WAIT);
+
+        assertThat(shedder.acquire()).as("closes the interval: 4 → 2 slots, 4 held")
+                .isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
+        assertThat(shedder.concurrencyLimit()).isEqualTo(2);
+        assertThat(shedder.inFlight()).isEqualTo(4);
+        shedder.release(0);
+        shedder.release(0);
+        assertThat(shedder.acquire()).as("still 2 running").isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
+        shedder.release(0);
+
+        assertThat(shedder.acquire()).isNull();
+        assertThat(shedder.inFlight()).isEqualTo(2);
     }
 }
