@@ -28,7 +28,8 @@ import java.util.function.LongSupplier;
  * {@code maxConcurrent} (additive increase, multiplicative decrease, as TCP's congestion window). The signal is the
  * mean time the requests of an interval ({@code queueWait}) held their slot, which is the slots in use over the rate
  * (Little's law). A read from memory takes about a tenth of a millisecond of CPU; a mean above {@code holdTarget} says
- * the requests were waiting for the CPU, each behind the others, and the slots are halved. Fewer requests then share
+ * the requests were waiting for the CPU, each behind the others, and if some found every slot taken, the slots are
+ * halved (while slots are free, fewer would change nothing but the room for the next burst). Fewer requests then share
  * the CPU, each finishes sooner, the parsing of new requests is not starved, and the queue forms here, where it is
  * bounded and refused. When an interval's requests were quick and some still found every slot taken, one slot is
  * added. What a request waited for Redis, the streams-app or a rate-limit lease is not counted ({@link IoWaits}): it
@@ -142,7 +143,7 @@ public final class LoadShedder implements MeterBinder {
     private void adapt(long done, long heldNanos, boolean slotsWereShort) {
         int current = limit;
         boolean slow = heldNanos > done * holdTargetNanos;
-        if (slow && done >= MIN_JUDGED) {
+        if (slow && slotsWereShort && done >= MIN_JUDGED) {
             if (current > minConcurrent) {
                 int next = Math.max(minConcurrent, current / 2);
                 limit = next;

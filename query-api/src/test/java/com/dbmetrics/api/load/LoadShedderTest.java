@@ -120,38 +120,82 @@ class LoadShedderTest {
         shedder.release(0);
     }
 
+    /**
+     * An interval in which every slot was taken and one more request found none (the shedder has no queue), all of
+     * them holding their slot {@code held}; ends it (the next arrival closes it).
+     */
+    private void saturated(LoadShedder shedder, Duration held) throws InterruptedException {
+        int slots = shedder.concurrencyLimit();
+        for (int i = 0; i < slots; i++) {
+            assertThat(shedder.acquire()).isNull();
+        }
+        assertThat(shedder.acquire()).isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
+        for (int i = 0; i < slots; i++) {
+            shedder.release(held.toNanos());
+        }
+        serve(shedder, LoadShedder.MIN_JUDGED, held);
+    }
+
     @Test
-    void shouldHalveTheSlotsWhileRequestsHeldThemLongerThanTheTargetOnAverage() throws Exception {
-        LoadShedder shedder = new LoadShedder(2, 16, 64, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+    void shouldHalveTheSlotsWhileEveryOneWasTakenAndRequestsHeldThemLongerThanTheTargetOnAverage() throws Exception {
+        LoadShedder shedder = new LoadShedder(2, 16, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
 
         for (int expected : new int[] {8, 4, 2, 2}) {
-            serve(shedder, LoadShedder.MIN_JUDGED, SLOW);
+            saturated(shedder, SLOW);
             closeInterval(shedder);
             assertThat(shedder.concurrencyLimit()).as("halved, not below the least").isEqualTo(expected);
-            assertThat(shedder.queueBound()).as("the queue in proportion").isEqualTo(64 * expected / 16);
         }
     }
 
     @Test
-    void shouldKeepTheSlotsWhenTheMeanIsWithinTheTargetOrTooFewRequestsCameToJudge() throws Exception {
-        LoadShedder shedder = new LoadShedder(2, 16, 64, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+    void shouldKeepTheSlotsWhileSomeAreFreeOrTheMeanIsWithinTheTargetOrTooFewRequestsCame() throws Exception {
+        LoadShedder shedder = new LoadShedder(2, 16, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
 
-        serve(shedder, 1, Duration.ofMillis(5)); // one waited for Redis, or for a pause, without using the CPU
-        serve(shedder, 9, Duration.ofMillis(0));
+        serve(shedder, 20, SLOW);
         closeInterval(shedder);
-        assertThat(shedder.concurrencyLimit()).as("the mean, 0.5 ms, is within the target").isEqualTo(16);
+        assertThat(shedder.concurrencyLimit()).as("slow, but never short of slots: a busy machine").isEqualTo(16);
 
-        serve(shedder, LoadShedder.MIN_JUDGED - 2, SLOW);
+        serve(shedder, 1, Duration.ofMillis(20)); // a pause, or a wait for I/O not counted as such
+        saturated(shedder, Duration.ZERO);
         closeInterval(shedder);
-        assertThat(shedder.concurrencyLimit()).as("too few to say").isEqualTo(16);
+        assertThat(shedder.concurrencyLimit()).as("short of slots, but the mean, 20 ms over 26 requests, is within "
+                + "the target").isEqualTo(16);
+
+        LoadShedder few = new LoadShedder(1, 2, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+        assertThat(few.acquire()).isNull();
+        assertThat(few.acquire()).isNull();
+        assertThat(few.acquire()).isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
+        few.release(SLOW.toNanos());
+        few.release(SLOW.toNanos());
+        closeInterval(few);
+        assertThat(few.concurrencyLimit()).as("2 requests are too few to say").isEqualTo(2);
+    }
+
+    @Test
+    void shouldShrinkTheQueueInProportionToTheSlots() throws Exception {
+        Duration wait = Duration.ofMillis(1); // real waits of the queued requests: short
+        LoadShedder shedder = new LoadShedder(2, 16, 64, wait, wait, HOLD_TARGET, nanos::get);
+        assertThat(shedder.queueBound()).isEqualTo(64);
+        for (int i = 0; i < 16; i++) {
+            assertThat(shedder.acquire()).isNull();
+        }
+        assertThat(shedder.acquire()).as("no slot within its wait").isEqualTo(LoadShedder.Refusal.WAITED_TOO_LONG);
+        for (int i = 0; i < 16; i++) {
+            shedder.release(SLOW.toNanos());
+        }
+        nanos.addAndGet(wait.toNanos());
+
+        assertThat(shedder.acquire()).isNull(); // closes the interval
+        assertThat(shedder.concurrencyLimit()).isEqualTo(8);
+        assertThat(shedder.queueBound()).isEqualTo(32);
     }
 
     @Test
     void shouldAddASlotPerIntervalInWhichRequestsWereQuickAndSomeFoundNoSlot() throws Exception {
         LoadShedder shedder = new LoadShedder(1, 4, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
-        serve(shedder, LoadShedder.MIN_JUDGED, SLOW);
+        saturated(shedder, SLOW);
         closeInterval(shedder);
-        serve(shedder, LoadShedder.MIN_JUDGED, SLOW);
+        saturated(shedder, SLOW);
         closeInterval(shedder);
         assertThat(shedder.concurrencyLimit()).isEqualTo(1);
 
@@ -176,6 +220,7 @@ class LoadShedderTest {
         for (int i = 0; i < 4; i++) {
             assertThat(shedder.acquire()).isNull();
         }
+        assertThat(shedder.acquire()).isEqualTo(LoadShedder.Refusal.QUEUE_FULL);
         advance(QUEUE_WAIT);
 
         assertThat(shedder.acquire()).as("closes the interval: 4 → 2 slots, 4 held")
