@@ -29,7 +29,8 @@ import java.util.function.LongSupplier;
  * mean time the requests of an interval ({@code queueWait}) held their slot, which is the slots in use over the rate
  * (Little's law). A read from memory takes about a tenth of a millisecond of CPU; a mean above {@code holdTarget} says
  * the requests were waiting for the CPU, each behind the others, and if some found every slot taken, the slots are
- * halved (while slots are free, fewer would change nothing but the room for the next burst). Fewer requests then share
+ * cut to what would hold the mean at the target at the same rate, at least halved (while slots are free, fewer would
+ * change nothing but the room for the next burst). Fewer requests then share
  * the CPU, each finishes sooner, the parsing of new requests is not starved, and the queue forms here, where it is
  * bounded and refused. When an interval's requests were quick and some still found every slot taken, one slot is
  * added. What a request waited for Redis, the streams-app or a rate-limit lease is not counted ({@link IoWaits}): it
@@ -145,7 +146,9 @@ public final class LoadShedder implements MeterBinder {
         boolean slow = heldNanos > done * holdTargetNanos;
         if (slow && slotsWereShort && done >= MIN_JUDGED) {
             if (current > minConcurrent) {
-                int next = Math.max(minConcurrent, current / 2);
+                // at least halved; as many as would hold the mean at the target at the same rate (Little's law)
+                int fit = (int) Math.min(current / 2, current * holdTargetNanos * done / heldNanos);
+                int next = Math.max(minConcurrent, fit);
                 limit = next;
                 slots.reduce(current - next);
                 limitDecreases.increment();

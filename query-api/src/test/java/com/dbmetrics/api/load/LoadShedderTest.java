@@ -148,6 +148,17 @@ class LoadShedderTest {
     }
 
     @Test
+    void shouldCutTheSlotsAtOnceToWhatHoldsTheMeanAtTheTarget() throws Exception {
+        LoadShedder shedder = new LoadShedder(1, 32, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
+
+        saturated(shedder, HOLD_TARGET.multipliedBy(8));
+        closeInterval(shedder);
+
+        assertThat(shedder.concurrencyLimit()).as("32 slots held 8 ms each on average: 4 hold them 1 ms")
+                .isEqualTo(4);
+    }
+
+    @Test
     void shouldKeepTheSlotsWhileSomeAreFreeOrTheMeanIsWithinTheTargetOrTooFewRequestsCame() throws Exception {
         LoadShedder shedder = new LoadShedder(2, 16, 0, QUEUE_WAIT, OVERLOAD_WAIT, HOLD_TARGET, nanos::get);
 
