@@ -23,21 +23,20 @@ import java.util.function.LongSupplier;
  * requests admitted keep their latency and nothing queues without bound. When the load drops the queue empties and
  * the longer wait applies again by itself.
  *
- * <p>Slots bound CPU contention, not only threads: a request that finds no slot costs its parse and a short answer.
- * How many there are follows the CPU the instance really gets, between {@code minConcurrent} and
- * {@code maxConcurrent} (additive increase, multiplicative decrease, as TCP's congestion window). The signal is the
- * mean time the requests of an interval ({@code queueWait}) held their slot, which is the slots in use over the rate
- * (Little's law). A read from memory takes about a tenth of a millisecond of CPU; a mean above {@code holdTarget} says
- * the requests were waiting for the CPU, each behind the others, and if some found every slot taken, the slots are
- * cut to what would hold the mean at the target at the same rate, at least halved (while slots are free, fewer would
- * change nothing but the room for the next burst). Fewer requests then share
- * the CPU, each finishes sooner, the parsing of new requests is not starved, and the queue forms here, where it is
- * bounded and refused. When an interval's requests were quick and some still found every slot taken, one slot is
- * added. What a request waited for Redis, the streams-app or a rate-limit lease is not counted ({@link IoWaits}): it
- * holds its slot without using the CPU, and a slow dependency must not look like a saturated CPU. The queue shrinks
- * with the slots because each waiter is a parked thread: with 128 waiters for 2 slots on a saturated CPU, every freed
- * slot waited for its waiter to be scheduled, and the instance answered a third of what it did with 8 (BENCHMARKS.md,
- * section 10).
+ * <p>Slots bound CPU contention, not only threads: a request that finds no slot costs its parse and a short answer. How
+ * many there are follows the CPU the instance really gets, between {@code minConcurrent} and {@code maxConcurrent}
+ * (additive increase, multiplicative decrease, as TCP's congestion window). The signal is the mean time the requests of
+ * an interval ({@code queueWait}) held their slot, which is the slots in use over the rate (Little's law). A read from
+ * memory takes about a tenth of a millisecond of CPU; a mean above {@code holdTarget} says the requests were waiting
+ * for the CPU, each behind the others, and if some found every slot taken, the slots are cut to what would hold the
+ * mean at the target at the same rate, at least halved (while slots are free, fewer would change nothing but the room
+ * for the next burst). Fewer requests then share the CPU, each finishes sooner, the parsing of new requests is not
+ * starved, and the queue forms here, where it is bounded and refused. When an interval's requests were quick and some
+ * still found every slot taken, one slot is added. What a request waited for Redis, the streams-app or a rate-limit
+ * lease is not counted ({@link IoWaits}): it holds its slot without using the CPU, and a slow dependency must not look
+ * like a saturated CPU. The queue shrinks with the slots because each waiter is a parked thread: with 128 waiters for 2
+ * slots on a saturated CPU, every freed slot waited for its waiter to be scheduled, and the instance answered a third
+ * of what it did with 8 (BENCHMARKS.md, section 10).
  */
 public final class LoadShedder implements MeterBinder {
 
@@ -226,11 +225,11 @@ public final class LoadShedder implements MeterBinder {
                 .description("Requests holding a slot now (at most the concurrency limit, "
                         + "more for a moment after it fell)").register(registry);
         Gauge.builder("dbm_api_concurrency_limit", this, LoadShedder::concurrencyLimit)
-                .description("Requests that may run at once now: halved while the CPU is saturated, back up by one "
+                .description("Requests that may run at once now: cut while the CPU is saturated, back up by one "
                         + "per interval").register(registry);
         FunctionCounter.builder("dbm_api_concurrency_limit_changes", limitDecreases, LongAdder::sum)
-                .tag("direction", "down").description("Times the slots were halved: the requests of an interval held "
-                        + "their slot longer than the target on average").register(registry);
+                .tag("direction", "down").description("Times the slots were cut: every one was taken and the requests "
+                        + "of an interval held them longer than the target on average").register(registry);
         FunctionCounter.builder("dbm_api_concurrency_limit_changes", limitIncreases, LongAdder::sum)
                 .tag("direction", "up").description("Times a slot was added: requests were quick and some waited "
                         + "for one").register(registry);
