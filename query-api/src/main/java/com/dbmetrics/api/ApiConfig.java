@@ -94,12 +94,13 @@ public record ApiConfig(
             Duration overloadQueueWait, Duration slotHoldTarget, int warmupRequests, Duration warmupMaxTime) {
 
         /**
-         * Running requests per core by default (at least {@link #MIN_CONCURRENT}): enough that requests waiting for a
-         * Redis round trip (a user's first read in its window waits for a lease) do not hold every slot, few enough
-         * that the ones running share the cores without a long queue (32 reads of ~0.15 ms on a core: ~5 ms).
+         * The most requests running per core by default (at least {@link #MAX_CONCURRENT_AT_LEAST}): enough that
+         * requests waiting for a Redis round trip (a user's first read in its window waits for a lease) do not hold
+         * every slot, few enough that the ones running share the cores without a long queue (32 reads of ~0.15 ms on
+         * a core: ~5 ms).
          */
         static final int CONCURRENT_PER_CORE = 16;
-        static final int MIN_CONCURRENT = 32;
+        static final int MAX_CONCURRENT_AT_LEAST = 32;
         /**
          * The least the slots fall to per core while the CPU is saturated: reads from memory take ~0.1 ms of CPU
          * each, so two per core keep a core busy without making them share it.
@@ -124,7 +125,7 @@ public record ApiConfig(
         static Load fromEnv(Env env) {
             int cores = Runtime.getRuntime().availableProcessors();
             int concurrent = env.integer(API_MAX_CONCURRENT_REQUESTS,
-                    Math.max(MIN_CONCURRENT, CONCURRENT_PER_CORE * cores));
+                    Math.max(MAX_CONCURRENT_AT_LEAST, CONCURRENT_PER_CORE * cores));
             int least = env.integer(API_MIN_CONCURRENT_REQUESTS,
                     Math.min(concurrent, LEAST_CONCURRENT_PER_CORE * cores));
             return new Load(least, concurrent, env.integer(API_MAX_QUEUED_REQUESTS, 4 * concurrent),
