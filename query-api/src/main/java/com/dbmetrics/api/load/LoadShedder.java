@@ -100,9 +100,10 @@ public final class LoadShedder implements MeterBinder {
      * why not. Blocks the calling thread for at most the wait allowed.
      */
     public Refusal acquire() throws InterruptedException {
-        tick(nanoTime.getAsLong());
+        long now = nanoTime.getAsLong();
+        tick(now);
         if (queued.get() == 0 && slots.tryAcquire()) {
-            lastEmptyNanos = nanoTime.getAsLong();
+            lastEmptyNanos = now;
             admitted.increment();
             return null;
         }
