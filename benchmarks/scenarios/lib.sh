@@ -214,9 +214,15 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # Closed-loop rows: wrk_row ROW PID CONNECTIONS URL [HEADER ...] runs wrk_run for SECONDS_PER_RUN seconds and adds
 # to the repeats of ROW in W: rate (2xx answers/s: wrk's rate less its non-2xx and socket errors, such as an overload
-# guard's immediate 503s), p50 and p99 (ms), errors, and cpu_us: the server process PID's user + system CPU
-# microseconds per 2xx answer over the run (PID "-": not measured). wrk's own CPU, on the same cores, is not in it.
+# guard's immediate 503s), answers (every answer a second, 2xx or not), p50 and p99 (ms), errors (the runs' sum), and
+# cpu_us / cpu_answer_us: the server process PID's user + system CPU microseconds per 2xx answer / per answer over the
+# run (PID "-": not measured). wrk's own CPU, on the same cores, is not in it.
 declare -A W
+# cpu_per TICKS RATE -> CPU microseconds per answer: TICKS of CPU over SECONDS_PER_RUN seconds at RATE answers a second
+cpu_per() {
+  awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" -v s="$SECONDS_PER_RUN" \
+    'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / (n * s) : 0) }'
+}
 wrk_row() {
   local row=$1 pid=$2 c=$3 url=$4 rps p50 p99 err t0 t1 ok
   shift 4
@@ -225,9 +231,9 @@ wrk_row() {
   [[ $pid == - ]] || t1=$(cpu_ticks "$pid")
   ok=$(awk -v r="$rps" -v e="$err" -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f", r - e / s }')
   W[$row,rate]="${W[$row,rate]:-} $ok" W[$row,p50]="${W[$row,p50]:-} $p50" W[$row,p99]="${W[$row,p99]:-} $p99"
-  W[$row,errors]=$((${W[$row,errors]:-0} + err))
-  [[ $pid == - ]] || W[$row,cpu_us]="${W[$row,cpu_us]:-} $(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$ok" \
-    -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / (n * s) : 0) }')"
+  W[$row,answers]="${W[$row,answers]:-} $rps" W[$row,errors]=$((${W[$row,errors]:-0} + err))
+  [[ $pid == - ]] || W[$row,cpu_us]="${W[$row,cpu_us]:-} $(cpu_per "$((t1 - t0))" "$ok")" \
+    W[$row,cpu_answer_us]="${W[$row,cpu_answer_us]:-} $(cpu_per "$((t1 - t0))" "$rps")"
 }
 # w_med ROW METRIC -> the median of ROW's repeats; w_cell ROW METRIC FORMAT -> "median [min–max]", or "–" if unmeasured;
 # w_ratio ROW1 ROW2 METRIC -> ROW1's median ÷ ROW2's

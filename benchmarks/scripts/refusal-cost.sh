@@ -11,8 +11,8 @@
 #   refusals  the query API with one slot and no queue (API_MAX_CONCURRENT_REQUESTS=1 API_MIN_CONCURRENT_REQUESTS=1
 #             API_MAX_QUEUED_REQUESTS=0), the slot held by a form POST whose body never comes (it waits in the
 #             handler until Jetty's idle timeout, and is sent again), so that every other request is a 503
-# CPU per answer: the server process's user + system CPU time over the run / every answer (2xx or 503). wrk's own
-# CPU, on the same cores, is not in it. Prints a markdown table; BENCHMARKS.md (section 10) holds the results.
+# CPU per answer: the server process's user + system CPU time over the run / every answer (2xx or 503), lib.sh's
+# wrk_row. wrk's own CPU, on the same cores, is not in it. Prints a markdown table; BENCHMARKS.md (section 10) holds the results.
 # shellcheck source=benchmarks/scenarios/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scenarios/lib.sh"
 
@@ -39,41 +39,26 @@ PY
 echo $! >"$WORK/holder.pid"
 sleep 1
 
-declare -A R
-# measure ROW PID PORT -> adds a repeat to ROW in R: answers/s, answers not 2xx (wrk's count: non-2xx and socket
-# errors), p99 ms, CPU µs per answer
-measure() {
-  local row=$1 pid=$2 port=$3 rps p50 p99 err t0 t1
-  t0=$(cpu_ticks "$pid")
-  read -r rps p50 p99 err <<<"$(wrk_run "$CONNECTIONS" "$DURATION" "http://127.0.0.1:$port$DEMO_PATH" "$AUTH")"
-  t1=$(cpu_ticks "$pid")
-  R[$row,rate]="${R[$row,rate]:-} $rps" R[$row,p99]="${R[$row,p99]:-} $p99"
-  R[$row,non2xx]="${R[$row,non2xx]:-} $err"
-  R[$row,cpu]="${R[$row,cpu]:-} $(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v r="$rps" -v d="$DURATION" \
-    'BEGIN { printf "%.1f", (r > 0 ? t / hz * 1e6 / (r * d) : 0) }')"
-}
-cell() { local v; read -ra v <<<"${R[$1,$2]}"; fmt_stats "$3" "${v[@]}"; }
-med() { local v m; read -ra v <<<"${R[$1,$2]}"; read -r m _ <<<"$(stats "${v[@]}")"; echo "$m"; }
-
 # JIT warm-up of each server under the same load, not counted
 for port in "$PLAIN" "$ANSWERS" "$REFUSALS"; do
   wrk_run "$CONNECTIONS" "$DURATION" "http://127.0.0.1:$port$DEMO_PATH" "$AUTH" >/dev/null
 done
+SECONDS_PER_RUN=$DURATION
 for ((i = 0; i < REPEATS; i++)); do
-  measure plain "$(<"$WORK/plain.pid")" "$PLAIN"
-  measure answers "$(<"$WORK/api-answers.pid")" "$ANSWERS"
-  measure refusals "$(<"$WORK/api-refusals.pid")" "$REFUSALS"
+  wrk_row plain "$(<"$WORK/plain.pid")" "$CONNECTIONS" "http://127.0.0.1:$PLAIN$DEMO_PATH" "$AUTH"
+  wrk_row answers "$(<"$WORK/api-answers.pid")" "$CONNECTIONS" "http://127.0.0.1:$ANSWERS$DEMO_PATH" "$AUTH"
+  wrk_row refusals "$(<"$WORK/api-refusals.pid")" "$CONNECTIONS" "http://127.0.0.1:$REFUSALS$DEMO_PATH" "$AUTH"
 done
 kill "$(<"$WORK/holder.pid")" 2>/dev/null || true
 
 echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, $REPEATS runs each, interleaved; $(nproc) cores; $(date -u +%FT%TZ)"
 echo
-echo "| server | answers/s | answers not 2xx in the run | p99 ms | server CPU µs per answer |"
+echo "| server | answers/s | answers not 2xx, all runs | p99 ms | server CPU µs per answer |"
 echo "|---|---|---|---|---|"
 for row in plain answers refusals; do
-  echo "| $row | $(cell "$row" rate %.0f) | $(cell "$row" non2xx %.0f) | $(cell "$row" p99 %.2f) |" \
-    "$(cell "$row" cpu %.1f) |"
+  echo "| $row | $(w_cell "$row" answers %.0f) | ${W[$row,errors]} | $(w_cell "$row" p99 %.2f) |" \
+    "$(w_cell "$row" cpu_answer_us %.1f) |"
 done
 echo
-echo "A refusal costs $(ratio "$(med refusals cpu)" "$(med answers cpu)")× the CPU of an answer;" \
-  "the plain endpoint's answer $(ratio "$(med plain cpu)" "$(med answers cpu)")×."
+echo "A refusal costs $(w_ratio refusals answers cpu_answer_us)× the CPU of an answer;" \
+  "the plain endpoint's answer $(w_ratio plain answers cpu_answer_us)×."
