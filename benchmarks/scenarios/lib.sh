@@ -78,9 +78,8 @@ wait_http() {
 # start_api NAME [VAR=VALUE ...] -> prints the API port. The real query-api jar against the up stack's Redis and
 # streams-app, authentication on, the high limits above; extra variables override (e.g. METRICS_CACHE_MEMORY_TTL=1ms).
 # Heap API_HEAP, all of it committed at start, and the JVM options of query-api/jvm.options, as ./dbm up runs the api
-# (decision 33). Started through API_CMD_PREFIX
-# when set (it must exec java, as taskset and env do, so the pid in $WORK/api-NAME.pid is the JVM's); the management
-# port goes to $WORK/api-NAME.mport.
+# (decision 33). Started through API_CMD_PREFIX when set (it must exec java, as taskset and env do, so the pid in
+# $WORK/api-NAME.pid is the JVM's); the management port goes to $WORK/api-NAME.mport.
 start_api() {
   local name=$1 port mport prefix=()
   shift
